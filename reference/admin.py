@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from reference.models import Conversation, LibrarianProfile, Message, Patron, Queue
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(LibrarianProfile)
+class LibrarianProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "max_chats"]
+    filter_horizontal = ["queues"]
+    search_fields = ["display_name", "user__username"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["seq", "role", "author_name", "text", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["pk", "subject", "queue", "status", "librarian", "created_at"]
+    list_filter = ["status", "queue"]
+    search_fields = ["subject"]
+    readonly_fields = ["patron", "site", "last_seq", "created_at", "assigned_at",
+                       "first_response_at", "closed_at", "closed_by_role", "closed_by"]
+    inlines = [MessageInline]
+
+
+@admin.register(Patron)
+class PatronAdmin(admin.ModelAdmin):
+    list_display = ["pk", "name", "email", "site", "created_at"]
+    search_fields = ["name", "email"]

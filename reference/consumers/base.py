@@ -1,0 +1,88 @@
+"""What both WebSocket endpoints share: parsing, the hello gate, errors as frames, fan-out."""
+
+import json
+import logging
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone, translation
+
+from reference import protocol
+from reference.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+
+class ProtocolConsumer(AsyncWebsocketConsumer):
+    """Subclasses define `hello(frame)` and `on_<type>(frame)` handlers (dots become underscores)."""
+
+    async def connect(self):
+        self.ready = False
+        self.language = protocol.choose_language(None, self.scope.get("headers", []))
+        self.joined = set()
+        await self.accept()
+
+    async def disconnect(self, code):
+        for group in list(self.joined):
+            await self.leave(group)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        ref = None
+        with translation.override(self.language):
+            try:
+                frame = protocol.parse_frame(text_data)
+                ref = frame.get("client_id") if isinstance(frame.get("client_id"), str) else frame["type"]
+                await self.dispatch_frame(frame)
+            except ServiceError as error:
+                await self.send_error(error, ref)
+
+    async def dispatch_frame(self, frame):
+        kind = frame["type"]
+        if kind == "hello":
+            protocol.check_version(frame)
+            self.language = protocol.choose_language(frame.get("lang"), self.scope.get("headers", []))
+            for group in list(self.joined):  # a repeated hello starts afresh
+                await self.leave(group)
+            with translation.override(self.language):
+                await self.hello(frame)
+            self.ready = True
+            return
+        handler = getattr(self, "on_" + kind.replace(".", "_"), None)
+        if handler is None:
+            raise ServiceError("unknown_type")
+        if not self.ready:
+            raise ServiceError("hello_required")
+        await handler(frame)
+
+    async def on_ping(self, frame):
+        await self.send_frame({"type": "pong"})
+
+    async def send_error(self, error, ref=None):
+        await self.send_frame({"type": "error", "code": error.code, "message": error.message, "ref": ref})
+        if error.fatal_close_code:
+            await self.close(code=error.fatal_close_code)
+
+    async def send_frame(self, frame):
+        await self.send(text_data=json.dumps(frame, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+    def welcome(self, **fields):
+        return {"type": "welcome", "v": protocol.VERSION, "server_time": timezone.now().isoformat(), **fields}
+
+    async def join(self, group):
+        if group not in self.joined:
+            self.joined.add(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group):
+        if group in self.joined:
+            self.joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def frame_out(self, event):
+        """A frame published to one of our groups (see reference.events)."""
+        if event.get("origin") == self.channel_name:
+            return
+        await self.on_group_frame(event["frame"], event["group"])
+
+    async def on_group_frame(self, frame, group):
+        await self.send_frame(frame)

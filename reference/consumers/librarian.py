@@ -1,0 +1,125 @@
+"""The dashboard's socket: parse → service → answer. Rules live in reference.queueing/messaging."""
+
+from channels.db import database_sync_to_async
+
+from reference import events, queueing, selectors
+from reference.consumers.base import ProtocolConsumer
+from reference.errors import ServiceError
+from reference.messaging import send_librarian_message
+from reference.payloads import conversation_payload, message_payload
+from reference.protocol import field
+
+
+class LibrarianConsumer(ProtocolConsumer):
+    held = frozenset()
+
+    async def connect(self):
+        await super().connect()
+        user = self.scope.get("user")
+        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+            await self.send_error(ServiceError("not_authenticated"))
+
+    @property
+    def user(self):
+        return self.scope["user"]
+
+    async def hello(self, frame):
+        profile = await database_sync_to_async(queueing.librarian_profile)(self.user)
+        queues = await database_sync_to_async(lambda: list(profile.queues.filter(is_active=True)))()
+        self.name = profile.display_name
+        await self.join(events.librarian_group(self.user.pk))
+        for queue in queues:
+            await self.join(events.queue_group(queue.pk))
+        # Join first, read second: anything published in between arrives twice, never zero times.
+        held_ids = await database_sync_to_async(selectors.held_ids)(self.user)
+        for conversation_id in held_ids:
+            await self.join(events.conversation_group(conversation_id))
+        waiting, held = await database_sync_to_async(self._state)([q.pk for q in queues])
+        self.held = {c["id"] for c in held}
+        await self.send_frame(self.welcome(
+            librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats},
+            queues=[{"id": q.pk, "name": q.name} for q in queues],
+            waiting=waiting,
+            conversations=held,
+        ))
+
+    def _state(self, queue_ids):
+        waiting = [conversation_payload(c, for_librarian=True) for c in selectors.waiting_in_queues(queue_ids)]
+        held = []
+        for conversation in selectors.held_by(self.user):
+            payload = conversation_payload(conversation, for_librarian=True)
+            payload["messages"] = [message_payload(m) for m in conversation.messages.all()]
+            held.append(payload)
+        return waiting, held
+
+    async def on_claim(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        # Listen before claiming so no patron message falls between the claim and the join;
+        # until the claim succeeds, frames of that conversation are not forwarded.
+        group = events.conversation_group(conversation_id)
+        await self.join(group)
+        try:
+            await database_sync_to_async(queueing.claim_conversation)(
+                user=self.user, conversation_id=conversation_id
+            )
+        except ServiceError:
+            if conversation_id not in self.held:
+                await self.leave(group)
+            raise
+        await self.follow(conversation_id)
+
+    async def on_message(self, frame):
+        message, _created = await database_sync_to_async(send_librarian_message)(
+            user=self.user,
+            conversation_id=field(frame, "conversation", int),
+            text=field(frame, "text", str),
+            client_id=field(frame, "client_id", str),
+        )
+        await self.send_frame({"type": "ack", "client_id": message.client_id,
+                               "conversation": message.conversation_id, "seq": message.seq})
+
+    async def on_typing(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        active = field(frame, "active", bool)
+        if conversation_id not in self.held:
+            raise ServiceError("not_assigned")
+        await events.publish_now(
+            events.conversation_group(conversation_id),
+            {"type": "typing", "conversation": conversation_id, "role": "librarian",
+             "author": self.name, "active": active},
+            origin=self.channel_name,
+        )
+
+    async def on_close(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        await database_sync_to_async(queueing.close_by_librarian)(
+            user=self.user, conversation_id=conversation_id
+        )
+        await self.unfollow(conversation_id)
+
+    async def follow(self, conversation_id):
+        self.held = self.held | {conversation_id}
+        await self.join(events.conversation_group(conversation_id))
+
+    async def unfollow(self, conversation_id):
+        self.held = self.held - {conversation_id}
+        await self.leave(events.conversation_group(conversation_id))
+
+    async def on_group_frame(self, frame, group):
+        conversation_id = frame.get("conversation")
+        if isinstance(conversation_id, dict):
+            conversation_id = conversation_id["id"]
+        elif isinstance(frame.get("message"), dict):
+            conversation_id = frame["message"]["conversation"]
+        if group.startswith("conv.") and conversation_id not in self.held:
+            return  # a claim still in flight (or one that failed)
+        if frame["type"] == "conversation":
+            conversation = frame["conversation"]
+            if conversation["status"] == "closed":
+                await self.send_frame(frame)
+                await self.unfollow(conversation["id"])
+                return
+            if group == events.librarian_group(self.user.pk) and conversation["status"] == "active":
+                await self.follow(conversation["id"])  # claimed here or in another of our tabs
+        await self.send_frame(frame)
+

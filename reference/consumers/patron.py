@@ -1,0 +1,104 @@
+"""The widget's socket: parse → service → answer. Rules live in reference.queueing/messaging."""
+
+from channels.db import database_sync_to_async
+
+from reference import events, queueing, selectors
+from reference.consumers.base import ProtocolConsumer
+from reference.errors import ServiceError
+from reference.messaging import send_patron_message
+from reference.models import Patron
+from reference.payloads import conversation_frame, message_payload
+from reference.protocol import field
+from reference.tokens import read_patron_token
+
+
+class PatronConsumer(ProtocolConsumer):
+    identity = None
+    conversation_id = None
+    patron_name = ""
+
+    async def hello(self, frame):
+        identity = read_patron_token(field(frame, "token", str))
+        last_seq = field(frame, "last_seq", int, required=False, default=0)
+        conversation = await database_sync_to_async(self._current_conversation)(identity)
+        self.identity = identity
+        await self.join(events.patron_group(identity.patron_id))
+        messages = []
+        if conversation is not None:
+            # Join the live stream before reading, so nothing falls in between (duplicates are
+            # dropped by seq on the client).
+            await self.follow(conversation.pk)
+            messages = await database_sync_to_async(selectors.messages_after)(conversation, last_seq)
+        await self.send_frame(self.welcome(
+            conversation=conversation_frame(conversation)["conversation"] if conversation else None,
+            messages=[message_payload(m) for m in messages],
+        ))
+
+    def _current_conversation(self, identity):
+        _site, patron = queueing.patron_for(identity, language=self.language)
+        self.patron_name = patron.name if patron else ""
+        return selectors.patron_current_conversation(patron)
+
+    async def follow(self, conversation_id):
+        if self.conversation_id and self.conversation_id != conversation_id:
+            await self.leave(events.conversation_group(self.conversation_id))
+        self.conversation_id = conversation_id
+        await self.join(events.conversation_group(conversation_id))
+
+    async def on_start(self, frame):
+        conversation, message, created = await database_sync_to_async(queueing.start_conversation)(
+            identity=self.identity,
+            text=field(frame, "text", str),
+            client_id=field(frame, "client_id", str),
+            name=field(frame, "name", str, required=False, default=""),
+            email=field(frame, "email", str, required=False, default=""),
+            language=self.language,
+        )
+        self.patron_name = conversation.patron.name
+        await self.follow(conversation.pk)
+        if not created:  # a retry: the first answer may have been lost with the connection
+            await self.send_frame(conversation_frame(conversation, messages=[message]))
+        await self.send_ack(message)
+
+    async def on_message(self, frame):
+        text = field(frame, "text", str)
+        client_id = field(frame, "client_id", str)
+        message, _created = await database_sync_to_async(self._send)(text, client_id)
+        await self.send_ack(message)
+
+    def _send(self, text, client_id):
+        patron = Patron.objects.filter(pk=self.identity.patron_id).first()
+        if patron is None:
+            raise ServiceError("no_conversation")
+        return send_patron_message(patron=patron, text=text, client_id=client_id)
+
+    async def on_typing(self, frame):
+        active = field(frame, "active", bool)
+        if self.conversation_id is None:
+            raise ServiceError("no_conversation")
+        await events.publish_now(
+            events.conversation_group(self.conversation_id),
+            {"type": "typing", "conversation": self.conversation_id, "role": "patron",
+             "author": self.patron_name, "active": active},
+            origin=self.channel_name,
+        )
+
+    async def on_close(self, frame):
+        await database_sync_to_async(self._close)()
+
+    def _close(self):
+        patron = Patron.objects.filter(pk=self.identity.patron_id).first()
+        if patron is None:
+            raise ServiceError("no_conversation")
+        return queueing.close_by_patron(patron=patron)
+
+    async def send_ack(self, message):
+        await self.send_frame({"type": "ack", "client_id": message.client_id,
+                               "conversation": message.conversation_id, "seq": message.seq})
+
+    async def on_group_frame(self, frame, group):
+        if frame["type"] == "conversation":
+            conversation_id = frame["conversation"]["id"]
+            if conversation_id != self.conversation_id:
+                await self.follow(conversation_id)  # started from another tab
+        await self.send_frame(frame)

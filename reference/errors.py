@@ -1,0 +1,56 @@
+"""The one error type the domain raises; consumers turn it into an `error` frame."""
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "bad_json": _("That frame is not valid JSON."),
+    "frame_too_large": _("That frame is too large."),
+    "unknown_type": _("Unknown frame type."),
+    "invalid_frame": _("The field “%(field)s” is missing or of the wrong kind."),
+    "hello_required": _("Say hello first."),
+    "unsupported_version": _("This protocol version is not supported; reload the page."),
+    "token_invalid": _("Your chat session is not valid; reload the page to start again."),
+    "token_expired": _("Your chat session has expired; reload the page to start again."),
+    "not_authenticated": _("Log in as library staff to use the dashboard."),
+    "empty_message": _("The message is empty."),
+    "message_too_long": _("The message is too long (at most %(limit)s characters)."),
+    "conversation_open": _("You already have an open conversation."),
+    "no_conversation": _("There is no conversation yet; ask a question first."),
+    "conversation_closed": _("This conversation has been closed."),
+    "not_found": _("That conversation does not exist."),
+    "not_member": _("You are not a member of that conversation’s queue."),
+    "already_claimed": _("Another librarian has already taken this conversation."),
+    "at_capacity": _("You already hold as many chats as you can take (%(limit)s)."),
+    "not_assigned": _("You do not hold this conversation."),
+    "duplicate_client_id": _("That message id is already used in this conversation."),
+    "invalid_email": _("That email address does not look right."),
+    "name_too_long": _("The name is too long (at most 100 characters)."),
+}
+
+# Errors after which the socket is closed, with the close code to use.
+FATAL_CLOSE_CODES = {
+    "unsupported_version": 4400,
+    "token_invalid": 4401,
+    "token_expired": 4401,
+    "not_authenticated": 4403,
+}
+
+
+class ServiceError(Exception):
+    """A request that breaks a rule. Raised before anything is changed."""
+
+    def __init__(self, code, detail=None, **params):
+        self.code = code
+        self.detail = detail
+        self.params = params
+        super().__init__(code if detail is None else f"{code}: {detail}")
+
+    @property
+    def message(self):
+        """A readable, translated message (evaluated in the active language)."""
+        text = str(self.detail or MESSAGES[self.code])
+        return text % self.params if self.params else text
+
+    @property
+    def fatal_close_code(self):
+        return FATAL_CLOSE_CODES.get(self.code)

@@ -1,0 +1,47 @@
+"""Fan-out of frames through the channel layer, after the data is committed.
+
+The database is the source of truth; the channel layer only tells connected sockets that something
+changed. Every publish waits for the surrounding transaction to commit, so no socket ever hears of
+a message that could still be rolled back.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+EVENT_TYPE = "frame.out"  # handled by ProtocolConsumer.frame_out
+
+
+def conversation_group(conversation_id):
+    return f"conv.{conversation_id}"
+
+
+def queue_group(queue_id):
+    return f"queue.{queue_id}"
+
+
+def librarian_group(user_id):
+    return f"librarian.{user_id}"
+
+
+def patron_group(patron_id):
+    return f"patron.{patron_id.hex if hasattr(patron_id, 'hex') else patron_id}"
+
+
+def publish(group, frame, *, origin=None):
+    """Send `frame` to every socket in `group` once the current transaction commits.
+
+    `origin` is the sending socket's channel name; it does not get its own transient frames back.
+    """
+    event = {"type": EVENT_TYPE, "group": group, "frame": frame, "origin": origin}
+    transaction.on_commit(lambda: _group_send(group, event))
+
+
+def _group_send(group, event):
+    async_to_sync(get_channel_layer().group_send)(group, event)
+
+
+async def publish_now(group, frame, *, origin=None):
+    """For transient frames that store nothing (typing): straight to the layer."""
+    event = {"type": EVENT_TYPE, "group": group, "frame": frame, "origin": origin}
+    await get_channel_layer().group_send(group, event)

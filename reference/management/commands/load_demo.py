@@ -1,0 +1,55 @@
+"""Demo data for trying the service on a laptop: queues, a widget site and two staff users."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from reference.models import LibrarianProfile, Queue
+from widgets.models import Site
+
+DEMO_SITE_KEY = "tebingtinggi-demo"
+DEMO_QUEUES = [
+    ("umum", "Umum"),
+    ("anak", "Anak-anak"),
+    ("sejarah-lokal", "Sejarah Lokal"),
+    ("literasi-digital", "Literasi Digital"),
+]
+DEMO_USERS = [
+    # username, password, display name, superuser
+    ("pustakawan", "tanya-demo-2026", "Siti", False),
+    ("admin", "admin-demo-2026", "Admin", True),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo queues, widget site and staff users. Safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--origin", action="append", default=[],
+                            help="Another host-page origin allowed to embed the demo widget.")
+
+    @transaction.atomic
+    def handle(self, *args, origin, **options):
+        queues = [Queue.objects.update_or_create(slug=slug, defaults={"name": name})[0]
+                  for slug, name in DEMO_QUEUES]
+        site, _ = Site.objects.update_or_create(key=DEMO_SITE_KEY, defaults={
+            "name": "Perpustakaan Kota Tebing Tinggi",
+            "default_queue": queues[0],
+            "greeting": "Halo! Ada yang bisa kami bantu? Pustakawan kami siap menjawab.",
+        })
+        origins = dict.fromkeys([*site.origins, *origin])
+        site.allowed_origins = "\n".join(origins)
+        site.full_clean()
+        site.save()
+        User = get_user_model()
+        for username, password, display_name, superuser in DEMO_USERS:
+            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+            user.is_staff = True
+            user.is_superuser = superuser
+            if created:
+                user.set_password(password)
+            user.save()
+            profile, _ = LibrarianProfile.objects.update_or_create(
+                user=user, defaults={"display_name": display_name})
+            profile.queues.set(queues)
+        self.stdout.write(f"Demo site key: {site.key}")

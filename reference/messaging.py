@@ -1,0 +1,99 @@
+"""Storing chat messages: numbered, stored, then acknowledged and fanned out.
+
+A message gets the conversation's next sequence number in the same transaction that stores it.
+The caller acknowledges the sender only after this returns (the transaction has committed), and
+the fan-out to other sockets happens on commit too. A repeated client id returns the stored
+message instead of storing it twice, so a client can retry safely.
+"""
+
+from django.db import transaction
+from django.utils import translation
+
+from reference import events
+from reference.errors import ServiceError
+from reference.models import Conversation, Message, Role
+from reference.payloads import librarian_name, message_frame
+from reference.validation import clean_client_id, clean_text
+
+
+def send_patron_message(*, patron, text, client_id):
+    """Store a patron's message in their open conversation. Returns (message, created)."""
+    clean_client_id(client_id)
+    conversation = (
+        Conversation.objects.filter(patron=patron).order_by("-created_at").first()
+    )
+    if conversation is None:
+        raise ServiceError("no_conversation")
+    return store_message(
+        conversation_id=conversation.pk,
+        role=Role.PATRON,
+        text=text,
+        client_id=client_id,
+        author_name=patron.name,
+    )
+
+
+def send_librarian_message(*, user, conversation_id, text, client_id):
+    """Store a librarian's message in a conversation they hold. Returns (message, created)."""
+    clean_client_id(client_id)
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        raise ServiceError("not_found")
+    is_retry = conversation.messages.filter(client_id=client_id, author=user).exists()
+    if not is_retry and conversation.librarian_id != user.pk:
+        raise ServiceError("not_assigned")
+    return store_message(
+        conversation_id=conversation.pk,
+        role=Role.LIBRARIAN,
+        text=text,
+        client_id=client_id,
+        author=user,
+        author_name=librarian_name(user),
+    )
+
+
+def store_message(*, conversation_id, role, text, client_id="", author=None, author_name=""):
+    text = clean_text(text)
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if client_id:
+            existing = conversation.messages.filter(client_id=client_id).first()
+            if existing is not None:
+                if existing.role != role or existing.author_id != (author.pk if author else None):
+                    raise ServiceError("duplicate_client_id")
+                return existing, False
+        if conversation.is_closed:
+            raise ServiceError("conversation_closed")
+        message = append_message(conversation, role=role, text=text, client_id=client_id,
+                          author=author, author_name=author_name)
+        if role == Role.LIBRARIAN and conversation.first_response_at is None:
+            conversation.first_response_at = message.created_at
+            conversation.save(update_fields=["first_response_at"])
+        events.publish(events.conversation_group(conversation.pk), message_frame(message))
+    return message, True
+
+
+def store_notice(conversation, text):
+    """A system notice ("Siti joined the chat"); the caller holds the conversation's row lock."""
+    message = append_message(conversation, role=Role.SYSTEM, text=str(text))
+    events.publish(events.conversation_group(conversation.pk), message_frame(message))
+    return message
+
+
+def notice_language(conversation):
+    """Notices are written in the patron's language: they are the one reading them live."""
+    return translation.override(conversation.patron.language or None)
+
+
+def append_message(conversation, *, role, text, client_id="", author=None, author_name=""):
+    conversation.last_seq += 1
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
+    return Message.objects.create(
+        conversation=conversation,
+        seq=conversation.last_seq,
+        role=role,
+        text=text,
+        client_id=client_id,
+        author=author,
+        author_name=author_name,
+    )

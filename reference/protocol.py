@@ -1,0 +1,59 @@
+"""Frame parsing and field checks for docs/protocol.md, in one place."""
+
+import json
+
+from django.conf import settings
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from reference.errors import ServiceError
+
+VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def parse_frame(text_data):
+    if text_data is None:
+        raise ServiceError("bad_json")
+    if len(text_data) > MAX_FRAME_BYTES:
+        raise ServiceError("frame_too_large")
+    try:
+        frame = json.loads(text_data)
+    except ValueError:
+        raise ServiceError("bad_json") from None
+    if not isinstance(frame, dict):
+        raise ServiceError("bad_json")
+    if not isinstance(frame.get("type"), str):
+        raise ServiceError("unknown_type")
+    return frame
+
+
+def field(frame, name, kind, *, required=True, default=None):
+    """The value of `name` in `frame`, checked to be of `kind` (bool is not an int here)."""
+    if name not in frame or frame[name] is None:
+        if required:
+            raise ServiceError("invalid_frame", field=name)
+        return default
+    value = frame[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ServiceError("invalid_frame", field=name)
+    return value
+
+
+def check_version(frame):
+    if frame.get("v") != VERSION:
+        raise ServiceError("unsupported_version")
+
+
+def choose_language(requested, headers):
+    """`lang` from hello if we speak it, else the browser's Accept-Language, else the default."""
+    candidates = [requested] if isinstance(requested, str) else []
+    for name, value in headers:
+        if name == b"accept-language":
+            candidates += [code for code, _q in parse_accept_lang_header(value.decode("latin-1"))]
+    for code in candidates:
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE

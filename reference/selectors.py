@@ -1,0 +1,72 @@
+"""Reads: what a patron, a librarian or staff see. No writes here."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from reference.models import Conversation, Message
+
+# A reload within this time after a chat closed still shows how it ended.
+RECENTLY_CLOSED = timedelta(hours=1)
+
+_RELATED = ("patron", "queue", "librarian__librarian_profile")
+
+
+def patron_current_conversation(patron):
+    """The patron's open conversation, or the one that closed in the last hour."""
+    if patron is None:
+        return None
+    latest = patron.conversations.select_related(*_RELATED).order_by("-created_at").first()
+    if latest is None:
+        return None
+    if latest.is_closed and latest.closed_at < timezone.now() - RECENTLY_CLOSED:
+        return None
+    return latest
+
+
+def messages_after(conversation, after_seq=0):
+    return list(conversation.messages.filter(seq__gt=after_seq).order_by("seq"))
+
+
+def waiting_in_queues(queue_ids):
+    return list(
+        Conversation.objects.select_related(*_RELATED)
+        .filter(status=Conversation.Status.QUEUED, queue_id__in=queue_ids)
+        .order_by("created_at")
+    )
+
+
+def held_by(user):
+    return list(
+        Conversation.objects.select_related(*_RELATED)
+        .filter(librarian=user, status=Conversation.Status.ACTIVE)
+        .order_by("assigned_at")
+        .prefetch_related("messages")
+    )
+
+
+def held_ids(user):
+    return list(
+        Conversation.objects.filter(librarian=user, status=Conversation.Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+
+
+def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, text=""):
+    """Closed conversations for staff, newest first, filtered as the transcript list allows."""
+    conversations = Conversation.objects.select_related(*_RELATED).filter(
+        status=Conversation.Status.CLOSED
+    )
+    if date_from:
+        conversations = conversations.filter(created_at__date__gte=date_from)
+    if date_to:
+        conversations = conversations.filter(created_at__date__lte=date_to)
+    if queue:
+        conversations = conversations.filter(queue=queue)
+    if librarian:
+        conversations = conversations.filter(librarian=librarian)
+    if text:
+        matching = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)
+        conversations = conversations.filter(Q(subject__icontains=text) | Exists(matching))
+    return conversations.order_by("-created_at")

@@ -1,0 +1,43 @@
+"""Checks on what people type, shared by every service that stores it."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from reference.errors import ServiceError
+
+NAME_MAX_LENGTH = 100
+
+
+def clean_text(text):
+    if not isinstance(text, str):
+        raise ServiceError("invalid_frame", field="text")
+    text = text.strip()
+    if not text:
+        raise ServiceError("empty_message")
+    if len(text) > settings.MESSAGE_MAX_LENGTH:
+        raise ServiceError("message_too_long", limit=settings.MESSAGE_MAX_LENGTH)
+    return text
+
+
+def clean_name(name):
+    name = " ".join((name or "").split())
+    if len(name) > NAME_MAX_LENGTH:
+        raise ServiceError("name_too_long")
+    return name
+
+
+def clean_email(email):
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceError("invalid_email") from None
+    return email
+
+
+def clean_client_id(client_id):
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+        raise ServiceError("invalid_frame", field="client_id")
+    return client_id

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from widgets.models import Site
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "default_queue", "is_active"]
+    list_filter = ["is_active", "default_queue"]
+    search_fields = ["name", "key", "allowed_origins"]
+    readonly_fields = ["embed_code"]
+    fields = ["name", "key", "allowed_origins", "default_queue", "greeting", "is_active", "embed_code"]
+
+    @admin.display(description=_("embed code"))
+    def embed_code(self, site):
+        if not site.pk:
+            return _("Save the site to see its embed code.")
+        return format_html(
+            '<code>&lt;script src="{}" data-site="{}" async&gt;&lt;/script&gt;</code>',
+            self.request.build_absolute_uri("/widget.js"), site.key,
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        self.request = request
+        return super().get_form(request, obj, **kwargs)

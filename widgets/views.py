@@ -1,0 +1,104 @@
+"""The embeddable widget: the loader script, the site's public settings, the chat panel page."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from reference.tokens import issue_patron_token
+from widgets.models import Site
+
+LOADER_PATH = Path(__file__).parent / "static" / "widgets" / "loader.js"
+
+
+@require_GET
+def loader(request):
+    """`<script src="…/widget.js" data-site="KEY" async>`: small, cached briefly, no cookies."""
+    response = HttpResponse(LOADER_PATH.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _use_requested_language(view):
+    """`?lang=id|en` (from the embed tag's data-lang) wins over the browser's language."""
+
+    def wrapped(request, *args, **kwargs):
+        lang = request.GET.get("lang")
+        if lang not in dict(settings.LANGUAGES):
+            return view(request, *args, **kwargs)
+        with translation.override(lang):
+            request.LANGUAGE_CODE = lang
+            return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@require_GET
+@_use_requested_language
+def site_config(request, key):
+    """What the loader needs before it draws the launcher, for allowed host pages only."""
+    origin = request.headers.get("Origin", "")
+    site = Site.objects.filter(key=key, is_active=True).first()
+    if site is None:
+        return _cors(JsonResponse({"error": "unknown_site", "message": _("No such widget site.")}, status=404), origin)
+    if origin and not site.allows_origin(origin) and origin != _own_origin(request):
+        return JsonResponse({"error": "origin_not_allowed",
+                             "message": _("This page is not allowed to embed the widget.")}, status=403)
+    response = JsonResponse({
+        "name": site.name,
+        "chat_url": request.build_absolute_uri(reverse("widgets:chat", args=[site.key])),
+        "launcher_label": _("Ask a librarian"),
+        "close_label": _("Close chat"),
+        "title": _("Chat with a librarian"),
+    })
+    response["Vary"] = "Origin, Accept-Language"
+    return _cors(response, origin)
+
+
+@never_cache
+@xframe_options_exempt
+@require_GET
+@_use_requested_language
+def chat_panel(request, key):
+    """The chat panel inside the iframe. Only the site's host pages may frame it."""
+    site = get_object_or_404(Site, key=key, is_active=True)
+    response = render(request, "widgets/chat.html", {
+        "site": site,
+        "token": issue_patron_token(site.key),
+        "config": {
+            "siteKey": site.key,
+            "socketPath": "/ws/patron/",
+            "maxLength": 4000,
+        },
+    })
+    ancestors = " ".join(["'self'", *site.origins])
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+@require_GET
+def demo(request):
+    """A library page that embeds the widget, for trying it out on the embedded default."""
+    site = Site.objects.filter(is_active=True).order_by("pk").first()
+    if site is None:
+        raise Http404(_("No widget site yet: run `make demo-data` or add one in the admin."))
+    return render(request, "widgets/demo.html", {"site": site})
+
+
+def _own_origin(request):
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _cors(response, origin):
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+    return response
