@@ -43,7 +43,7 @@ test-embedded: install
 test-scaleout: install
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ruangtanya} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
-	CHANNEL_LAYER_PREFIX=rt:test \
+	CHANNEL_LAYER_PREFIX=rt:test DB_CONN_MAX_AGE=0 \
 	$(PY) -m pytest -m "not browser"
 
 messages: install

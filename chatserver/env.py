@@ -22,7 +22,7 @@ def env_list(name, default=()):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def database_from_url(url):
+def database_from_url(url, conn_max_age=60):
     """Turn `postgres://user:pass@host:port/name?opt=val` into a DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
@@ -36,6 +36,6 @@ def database_from_url(url):
         "PORT": str(parts.port or ""),
         "OPTIONS": dict(parse_qsl(parts.query)),
         # Long-lived ASGI workers: reuse connections, but check them before use.
-        "CONN_MAX_AGE": 60,
+        "CONN_MAX_AGE": conn_max_age,
         "CONN_HEALTH_CHECKS": True,
     }

@@ -74,7 +74,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": database_from_url(DATABASE_URL)}
+    DATABASES = {
+        "default": database_from_url(DATABASE_URL, int(env_str("DB_CONN_MAX_AGE", "60")))
+    }
 else:
     DATABASES = {
         "default": {

@@ -117,7 +117,7 @@ def claim_conversation(*, user, conversation_id):
         )
         if not won:
             raise ServiceError("already_claimed")
-        conversation = Conversation.objects.select_for_update().select_related(
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "patron", "queue", "librarian__librarian_profile"
         ).get(pk=conversation.pk)
         with notice_language(conversation):
@@ -166,7 +166,7 @@ def close_by_librarian(*, user, conversation_id):
 
 def _close(conversation_id, *, role, user=None):
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related(
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "patron", "queue", "librarian__librarian_profile"
         ).get(pk=conversation_id)
         if conversation.is_closed:

@@ -92,10 +92,11 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def on_close(self, frame):
         conversation_id = field(frame, "conversation", int)
+        # The `conversation` frame (closed) comes back through the conversation's group, to
+        # all our tabs; each leaves the group when it sees it.
         await database_sync_to_async(queueing.close_by_librarian)(
             user=self.user, conversation_id=conversation_id
         )
-        await self.unfollow(conversation_id)
 
     async def follow(self, conversation_id):
         self.held = self.held | {conversation_id}
