@@ -100,3 +100,63 @@ def token_for():
         return issue_patron_token(identity.site_key, identity.patron_id)
 
     return make
+
+
+@pytest.fixture
+def live_daphne(transactional_db):
+    """Start real daphne processes on the test database; returns a function giving base URLs.
+
+    Use with `django_db(transaction=True)`: what the test writes is committed, so the servers
+    see it. With REDIS_URL set they share the Redis channel layer, like a scaled-out service.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    processes = []
+
+    def start(env_extra=None):
+        port = _free_port()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatserver.settings", **(env_extra or {})}
+        if connection.vendor == "sqlite":
+            env["SQLITE_PATH"] = connection.settings_dict["NAME"]
+        else:
+            s = connection.settings_dict
+            env["DATABASE_URL"] = f"postgres://{s['USER']}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
+        if settings.REDIS_URL:
+            env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+        log = open(os.path.join(os.environ.get("TEST_ARTIFACTS", "/tmp"), f"daphne-{port}.log"), "w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+             "chatserver.asgi:application"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        processes.append(process)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"daphne exited with {process.returncode}; see {log.name}")
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"daphne did not listen on {port} within 30 s; see {log.name}")
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except Exception:
+            process.kill()
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

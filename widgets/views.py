@@ -71,11 +71,13 @@ def site_config(request, key):
 def chat_panel(request, key):
     """The chat panel inside the iframe. Only the site's host pages may frame it."""
     site = get_object_or_404(Site, key=key, is_active=True)
+    token = issue_patron_token(site.key)
     response = render(request, "widgets/chat.html", {
         "site": site,
-        "token": issue_patron_token(site.key),
+        "token": token,
         "config": {
             "siteKey": site.key,
+            "token": token,
             "socketPath": "/ws/patron/",
             "maxLength": 4000,
         },

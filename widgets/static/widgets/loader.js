@@ -1,0 +1,124 @@
+/* Ruang Tanya widget loader, served as /widget.js. Embed with:
+ *   <script src="https://HOST/widget.js" data-site="SITE_KEY" async></script>
+ * optional: data-lang="id" or data-lang="en".
+ * It draws a launcher button that opens the chat panel (an iframe on our origin) and nothing
+ * else: no cookies, no globals besides a guard flag, styles kept inside a shadow root. */
+(function () {
+  "use strict";
+  var w = window, d = document, TAG = "[Ruang Tanya]";
+  var script = d.currentScript || d.querySelector('script[data-site][src*="widget.js"]');
+  if (!script || !w.fetch || !Element.prototype.attachShadow) return;
+  var key = script.getAttribute("data-site") || "";
+  var lang = script.getAttribute("data-lang") || "";
+  var origin;
+  try { origin = new URL(script.src, location.href).origin; } catch (e) { return; }
+  var guard = "__ruangtanya_" + key;
+  if (w[guard]) return; // embedded twice: draw once
+  w[guard] = 1;
+  if (!key) { console.warn(TAG + " the script tag has no data-site attribute."); return; }
+  var query = /^[a-z]{2}$/.test(lang) ? "?lang=" + lang : "";
+
+  fetch(origin + "/widget/sites/" + encodeURIComponent(key) + "/config" + query, { credentials: "omit" })
+    .then(function (r) {
+      if (r.ok) return r.json();
+      console.warn(TAG + (r.status === 404 ? ' no widget site with the key "' + key + '".'
+        : r.status === 403 ? " this page (" + location.origin + ") is not allowed to embed the widget."
+        : " could not load the widget settings (HTTP " + r.status + ")."));
+    }, function () {
+      // The service answers 403 without CORS headers, so a refused origin also lands here.
+      console.warn(TAG + " could not load the widget settings: the service is unreachable, or this page ("
+        + location.origin + ") is not allowed to embed the widget.");
+    })
+    .then(function (cfg) {
+      if (!cfg || !cfg.chat_url) return;
+      if (d.body) draw(cfg); else d.addEventListener("DOMContentLoaded", function () { draw(cfg); });
+    });
+
+  var CSS =
+    ":host{all:initial}" +
+    "*{box-sizing:border-box}" +
+    ".l{position:fixed;right:20px;bottom:20px;z-index:1;display:flex;align-items:center;gap:8px;" +
+    "margin:0;padding:0 20px 0 16px;height:52px;min-width:52px;max-width:calc(100vw - 40px);border:2px solid #fff;" +
+    "border-radius:26px;background:#115e67;color:#fff;font:600 16px/1.2 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;" +
+    "cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.28);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
+    ".l:hover{background:#0c4a52}" +
+    ".l:focus-visible{outline:3px solid #115e67;outline-offset:3px}" +
+    ".l svg{flex:none;width:24px;height:24px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
+    ".l .x,.l[aria-expanded=true] .c{display:none}.l[aria-expanded=true] .x{display:block}" +
+    ".p{position:fixed;right:20px;bottom:84px;z-index:2;width:370px;height:560px;max-height:calc(100vh - 104px);" +
+    "border-radius:14px;overflow:hidden;background:#fff;box-shadow:0 10px 40px rgba(0,0,0,.3);" +
+    "visibility:hidden;opacity:0;transform:translateY(12px)}" +
+    ".p.o{visibility:visible;opacity:1;transform:none}" +
+    ".p iframe{display:block;width:100%;height:100%;border:0;margin:0;padding:0;background:#fff}" +
+    "@media (prefers-reduced-motion:no-preference){.p{transition:opacity .18s,transform .18s,visibility 0s .18s}" +
+    ".p.o{transition:opacity .18s,transform .18s}}" +
+    "@media (max-width:479px){.p{inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
+    ".l span{display:none}.l{padding:0 12px}}";
+  var ICONS =
+    '<svg class="c" viewBox="0 0 24 24" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.5-4.9A8 8 0 1 1 21 12z"/></svg>' +
+    '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+
+  function draw(cfg) {
+    var host = d.createElement("div");
+    host.id = "ruangtanya-widget";
+    host.setAttribute("style", "all:initial!important;position:fixed!important;right:0!important;bottom:0!important;" +
+      "width:0!important;height:0!important;z-index:2147483000!important;display:block!important");
+    var root = host.attachShadow({ mode: "open" });
+    var style = d.createElement("style");
+    style.textContent = CSS;
+    var btn = d.createElement("button");
+    btn.type = "button";
+    btn.className = "l";
+    btn.setAttribute("aria-expanded", "false");
+    btn.setAttribute("aria-controls", "rt-panel");
+    btn.innerHTML = ICONS; // constant markup; the label below is text only
+    var label = d.createElement("span");
+    btn.appendChild(label);
+    var panel = d.createElement("div");
+    panel.className = "p";
+    panel.id = "rt-panel";
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", cfg.title || cfg.name || "");
+    root.appendChild(style);
+    root.appendChild(btn);
+    root.appendChild(panel);
+    d.body.appendChild(host);
+
+    var frame = null, open = false;
+    var src = cfg.chat_url + (query ? (cfg.chat_url.indexOf("?") < 0 ? "?" : "&") + query.slice(1) : "");
+
+    function setLabel() {
+      var text = open ? cfg.close_label : cfg.launcher_label;
+      label.textContent = text;
+      btn.setAttribute("aria-label", text); // the text is hidden on narrow screens
+      btn.title = text;
+    }
+    function toggle(show, refocus) {
+      open = show;
+      if (show && !frame) {
+        frame = d.createElement("iframe");
+        frame.src = src;
+        frame.title = cfg.title || cfg.name || "";
+        frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
+        frame.addEventListener("load", function () { if (open) frame.focus(); });
+        panel.appendChild(frame);
+      }
+      panel.className = show ? "p o" : "p";
+      btn.setAttribute("aria-expanded", String(show));
+      setLabel();
+      if (show) frame.focus();
+      else if (refocus) btn.focus();
+    }
+    setLabel();
+    btn.addEventListener("click", function () { toggle(!open, false); });
+    d.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && open) toggle(false, true);
+    });
+    w.addEventListener("message", function (e) {
+      // Only our own chat frame may close the panel; anything else is ignored unread.
+      if (!frame || e.origin !== origin || e.source !== frame.contentWindow) return;
+      var m = e.data;
+      if (m && m.source === "ruangtanya" && m.type === "close" && open) toggle(false, true);
+    });
+  }
+})();
