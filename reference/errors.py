@@ -8,6 +8,7 @@ MESSAGES = {
     "unknown_type": _("Unknown frame type."),
     "invalid_frame": _("The field “%(field)s” is missing or of the wrong kind."),
     "hello_required": _("Say hello first."),
+    "hello_timeout": _("No hello arrived in time; reconnect to go on."),
     "unsupported_version": _("This protocol version is not supported; reload the page."),
     "token_invalid": _("Your chat session is not valid; reload the page to start again."),
     "token_expired": _("Your chat session has expired; reload the page to start again."),
@@ -33,6 +34,7 @@ FATAL_CLOSE_CODES = {
     "token_invalid": 4401,
     "token_expired": 4401,
     "not_authenticated": 4403,
+    "hello_timeout": 4408,
 }
 
 

@@ -10,6 +10,7 @@ from reference.errors import ServiceError
 
 VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
+HELLO_TIMEOUT = 30  # seconds a new socket has to send `hello`
 
 
 def parse_frame(text_data):

@@ -301,3 +301,13 @@ class TestBadInput:
         await english.send({"type": "close"})
         assert (await english.receive())["message"].startswith("There is no conversation")
         await english.close()
+
+
+async def test_a_socket_that_never_says_hello_is_told_and_closed(monkeypatch):
+    from reference.consumers.base import ProtocolConsumer
+
+    monkeypatch.setattr(ProtocolConsumer, "hello_timeout", 0.2)
+    socket = await connect("/ws/patron/")
+    error = await socket.receive()
+    assert (error["code"], error["type"]) == ("hello_timeout", "error")
+    assert await socket.closed_with() == 4408

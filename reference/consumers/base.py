@@ -1,5 +1,6 @@
 """What both WebSocket endpoints share: parsing, the hello gate, errors as frames, fan-out."""
 
+import asyncio
 import json
 import logging
 
@@ -16,13 +17,24 @@ logger = logging.getLogger(__name__)
 class ProtocolConsumer(AsyncWebsocketConsumer):
     """Subclasses define `hello(frame)` and `on_<type>(frame)` handlers (dots become underscores)."""
 
+    hello_timeout = protocol.HELLO_TIMEOUT
+
     async def connect(self):
         self.ready = False
         self.language = protocol.choose_language(None, self.scope.get("headers", []))
         self.joined = set()
         await self.accept()
+        self.hello_watch = asyncio.create_task(self.expect_hello())
+
+    async def expect_hello(self):
+        """A socket that never says hello holds a slot for nothing: close it, saying why."""
+        await asyncio.sleep(self.hello_timeout)
+        if not self.ready:
+            with translation.override(self.language):
+                await self.send_error(ServiceError("hello_timeout"))
 
     async def disconnect(self, code):
+        self.hello_watch.cancel()
         for group in list(self.joined):
             await self.leave(group)
 
