@@ -53,7 +53,8 @@
     "@media (prefers-reduced-motion:no-preference){.p{transition:opacity .18s,transform .18s,visibility 0s .18s}" +
     ".p.o{transition:opacity .18s,transform .18s}}" +
     "@media (max-width:479px){.p{inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
-    ".l span{display:none}.l{padding:0 12px}}";
+    ".l{right:12px;bottom:12px}}" +
+    "@media print{.l,.p{display:none}}";
   var ICONS =
     '<svg class="c" viewBox="0 0 24 24" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.5-4.9A8 8 0 1 1 21 12z"/></svg>' +
     '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
@@ -86,12 +87,11 @@
 
     var frame = null, open = false;
     var src = cfg.chat_url + (query ? (cfg.chat_url.indexOf("?") < 0 ? "?" : "&") + query.slice(1) : "");
+    var frameOrigin = new URL(src, origin).origin;
 
     function setLabel() {
       var text = open ? cfg.close_label : cfg.launcher_label;
       label.textContent = text;
-      btn.setAttribute("aria-label", text); // the text is hidden on narrow screens
-      btn.title = text;
     }
     function toggle(show, refocus) {
       open = show;
@@ -99,8 +99,14 @@
         frame = d.createElement("iframe");
         frame.src = src;
         frame.title = cfg.title || cfg.name || "";
-        frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
-        frame.addEventListener("load", function () { if (open) frame.focus(); });
+        // No navigating the host page from the frame (pointless, and warned about, on our own origin).
+        if (frameOrigin !== location.origin) {
+          frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
+        }
+        frame.addEventListener("load", function () {
+          // The frame took focus before its page existed: hand it to the page now.
+          if (open && d.activeElement === host) try { frame.contentWindow.focus(); } catch (e) { /* no */ }
+        });
         panel.appendChild(frame);
       }
       panel.className = show ? "p o" : "p";
@@ -111,12 +117,12 @@
     }
     setLabel();
     btn.addEventListener("click", function () { toggle(!open, false); });
-    d.addEventListener("keydown", function (e) {
-      if (e.key === "Escape" && open) toggle(false, true);
+    d.addEventListener("keydown", function (e) { // from the launcher (the frame posts its own)
+      if (e.key === "Escape" && open && d.activeElement === host) toggle(false, true);
     });
     w.addEventListener("message", function (e) {
       // Only our own chat frame may close the panel; anything else is ignored unread.
-      if (!frame || e.origin !== origin || e.source !== frame.contentWindow) return;
+      if (!frame || e.origin !== frameOrigin || e.source !== frame.contentWindow) return;
       var m = e.data;
       if (m && m.source === "ruangtanya" && m.type === "close" && open) toggle(false, true);
     });
