@@ -1,10 +1,14 @@
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.admin.views.decorators import staff_member_required as admin_staff_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from reference import queueing, selectors
 from reference.forms import TranscriptFilterForm
 from reference.models import Conversation
+
+
+def staff_member_required(view):
+    return admin_staff_required(view, login_url="login")
 
 
 @staff_member_required

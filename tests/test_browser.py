@@ -1,0 +1,106 @@
+"""The whole loop in headless Chromium: a host page on another origin, a patron, a librarian."""
+
+import functools
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+
+import pytest
+from django.conf import settings
+
+from reference.models import LibrarianProfile, Queue
+from widgets.models import Site
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-features=PaintHolding"]
+
+if not os.path.exists(CHROMIUM) and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI needs chromium at {CHROMIUM} (.ci/ensure-chromium installs it)")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"chromium not found at {CHROMIUM}"),
+    pytest.mark.skipif(bool(settings.DATABASE_URL), reason="runs in the embedded-default pass"),
+]
+
+
+@pytest.fixture
+def host_page():
+    """A library page on a different origin (localhost, not 127.0.0.1) that embeds the widget."""
+    folder = tempfile.mkdtemp(prefix="host-page-")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://localhost:{server.server_address[1]}"
+
+    def write(service_url, site_key):
+        with open(os.path.join(folder, "index.html"), "w") as page:
+            page.write("<!doctype html><html><head><title>Perpustakaan</title></head><body>"
+                       "<h1>Perpustakaan Kota</h1>"
+                       f'<script src="{service_url}/widget.js" data-site="{site_key}" '
+                       'data-lang="en" async></script></body></html>')
+        return origin + "/"
+
+    yield origin, write
+    server.shutdown()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    queue = Queue.objects.create(name="Umum", slug="umum")
+    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
+                               allowed_origins=origin, greeting="Halo!")
+    user = django_user_model.objects.create_user("siti", password="rahasia-123", is_staff=True)
+    LibrarianProfile.objects.create(user=user, display_name="Siti").queues.set([queue])
+    service = live_daphne()
+    page_url = write_page(service, site.key)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            patron.goto(page_url)
+            patron.locator("#ruangtanya-widget button.l").click()
+            chat = patron.frame_locator("#ruangtanya-widget iframe")
+            chat.locator("#q").fill("Is the library open on Sunday?")
+            chat.locator("#name").fill("Rina")
+            chat.locator("#start-form button[type=submit]").click()
+            expect(chat.locator(".msg-patron")).to_have_count(1)
+
+            desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            desk.goto(f"{service}/login/?next=/dashboard/")
+            desk.fill("#id_username", "siti")
+            desk.fill("#id_password", "rahasia-123")
+            desk.click("button[type=submit]")
+            item = desk.locator(".queue-item").filter(has_text="Is the library open on Sunday?")
+            expect(item).to_have_count(1, timeout=15000)
+            item.get_by_role("button").click()
+            expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+
+            desk.fill("#composer-input", "Yes, from 9 to 3. See https://example.org/hours")
+            desk.locator("#composer-input").press("Enter")
+            reply = chat.locator(".msg-librarian")
+            expect(reply).to_contain_text("Yes, from 9 to 3.", timeout=15000)
+            expect(reply.locator("a")).to_have_attribute("href", "https://example.org/hours")
+
+            desk.click("#close-button")
+            desk.click("#close-yes")
+            expect(chat.locator("#ended")).to_be_visible(timeout=15000)
+
+            desk.goto(f"{service}/staff/transcripts/")
+            row = desk.locator("tr").filter(has_text="Is the library open on Sunday?")
+            expect(row).to_have_count(1)
+            row.locator("a[href*='/staff/transcripts/']").click()
+            body = desk.locator("main")
+            expect(body).to_contain_text("Is the library open on Sunday?")
+            expect(body).to_contain_text("Yes, from 9 to 3.")
+        finally:
+            browser.close()
