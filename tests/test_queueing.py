@@ -132,7 +132,7 @@ def test_two_librarians_claiming_at_the_same_instant_one_wins(make_identity, mak
         barrier = threading.Barrier(len(librarians))
         outcomes = []
 
-        def claim(user, conversation_id=conversation.pk):
+        def claim(user, conversation_id=conversation.pk, barrier=barrier, outcomes=outcomes):
             try:
                 barrier.wait()
                 queueing.claim_conversation(user=user, conversation_id=conversation_id)
