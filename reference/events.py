@@ -16,6 +16,12 @@ def conversation_group(conversation_id):
     return f"conv.{conversation_id}"
 
 
+def conversation_of_group(group):
+    """The conversation id of a `conversation_group` name, else None."""
+    prefix, _dot, conversation_id = group.partition(".")
+    return int(conversation_id) if prefix == "conv" else None
+
+
 def queue_group(queue_id):
     return f"queue.{queue_id}"
 

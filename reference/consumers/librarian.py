@@ -107,12 +107,8 @@ class LibrarianConsumer(ProtocolConsumer):
         await self.leave(events.conversation_group(conversation_id))
 
     async def on_group_frame(self, frame, group):
-        conversation_id = frame.get("conversation")
-        if isinstance(conversation_id, dict):
-            conversation_id = conversation_id["id"]
-        elif isinstance(frame.get("message"), dict):
-            conversation_id = frame["message"]["conversation"]
-        if group.startswith("conv.") and conversation_id not in self.held:
+        conversation_id = events.conversation_of_group(group)
+        if conversation_id is not None and conversation_id not in self.held:
             return  # a claim still in flight (or one that failed)
         if frame["type"] == "conversation":
             conversation = frame["conversation"]
