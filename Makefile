@@ -30,7 +30,7 @@ run: demo-data
 	@echo "    admin:                      http://$(HOST):$(PORT)/admin/"
 	@echo "    librarian login: pustakawan / tanya-demo-2026    admin login: admin / admin-demo-2026"
 	@echo ""
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) chatserver.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --ping-interval 20 --ping-timeout 30 chatserver.asgi:application
 
 # The whole suite on the embedded default (SQLite, in-process layer, browser tests included),
 # then again on PostgreSQL + Redis (skipped, with the reason, when they are not reachable).

@@ -156,6 +156,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # How long a patron's signed token is accepted (seconds). The widget fetches a fresh one after.
 PATRON_TOKEN_MAX_AGE = int(env_str("PATRON_TOKEN_MAX_AGE", str(30 * 24 * 3600)))
 MESSAGE_MAX_LENGTH = 4000
+# Seconds between `heartbeat` frames on every socket (docs/protocol.md): clients that hear nothing
+# for 2.5 intervals reconnect, and the heartbeat's last_seq lets them repair a lost fan-out.
+HEARTBEAT_INTERVAL = float(env_str("RT_HEARTBEAT_INTERVAL", "20"))
 
 LOGGING = {
     "version": 1,

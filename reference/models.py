@@ -105,6 +105,9 @@ class Conversation(models.Model):
     )
     # The seq of the newest message; the next message takes last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0)
+    # Read receipts: the highest seq each side has reported as displayed (only ever grows).
+    patron_read_seq = models.PositiveIntegerField(default=0)
+    librarian_read_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from reference.errors import ServiceError
 from reference.models import Conversation, Message
 
 # A reload within this time after a chat closed still shows how it ended.
@@ -70,3 +71,39 @@ def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, tex
         matching = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)
         conversations = conversations.filter(Q(subject__icontains=text) | Exists(matching))
     return conversations.order_by("-created_at")
+
+
+# ---- delivery: what a socket may read again, and how far each conversation has got
+
+FETCH_LIMIT = 500  # messages per `fetch` answer; the client asks again from the last one
+
+
+def patron_conversation(patron_id, conversation_id):
+    """One of the patron's own conversations, or ServiceError("not_found")."""
+    return _visible(Conversation.objects.filter(patron_id=patron_id), conversation_id)
+
+
+def librarian_conversation(user, conversation_id):
+    """A conversation the librarian holds or has held, or ServiceError("not_found")."""
+    return _visible(Conversation.objects.filter(librarian=user), conversation_id)
+
+
+def _visible(conversations, conversation_id):
+    conversation = conversations.filter(pk=conversation_id).first()
+    if conversation is None:
+        raise ServiceError("not_found")
+    return conversation
+
+
+def messages_between(conversation, after_seq, before_seq=None, limit=FETCH_LIMIT):
+    """Messages with after_seq < seq < before_seq, oldest first; and whether more remain."""
+    messages = conversation.messages.filter(seq__gt=after_seq)
+    if before_seq is not None:
+        messages = messages.filter(seq__lt=before_seq)
+    found = list(messages.order_by("seq")[: limit + 1])
+    return found[:limit], len(found) > limit
+
+
+def last_seqs(conversation_ids):
+    """{conversation id: last_seq}, for heartbeats."""
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))

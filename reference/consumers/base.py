@@ -3,21 +3,29 @@
 import asyncio
 import json
 import logging
+import random
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone, translation
 
-from reference import protocol
+from reference import events, protocol, receipts, selectors
 from reference.errors import ServiceError
+from reference.payloads import message_payload
+from reference.protocol import field
 
 logger = logging.getLogger(__name__)
 
 
 class ProtocolConsumer(AsyncWebsocketConsumer):
-    """Subclasses define `hello(frame)` and `on_<type>(frame)` handlers (dots become underscores)."""
+    """Subclasses define `role`, `hello(frame)`, `visible_conversation(id)` (sync, raises
+    ServiceError("not_found")) and `on_<type>(frame)` handlers (dots become underscores)."""
 
+    role = None
     hello_timeout = protocol.HELLO_TIMEOUT
+    heartbeat = None
 
     async def connect(self):
         self.ready = False
@@ -35,6 +43,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         self.hello_watch.cancel()
+        if self.heartbeat:
+            self.heartbeat.cancel()
         for group in list(self.joined):
             await self.leave(group)
 
@@ -58,6 +68,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             with translation.override(self.language):
                 await self.hello(frame)
             self.ready = True
+            if self.heartbeat is None:
+                self.heartbeat = asyncio.create_task(self.beat())
             return
         handler = getattr(self, "on_" + kind.replace(".", "_"), None)
         if handler is None:
@@ -68,6 +80,48 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def on_ping(self, frame):
         await self.send_frame({"type": "pong"})
+
+    async def on_fetch(self, frame):
+        """A client that saw a gap (or a heartbeat ahead of it) reads the missing range again."""
+        conversation_id = field(frame, "conversation", int)
+        after = field(frame, "after", int)
+        before = field(frame, "before", int, required=False)
+        if after < 0:
+            raise ServiceError("invalid_frame", field="after")
+        messages, more = await database_sync_to_async(self._fetch)(conversation_id, after, before)
+        await self.send_frame({"type": "messages", "conversation": conversation_id,
+                               "messages": [message_payload(m) for m in messages], "more": more})
+
+    def _fetch(self, conversation_id, after, before):
+        return selectors.messages_between(self.visible_conversation(conversation_id), after, before)
+
+    async def on_read(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        seq = field(frame, "seq", int)
+        await database_sync_to_async(self._read)(conversation_id, seq)
+
+    def _read(self, conversation_id, seq):
+        conversation = self.visible_conversation(conversation_id)
+        receipts.mark_read(conversation=conversation, role=self.role, seq=seq)
+
+    def visible_conversation(self, conversation_id):
+        raise NotImplementedError
+
+    def followed_conversations(self):
+        return [c for c in map(events.conversation_of_group, self.joined) if c is not None]
+
+    async def beat(self):
+        """Tell the client we are alive, and how far each of its conversations has got: a fan-out
+        frame the channel layer lost is then fetched within one interval, even when no later
+        message would have shown the gap. Daphne's own WebSocket pings find dead clients."""
+        interval = settings.HEARTBEAT_INTERVAL
+        await asyncio.sleep(interval * random.uniform(0.5, 1))  # spread the beats of many sockets
+        while True:
+            followed = self.followed_conversations()
+            last = await database_sync_to_async(selectors.last_seqs)(followed) if followed else {}
+            await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),
+                                   "last_seq": {str(k): v for k, v in last.items()}})
+            await asyncio.sleep(interval)
 
     async def send_error(self, error, ref=None):
         await self.send_frame({"type": "error", "code": error.code, "message": error.message, "ref": ref})

@@ -6,11 +6,13 @@ from reference import events, queueing, selectors
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_librarian_message
+from reference.models import Role
 from reference.payloads import conversation_payload, message_payload
 from reference.protocol import field
 
 
 class LibrarianConsumer(ProtocolConsumer):
+    role = Role.LIBRARIAN
     held = frozenset()
 
     async def connect(self):
@@ -24,6 +26,7 @@ class LibrarianConsumer(ProtocolConsumer):
         return self.scope["user"]
 
     async def hello(self, frame):
+        since = self._since(frame)
         profile = await database_sync_to_async(queueing.librarian_profile)(self.user)
         queues = await database_sync_to_async(lambda: list(profile.queues.filter(is_active=True)))()
         self.name = profile.display_name
@@ -34,7 +37,7 @@ class LibrarianConsumer(ProtocolConsumer):
         held_ids = await database_sync_to_async(selectors.held_ids)(self.user)
         for conversation_id in held_ids:
             await self.join(events.conversation_group(conversation_id))
-        waiting, held = await database_sync_to_async(self._state)([q.pk for q in queues])
+        waiting, held = await database_sync_to_async(self._state)([q.pk for q in queues], since)
         self.held = {c["id"] for c in held}
         await self.send_frame(self.welcome(
             librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats},
@@ -43,14 +46,30 @@ class LibrarianConsumer(ProtocolConsumer):
             conversations=held,
         ))
 
-    def _state(self, queue_ids):
+    @staticmethod
+    def _since(frame):
+        """`since`: {"<conversation id>": last seq the client has}; held chats resume after it."""
+        since = field(frame, "since", dict, required=False, default={})
+        try:
+            since = {int(key): value for key, value in since.items()}
+        except ValueError:
+            raise ServiceError("invalid_frame", field="since") from None
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in since.values()):
+            raise ServiceError("invalid_frame", field="since")
+        return since
+
+    def _state(self, queue_ids, since):
         waiting = [conversation_payload(c, for_librarian=True) for c in selectors.waiting_in_queues(queue_ids)]
         held = []
         for conversation in selectors.held_by(self.user):
             payload = conversation_payload(conversation, for_librarian=True)
-            payload["messages"] = [message_payload(m) for m in conversation.messages.all()]
+            after = since.get(conversation.pk, 0)
+            payload["messages"] = [message_payload(m) for m in conversation.messages.all() if m.seq > after]
             held.append(payload)
         return waiting, held
+
+    def visible_conversation(self, conversation_id):
+        return selectors.librarian_conversation(self.user, conversation_id)
 
     async def on_claim(self, frame):
         conversation_id = field(frame, "conversation", int)

@@ -6,13 +6,14 @@ from reference import events, queueing, selectors
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_patron_message
-from reference.models import Patron
+from reference.models import Patron, Role
 from reference.payloads import conversation_frame, message_payload
 from reference.protocol import field
 from reference.tokens import read_patron_token
 
 
 class PatronConsumer(ProtocolConsumer):
+    role = Role.PATRON
     identity = None
     conversation_id = None
     patron_name = ""
@@ -33,6 +34,9 @@ class PatronConsumer(ProtocolConsumer):
             conversation=conversation_frame(conversation)["conversation"] if conversation else None,
             messages=[message_payload(m) for m in messages],
         ))
+
+    def visible_conversation(self, conversation_id):
+        return selectors.patron_conversation(self.identity.patron_id, conversation_id)
 
     def _current_conversation(self, identity):
         _site, patron = queueing.patron_for(identity, language=self.language)
