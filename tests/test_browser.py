@@ -104,3 +104,70 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
             expect(body).to_contain_text("Yes, from 9 to 3.")
         finally:
             browser.close()
+
+
+def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, django_user_model):
+    """Both sides keep typing while the patron is offline; afterwards both transcripts match."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from reference.models import Message
+
+    origin, write_page = host_page
+    queue = Queue.objects.create(name="Umum", slug="umum")
+    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
+                               allowed_origins=origin)
+    user = django_user_model.objects.create_user("siti", password="rahasia-123", is_staff=True)
+    LibrarianProfile.objects.create(user=user, display_name="Siti").queues.set([queue])
+    service = live_daphne({"RT_HEARTBEAT_INTERVAL": "1"})
+    page_url = write_page(service, site.key)
+    patron_lines = ["Is the library open on Sunday?", "Hello?", "Are you still there?"]
+    librarian_lines = ["Yes, from 9 to 3.", "And on holidays it is closed."]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            patron_context = browser.new_context(viewport={"width": 1280, "height": 800})
+            patron = patron_context.new_page()
+            patron.goto(page_url)
+            patron.locator("#ruangtanya-widget button.l").click()
+            chat = patron.frame_locator("#ruangtanya-widget iframe")
+            chat.locator("#q").fill(patron_lines[0])
+            chat.locator("#start-form button[type=submit]").click()
+
+            desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            desk.goto(f"{service}/login/?next=/dashboard/")
+            desk.fill("#id_username", "siti")
+            desk.fill("#id_password", "rahasia-123")
+            desk.click("button[type=submit]")
+            desk.locator(".queue-item").filter(has_text=patron_lines[0]).get_by_role("button").click()
+            expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+
+            patron_context.set_offline(True)
+            expect(chat.locator("#banner")).to_be_visible(timeout=15000)  # "Reconnecting…"
+            for line in patron_lines[1:]:
+                chat.locator("#msg").fill(line)
+                chat.locator("#msg").press("Enter")
+            expect(chat.locator(".msg-patron.pending")).to_have_count(2)
+            for line in librarian_lines:
+                desk.fill("#composer-input", line)
+                desk.locator("#composer-input").press("Enter")
+            expect(desk.locator(".msg-librarian .msg-body")).to_have_count(2, timeout=15000)
+
+            patron_context.set_offline(False)
+            expect(chat.locator("#banner")).to_be_hidden(timeout=30000)
+            expect(chat.locator(".msg-patron.pending")).to_have_count(0, timeout=15000)
+            chat_texts = chat.locator("#log li:not(.msg-system) .bubble")
+            desk_texts = desk.locator(".message-list li:not(.msg-system) .msg-body")
+            expected = [patron_lines[0], *librarian_lines, *patron_lines[1:]]
+            expect(chat_texts).to_have_count(5, timeout=15000)
+            expect(desk_texts).to_have_count(5, timeout=15000)
+            assert sorted(chat_texts.all_inner_texts()) == sorted(expected)
+            shown = chat_texts.all_inner_texts()
+            assert shown == desk_texts.all_inner_texts()  # in the same order too
+            # Read receipts both ways: the panel is open, the dashboard shows the chat.
+            expect(desk.locator(".msg-read")).to_be_visible(timeout=15000)
+            expect(chat.locator(".state.read")).to_be_visible(timeout=15000)
+        finally:
+            browser.close()
+    # Playwright's sync API runs an event loop: ask the database once the browser is gone.
+    assert list(Message.objects.exclude(role="system").order_by("seq").values_list("text", flat=True)) == shown

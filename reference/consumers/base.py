@@ -132,7 +132,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(frame, cls=DjangoJSONEncoder, ensure_ascii=False))
 
     def welcome(self, **fields):
-        return {"type": "welcome", "v": protocol.VERSION, "server_time": timezone.now().isoformat(), **fields}
+        return {"type": "welcome", "v": protocol.VERSION, "server_time": timezone.now().isoformat(),
+                "heartbeat": settings.HEARTBEAT_INTERVAL, **fields}
 
     async def join(self, group):
         if group not in self.joined:

@@ -253,7 +253,7 @@
     sock.onopen = function () {
       if (ws !== sock) return;
       lastFrameAt = openedAt = Date.now();
-      send({ type: "hello", v: 1, lang: LANG });
+      send({ type: "hello", v: 1, lang: LANG, since: resumePoints() });
     };
     sock.onmessage = function (event) {
       if (ws !== sock) return;
@@ -267,6 +267,13 @@
       lostSocket(event.code);
     };
     sock.onerror = function () { /* a close follows */ };
+  }
+
+  /* For each chat still open here, the last seq we hold without a gap: the welcome brings the rest. */
+  function resumePoints() {
+    var since = {};
+    state.convs.forEach(function (conv) { if (conv.status !== "closed") since[conv.id] = conv.have; });
+    return since;
   }
 
   function dropSocket() {
@@ -284,6 +291,7 @@
     markers = [];
     state.pendingClaims.clear();
     state.convs.forEach(function (conv) {
+      conv.fetching = false;
       conv.typingOut.active = false;
       clearTimeout(conv.typingOut.idle);
     });
@@ -338,6 +346,9 @@
       case "typing": onTyping(frame); break;
       case "ack": onAck(frame); break;
       case "pong": onPong(); break;
+      case "messages": onMessages(frame); break;
+      case "heartbeat": onHeartbeat(frame); break;
+      case "read": onRead(frame); break;
       case "error": onError(frame); break;
       default: break;   // unknown types are ignored (later protocol versions)
     }
@@ -472,6 +483,49 @@
       renderConv(conv);
       renderTyping();
     }
+    repair(conv, m.seq);
+  }
+
+  /* The channel layer may lose a frame; the database has it. Ask for what is missing up to `upTo`,
+     one request per conversation at a time. */
+  function repair(conv, upTo) {
+    if (conv.fetching || !state.ready || conv.have >= upTo) return;
+    conv.fetching = send({ type: "fetch", conversation: conv.id, after: conv.have });
+  }
+
+  function onMessages(frame) {
+    var conv = state.convs.get(frame.conversation);
+    if (!conv) return;
+    conv.fetching = false;
+    (frame.messages || []).forEach(function (m) { addMessage(conv, m, true); });
+    renderConv(conv);
+    if (frame.more) repair(conv, conv.have + 1);
+  }
+
+  function onHeartbeat(frame) {
+    var last = frame.last_seq || {};
+    Object.keys(last).forEach(function (id) {
+      var conv = state.convs.get(Number(id));
+      if (conv && typeof last[id] === "number") repair(conv, last[id]);
+    });
+  }
+
+  function onRead(frame) {
+    var conv = state.convs.get(frame.conversation);
+    if (!conv || typeof frame.seq !== "number") return;
+    if (frame.role === "patron") {
+      conv.read.patron = Math.max(conv.read.patron || 0, frame.seq);
+      renderConv(conv);
+    } else if (frame.role === "librarian") {   // read in another of our tabs
+      conv.readSent = Math.max(conv.readSent, frame.seq);
+      if (conv.readSent >= conv.have && conv.unread) { conv.unread = 0; renderChatList(); }
+    }
+  }
+
+  /* Tell the patron what we have seen: the open chat, in a visible tab. */
+  function reportRead(conv) {
+    if (!state.ready || document.hidden || conv.id !== state.activeId || conv.have <= conv.readSent) return;
+    if (send({ type: "read", conversation: conv.id, seq: conv.have })) conv.readSent = conv.have;
   }
 
   function onTyping(frame) {
@@ -499,6 +553,7 @@
         conversation: conv.id, seq: frame.seq, role: "librarian", author: state.me.name,
         text: item.text, client_id: item.client_id, sent_at: isoNow(), local: true
       });
+      while (conv.messages.has(conv.have + 1)) conv.have += 1;
     }
     if (conv) renderConv(conv);
   }
@@ -554,7 +609,11 @@
       return;
     }
 
-    if (ref === "typing" || ref === "ping") return;   // nothing a person needs to act on
+    if (ref === "typing" || ref === "ping" || ref === "read") return;   // nothing a person needs to act on
+    if (ref === "fetch") {   // asked about a chat we no longer see: stop asking
+      state.convs.forEach(function (conv) { conv.fetching = false; });
+      return;
+    }
 
     if (ref === "claim") {
       var marker = firstMarker("claim");
@@ -596,6 +655,7 @@
     return {
       id: c.id, status: c.status, queue: null, patron: {}, librarian: null, question: "",
       created_at: null, assigned_at: null, closed_at: null, closed_by: null, last_seq: 0,
+      read: { patron: 0, librarian: 0 }, have: 0, fetching: false, readSent: 0,
       messages: new Map(), unread: 0, draft: "", scroll: null, closing: false, confirming: false,
       typingIn: { active: false, name: "", timer: null },
       typingOut: { active: false, sentAt: 0, idle: null },
@@ -641,6 +701,8 @@
     if (Array.isArray(c.messages)) {
       c.messages.forEach(function (m) { addMessage(conv, m, live); });
     }
+    if (c.read) conv.readSent = Math.max(conv.readSent, c.read.librarian || 0);
+    if (typeof c.last_seq === "number") repair(conv, c.last_seq);
   }
 
   /* Store a message once (by seq). Returns true when it is new. */
@@ -655,6 +717,7 @@
       return false;
     }
     conv.messages.set(m.seq, m);
+    while (conv.messages.has(conv.have + 1)) conv.have += 1;
     if (m.role === "patron") {
       conv.typingIn.active = false;
       clearTimeout(conv.typingIn.timer);
@@ -1109,8 +1172,23 @@
       if (stick) scrollToBottom();
       else if (added) el.jumpLatest.hidden = false;
       if (!document.hidden) conv.unread = 0;
+      reportRead(conv);
     }
+    markRead(conv);
     renderChatList();
+  }
+
+  /* "Read" under our newest message the patron has seen. */
+  function markRead(conv) {
+    var seen = null;
+    conv.messages.forEach(function (m) {
+      if (m.role === "librarian" && m.seq <= conv.read.patron && (!seen || m.seq > seen.seq)) seen = m;
+    });
+    var node = seen ? conv.view.els.get("s" + seen.seq + (seen.local ? "l" : "")) : null;
+    var marker = conv.view.readMarker;
+    if (!node) { if (marker) marker.remove(); return; }
+    if (!marker) marker = conv.view.readMarker = h("p", "msg-read", t("read"));
+    if (marker.parentNode !== node) node.appendChild(marker);
   }
 
   function buildMessage(conv, m, pending) {
@@ -1185,6 +1263,7 @@
     if (document.hidden) return;
     var conv = state.convs.get(state.activeId);
     if (conv && conv.unread) { conv.unread = 0; renderChatList(); }
+    if (conv) reportRead(conv);
     if (!ws && !stopped) reconnectNow();
   });
 

@@ -52,9 +52,12 @@
   var conv = null;                 // the conversation shown
   var showForm = true;             // pre-chat form, or the chat view
   var bySeq = {}, byClientId = {}; // rendered message elements
-  var lastSeq = 0;
+  var lastSeq = 0;                 // the highest seq we hold with nothing missing before it
+  var fetching = false;            // a gap request is on its way
+  var readSent = 0, readMarker = null;
+  var panelOpen = true;            // the loader tells us when the patron minimises the panel
   var ws = null, ready = false, everConnected = false, fatal = false;
-  var attempt = 0, retryTimer = 0, pingTimer = 0, pongTimer = 0;
+  var attempt = 0, retryTimer = 0, heardAt = 0, heartbeatMs = 20000;
   var closeWanted = false;
   var typingOn = false, typingSentAt = 0, typingIdle = 0, typingHide = 0;
 
@@ -132,7 +135,7 @@
   function setSeq(li, seq) {
     li.dataset.seq = seq;
     bySeq[seq] = li;
-    lastSeq = Math.max(lastSeq, seq);
+    while (bySeq[lastSeq + 1]) lastSeq += 1;
     place(li);
   }
   /* Keep the log in seq order, messages still being sent at the end. */
@@ -172,6 +175,42 @@
     setSeq(li, m.seq);
     if (m.role === "librarian") hideTyping();
     if (stick || m.role === "patron") toBottom();
+    repair(m.seq);
+    reportRead();
+  }
+
+  /* A seq we do not have yet (a fan-out the channel layer lost): fetch it from the database. */
+  function repair(upTo) {
+    if (fetching || !ready || !conv || lastSeq >= upTo) return;
+    fetching = send({ type: "fetch", conversation: conv.id, after: lastSeq });
+  }
+  function onMessages(f) {
+    fetching = false;
+    if (!conv || f.conversation !== conv.id) return;
+    (f.messages || []).forEach(addMessage);
+    if (f.more) repair(lastSeq + 1);
+  }
+
+  // ---- read receipts: ours go out when the patron can see the panel; theirs mark our messages
+  function reportRead() {
+    if (!ready || !conv || !panelOpen || document.hidden || lastSeq <= readSent) return;
+    if (send({ type: "read", conversation: conv.id, seq: lastSeq })) readSent = lastSeq;
+  }
+  function showRead() {
+    var upTo = conv && conv.read ? conv.read.librarian : 0, seen = null;
+    for (var seq = upTo; seq > 0 && !seen; seq--) {
+      if (bySeq[seq] && bySeq[seq].dataset.role === "patron") seen = bySeq[seq];
+    }
+    if (!seen) { if (readMarker) readMarker.remove(); return; }
+    if (!readMarker) readMarker = el("span", "state read", " · " + S.read);
+    var meta = seen.querySelector(".msg-meta");
+    if (readMarker.parentNode !== meta) meta.appendChild(readMarker);
+  }
+  function onRead(f) {
+    if (!conv || f.conversation !== conv.id || typeof f.seq !== "number") return;
+    conv.read = conv.read || { patron: 0, librarian: 0 };
+    if (f.role === "librarian") { conv.read.librarian = Math.max(conv.read.librarian, f.seq); showRead(); }
+    if (f.role === "patron") readSent = Math.max(readSent, f.seq); // seen in another tab
   }
   function addPending(entry) {
     if (byClientId[entry.client_id]) return;
@@ -188,6 +227,8 @@
     bySeq = {};
     byClientId = {};
     lastSeq = 0;
+    readSent = 0;
+    fetching = false;
     hideTyping();
     outbox.forEach(addPending);
     setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 100);
@@ -247,6 +288,7 @@
     socket.onopen = function () { hello(); };
     socket.onmessage = function (event) {
       if (socket !== ws) return;
+      heardAt = Date.now();
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame && typeof frame.type === "string") onFrame(frame);
@@ -260,9 +302,8 @@
     if (ws) { ws.onclose = ws.onmessage = ws.onopen = null; try { ws.close(); } catch (e) { /* gone */ } }
     ws = null;
     ready = false;
+    fetching = false;
     typingOn = false;
-    clearInterval(pingTimer);
-    clearTimeout(pongTimer);
     banner.hidden = fatal || !everConnected && attempt === 0;
     render();
     retry();
@@ -276,18 +317,21 @@
     if (!ws && !fatal) { attempt = 0; connect(); }
   }
   window.addEventListener("online", reconnectNow);
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) reconnectNow(); });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { reconnectNow(); reportRead(); }
+  });
+  // The loader says when the panel opens and closes: only an open panel marks messages read.
+  window.addEventListener("message", function (e) {
+    var m = e.data;
+    if (!inFrame || e.source !== window.parent || !m || m.source !== "ruangtanya") return;
+    if (m.type === "panel") { panelOpen = !!m.open; reportRead(); }
+  });
 
-  /* A ping every 25 s; no pong within 10 s means the connection is dead even if the browser
-     has not noticed yet. */
-  function startPings() {
-    clearInterval(pingTimer);
-    pingTimer = setInterval(function () {
-      if (!send({ type: "ping" })) return;
-      clearTimeout(pongTimer);
-      pongTimer = setTimeout(dropped, 10000);
-    }, 25000);
-  }
+  /* The server sends a heartbeat every interval; silence for 2.5 of them means the connection is
+     dead even if the browser has not noticed yet (a phone that changed networks, a sleeping laptop). */
+  setInterval(function () {
+    if (ws && ready && Date.now() - heardAt > heartbeatMs * 2.5) dropped();
+  }, 2000);
 
   // ---- frames from the server
   function onFrame(f) {
@@ -298,7 +342,11 @@
       case "ack": return onAck(f);
       case "typing": return onTyping(f);
       case "error": return onError(f);
-      case "pong": return clearTimeout(pongTimer);
+      case "messages": return onMessages(f);
+      case "read": return onRead(f);
+      case "heartbeat":
+        if (conv && f.last_seq && typeof f.last_seq[conv.id] === "number") repair(f.last_seq[conv.id]);
+        return;
     }
   }
 
@@ -315,11 +363,13 @@
     everConnected = true;
     attempt = 0;
     banner.hidden = true;
-    startPings();
+    if (f.heartbeat > 0) heartbeatMs = f.heartbeat * 1000;
     if (c) {
       if (!conv || conv.id !== c.id) { conv = null; resetLog(); }
       adopt(c);
       (f.messages || []).forEach(addMessage);
+      showRead();
+      reportRead();
       toBottom();
     } else if (conv && conv.status !== "closed") { // it is gone on the server
       conv = null;
@@ -345,6 +395,8 @@
     if (!conv && c.status === "closed" && showForm && !outbox.some(isStart)) return;
     adopt(c);
     (c.messages || []).forEach(addMessage);
+    repair(c.last_seq);
+    showRead();
     render();
     if (c.status === "closed") {
       hideTyping();
@@ -381,7 +433,8 @@
     if (f.code === "hello_timeout") return; // the socket closes and we reconnect
     var entry = f.ref ? takeFromOutbox(f.ref) : null;
     if (entry) giveBack(entry);
-    if (f.ref === "typing") return; // typing is best effort
+    if (f.ref === "typing" || f.ref === "read") return; // best effort
+    if (f.ref === "fetch") { fetching = false; return; }
     if (f.ref === "close" && (f.code === "conversation_closed" || f.code === "no_conversation")) return;
     showAlert(f.message);
   }

@@ -112,6 +112,8 @@
       panel.className = show ? "p o" : "p";
       btn.setAttribute("aria-expanded", String(show));
       setLabel();
+      // Tell the chat whether the patron can see it (read receipts); only our frame may listen.
+      try { frame.contentWindow.postMessage({ source: "ruangtanya", type: "panel", open: show }, frameOrigin); } catch (e) { /* loading */ }
       if (show) frame.focus();
       else if (refocus) btn.focus();
     }
