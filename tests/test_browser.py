@@ -167,6 +167,13 @@ def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, djan
             # Read receipts both ways: the panel is open, the dashboard shows the chat.
             expect(desk.locator(".msg-read")).to_be_visible(timeout=15000)
             expect(chat.locator(".state.read")).to_be_visible(timeout=15000)
+
+            # Another page of the library's site: the same conversation, all of it.
+            patron.goto(page_url + "?page=2")
+            patron.locator("#ruangtanya-widget button.l").click()
+            chat = patron.frame_locator("#ruangtanya-widget iframe")
+            expect(chat.locator("#log li:not(.msg-system) .bubble")).to_have_count(5, timeout=15000)
+            assert chat.locator("#log li:not(.msg-system) .bubble").all_inner_texts() == shown
         finally:
             browser.close()
     # Playwright's sync API runs an event loop: ask the database once the browser is gone.
