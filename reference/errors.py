@@ -24,6 +24,7 @@ MESSAGES = {
     "at_capacity": _("You already hold as many chats as you can take (%(limit)s)."),
     "not_assigned": _("You do not hold this conversation."),
     "duplicate_client_id": _("That message id is already used in this conversation."),
+    "invalid_status": _("The status must be available, away or offline."),
     "bad_seq": _("That message number is beyond the end of the conversation."),
     "invalid_email": _("That email address does not look right."),
     "name_too_long": _("The name is too long (at most 100 characters)."),

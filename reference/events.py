@@ -10,6 +10,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 EVENT_TYPE = "frame.out"  # handled by ProtocolConsumer.frame_out
+STAFF_GROUP = "staff"  # every dashboard socket: colleagues' presence and load
 
 
 def conversation_group(conversation_id):

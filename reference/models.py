@@ -37,6 +37,14 @@ class LibrarianProfile(models.Model):
         _("chats at once"), default=3, help_text=_("How many conversations this librarian holds at once.")
     )
 
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
+    # What the librarian chose; whether they are connected is measured (reference.presence).
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.AVAILABLE)
+
     class Meta:
         verbose_name = _("librarian profile")
         verbose_name_plural = _("librarian profiles")

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events
+from reference import events, presence
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
@@ -131,6 +131,7 @@ def claim_conversation(*, user, conversation_id):
             events.queue_group(conversation.queue_id),
             {"type": "queue.removed", "conversation": conversation.pk, "reason": "claimed"},
         )
+        presence.announce(profile)
     return conversation
 
 
@@ -189,4 +190,6 @@ def _close(conversation_id, *, role, user=None):
                 events.queue_group(conversation.queue_id),
                 {"type": "queue.removed", "conversation": conversation.pk, "reason": "closed"},
             )
+        elif conversation.librarian_id:
+            presence.announce(conversation.librarian.librarian_profile)
     return conversation

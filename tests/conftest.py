@@ -36,14 +36,20 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
-    """Each test starts with an empty layer (in-process) or its own key prefix (Redis)."""
+    """Each test starts with an empty layer and presence store (in-process) or its own key prefixes (Redis)."""
     from channels.layers import channel_layers
 
+    from reference.presence_store import reset_store
+
     channel_layers.backends.clear()
+    reset_store()
     if settings.REDIS_URL:
-        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"rt:test:{uuid.uuid4().hex[:8]}"
+        prefix = f"rt:test:{uuid.uuid4().hex[:8]}"
+        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
+        settings.PRESENCE_PREFIX = prefix + ":presence"
     yield
     channel_layers.backends.clear()
+    reset_store()
 
 
 @pytest.fixture

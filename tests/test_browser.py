@@ -178,3 +178,36 @@ def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, djan
             browser.close()
     # Playwright's sync API runs an event loop: ask the database once the browser is gone.
     assert list(Message.objects.exclude(role="system").order_by("seq").values_list("text", flat=True)) == shown
+
+
+def test_librarians_see_each_others_presence_live(live_daphne, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    queue = Queue.objects.create(name="Umum", slug="umum")
+    for username, name in (("siti", "Siti"), ("budi", "Budi")):
+        user = django_user_model.objects.create_user(username, password="rahasia-123", is_staff=True)
+        LibrarianProfile.objects.create(user=user, display_name=name).queues.set([queue])
+    service = live_daphne()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desks = {}
+            for username in ("siti", "budi"):
+                desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                desk.goto(f"{service}/login/?next=/dashboard/")
+                desk.fill("#id_username", username)
+                desk.fill("#id_password", "rahasia-123")
+                desk.click("button[type=submit]")
+                desks[username] = desk
+            budi_seen_by_siti = desks["siti"].locator(".team-item").filter(has_text="Budi")
+            expect(budi_seen_by_siti).to_have_class("team-item presence-available", timeout=15000)
+            expect(budi_seen_by_siti).to_contain_text("0 of 3 chats")
+
+            desks["budi"].select_option("#my-status", "away")
+            expect(budi_seen_by_siti).to_have_class("team-item presence-away", timeout=15000)
+
+            desks["budi"].context.close()  # the tab is gone
+            expect(budi_seen_by_siti).to_have_class("team-item presence-offline", timeout=15000)
+        finally:
+            browser.close()

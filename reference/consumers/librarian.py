@@ -2,7 +2,7 @@
 
 from channels.db import database_sync_to_async
 
-from reference import events, queueing, selectors
+from reference import events, presence, queueing, selectors
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_librarian_message
@@ -30,6 +30,7 @@ class LibrarianConsumer(ProtocolConsumer):
         profile = await database_sync_to_async(queueing.librarian_profile)(self.user)
         queues = await database_sync_to_async(lambda: list(profile.queues.filter(is_active=True)))()
         self.name = profile.display_name
+        await self.join(events.STAFF_GROUP)
         await self.join(events.librarian_group(self.user.pk))
         for queue in queues:
             await self.join(events.queue_group(queue.pk))
@@ -39,8 +40,12 @@ class LibrarianConsumer(ProtocolConsumer):
             await self.join(events.conversation_group(conversation_id))
         waiting, held = await database_sync_to_async(self._state)([q.pk for q in queues], since)
         self.held = {c["id"] for c in held}
+        await database_sync_to_async(presence.socket_beat)(user=self.user, socket_id=self.channel_name)
+        colleagues = await database_sync_to_async(presence.roster)()
         await self.send_frame(self.welcome(
-            librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats},
+            librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats,
+                       "status": profile.status},
+            colleagues=colleagues,
             queues=[{"id": q.pk, "name": q.name} for q in queues],
             waiting=waiting,
             conversations=held,
@@ -70,6 +75,19 @@ class LibrarianConsumer(ProtocolConsumer):
 
     def visible_conversation(self, conversation_id):
         return selectors.librarian_conversation(self.user, conversation_id)
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if self.ready:
+            await database_sync_to_async(presence.socket_gone)(user=self.user, socket_id=self.channel_name)
+
+    async def on_heartbeat(self, frame):
+        """The dashboard's beat: proof that this librarian is really here."""
+        await database_sync_to_async(presence.socket_beat)(user=self.user, socket_id=self.channel_name)
+
+    async def on_status(self, frame):
+        status = field(frame, "status", str)
+        await database_sync_to_async(presence.set_status)(user=self.user, status=status)
 
     async def on_claim(self, frame):
         conversation_id = field(frame, "conversation", int)
@@ -129,6 +147,8 @@ class LibrarianConsumer(ProtocolConsumer):
         conversation_id = events.conversation_of_group(group)
         if conversation_id is not None and conversation_id not in self.held:
             return  # a claim still in flight (or one that failed)
+        if frame["type"] == "conversation.released":
+            await self.unfollow(frame["conversation"])
         if frame["type"] == "conversation":
             conversation = frame["conversation"]
             if conversation["status"] == "closed":

@@ -50,8 +50,11 @@
     outbox: new Map(),    // client_id -> {client_id, conversation, text, created, status, error}
     ready: false,         // a welcome arrived on the current socket
     everConnected: false,
-    pendingClaims: new Set()
+    pendingClaims: new Set(),
+    team: new Map()       // user id -> presence payload (docs/protocol.md, Presence)
   };
+  var BEAT_MS = 20000;    // the dashboard's own heartbeat: proof the librarian is really here
+  var beatAt = 0;
 
   var ws = null;
   var attempt = 0;
@@ -80,7 +83,8 @@
     messages: $("messages"), jumpLatest: $("jump-latest"), typing: $("typing"),
     composer: $("composer"), input: $("composer-input"), composerLabel: $("composer-label"),
     counter: $("composer-counter"), sendButton: $("send-button"),
-    announcer: $("announcer")
+    announcer: $("announcer"),
+    myStatus: $("my-status"), teamList: $("team-list")
   };
 
   function h(tag, className, text) {
@@ -349,6 +353,8 @@
       case "messages": onMessages(frame); break;
       case "heartbeat": onHeartbeat(frame); break;
       case "read": onRead(frame); break;
+      case "presence": onPresence(frame.librarian); break;
+      case "conversation.released": onReleased(frame.conversation); break;
       case "error": onError(frame); break;
       default: break;   // unknown types are ignored (later protocol versions)
     }
@@ -363,6 +369,11 @@
       state.me.max_chats = frame.librarian.max_chats || state.me.max_chats;
     }
     state.queues = Array.isArray(frame.queues) ? frame.queues : [];
+    if (frame.librarian && frame.librarian.status) el.myStatus.value = frame.librarian.status;
+    state.team.clear();
+    (frame.colleagues || []).forEach(function (p) { if (p && typeof p.id === "number") state.team.set(p.id, p); });
+    beatAt = Date.now();
+    renderTeam();
     state.ready = true;
     state.everConnected = true;
     attempt = 0;
@@ -500,6 +511,37 @@
     (frame.messages || []).forEach(function (m) { addMessage(conv, m, true); });
     renderConv(conv);
     if (frame.more) repair(conv, conv.have + 1);
+  }
+
+  function onPresence(p) {
+    if (!p || typeof p.id !== "number") return;
+    state.team.set(p.id, p);
+    if (p.id === state.me.id && p.status) el.myStatus.value = p.status;
+    renderTeam();
+  }
+
+  function onReleased(id) {
+    var conv = state.convs.get(id);
+    if (!conv) return;
+    showAlert(el.globalAlerts, t("released", { name: patronName(conv) }));
+    dismissConv(id);
+  }
+
+  function renderTeam() {
+    var people = Array.from(state.team.values()).sort(function (a, b) {
+      var rank = { available: 0, away: 1, offline: 2 };
+      return (rank[a.presence] - rank[b.presence]) || a.name.localeCompare(b.name);
+    });
+    el.teamList.textContent = "";
+    people.forEach(function (p) {
+      var li = h("li", "team-item presence-" + p.presence);
+      li.appendChild(h("span", "presence-dot"));
+      li.appendChild(h("span", "team-name", p.name + (p.id === state.me.id ? " " + t("you") : "")));
+      var detail = t("presence_" + p.presence);
+      if (p.presence !== "offline") detail += " · " + t("load", { held: p.held, capacity: p.capacity });
+      li.appendChild(h("span", "team-detail", detail));
+      el.teamList.appendChild(li);
+    });
   }
 
   function onHeartbeat(frame) {
@@ -1256,6 +1298,7 @@
   el.closeConfirm.addEventListener("keydown", function (event) { if (event.key === "Escape") cancelClose(); });
   el.dismissButton.addEventListener("click", function () { if (state.activeId !== null) dismissConv(state.activeId); });
   el.connRetry.addEventListener("click", reconnectNow);
+  el.myStatus.addEventListener("change", function () { send({ type: "status", status: el.myStatus.value }); });
   el.jumpLatest.addEventListener("click", function () { scrollToBottom(); el.input.focus(); });
   el.messages.addEventListener("scroll", function () { if (atBottom()) el.jumpLatest.hidden = true; });
   window.addEventListener("online", reconnectNow);
@@ -1280,6 +1323,7 @@
       var oldest = markers.length ? markers[0].sent : null;
       if (oldest !== null && Date.now() - oldest > HEARTBEAT_TIMEOUT_MS) { dropSocket(); return; }
       if (Date.now() - lastFrameAt > HEARTBEAT_MS && !markers.length) mark("heartbeat", null);
+      if (Date.now() - beatAt > BEAT_MS && send({ type: "heartbeat" })) beatAt = Date.now();
     }
   }, 1000);
 

@@ -1,0 +1,161 @@
+"""Where live connections are counted: in this process (embedded default) or in Redis (scale-out).
+
+A librarian is *connected* while any of their sockets has beaten within the timeout. Each store
+keeps, per librarian, their sockets with the time each stops counting, and the time the librarian
+as a whole stops (or stopped) counting, so the sweep can find who lapsed and since when. Keys are
+kept apart from the channel layer's (`PRESENCE_PREFIX`).
+"""
+
+import threading
+import time
+
+from django.conf import settings
+
+
+class MemoryPresenceStore:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._sockets = {}   # user id -> {socket id: expires at}
+        self._until = {}     # user id -> connected until (or disconnected since)
+        self._announced = set()
+
+    def beat(self, user_id, socket_id, ttl, now=None):
+        """Record a beat; True when the librarian was not connected before it."""
+        now = time.time() if now is None else now
+        with self._lock:
+            sockets = self._sockets.setdefault(user_id, {})
+            was = any(expires > now for expires in sockets.values())
+            sockets[socket_id] = now + ttl
+            self._until[user_id] = max(self._until.get(user_id, 0), now + ttl)
+            self._announced.discard(user_id)
+            return not was
+
+    def drop(self, user_id, socket_id, now=None):
+        """A socket closed; True when the librarian is still connected through another."""
+        now = time.time() if now is None else now
+        with self._lock:
+            sockets = self._sockets.get(user_id, {})
+            sockets.pop(socket_id, None)
+            live = [expires for expires in sockets.values() if expires > now]
+            self._until[user_id] = max(live) if live else now
+            return bool(live)
+
+    def connected(self, user_ids, now=None):
+        now = time.time() if now is None else now
+        with self._lock:
+            return {u for u in user_ids if any(e > now for e in self._sockets.get(u, {}).values())}
+
+    def lapsed(self, before):
+        """Librarians not connected since before `before`, oldest first."""
+        with self._lock:
+            return [u for u, until in sorted(self._until.items(), key=lambda item: item[1]) if until < before]
+
+    def claim_announcement(self, user_id):
+        """True exactly once per lapse: the caller tells everyone this librarian is gone."""
+        with self._lock:
+            if user_id in self._announced:
+                return False
+            self._announced.add(user_id)
+            return True
+
+    def forget(self, user_id):
+        with self._lock:
+            self._sockets.pop(user_id, None)
+            self._until.pop(user_id, None)
+            self._announced.discard(user_id)
+
+    def take_sweep_turn(self, seconds):
+        with self._lock:
+            now = time.time()
+            if now < getattr(self, "_next_sweep", 0):
+                return False
+            self._next_sweep = now + seconds
+            return True
+
+
+class RedisPresenceStore:
+    """The same, shared by every process: a sorted set of sockets per librarian (score = expiry)
+    and one sorted set of librarians (score = connected until / disconnected since)."""
+
+    def __init__(self, url, prefix):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+        self.prefix = prefix
+
+    def _sockets(self, user_id):
+        return f"{self.prefix}:sockets:{user_id}"
+
+    @property
+    def _users(self):
+        return f"{self.prefix}:users"
+
+    @property
+    def _announced(self):
+        return f"{self.prefix}:announced"
+
+    def beat(self, user_id, socket_id, ttl, now=None):
+        now = time.time() if now is None else now
+        key = self._sockets(user_id)
+        pipe = self.redis.pipeline()
+        pipe.zcount(key, f"({now}", "+inf")
+        pipe.zadd(key, {socket_id: now + ttl})
+        pipe.expire(key, int(ttl * 2) + 1)
+        pipe.zadd(self._users, {str(user_id): now + ttl}, gt=True)  # GT still adds new members
+        pipe.srem(self._announced, str(user_id))
+        was = pipe.execute()[0]
+        return not was
+
+    def drop(self, user_id, socket_id, now=None):
+        now = time.time() if now is None else now
+        key = self._sockets(user_id)
+        pipe = self.redis.pipeline()
+        pipe.zrem(key, socket_id)
+        pipe.zrangebyscore(key, f"({now}", "+inf", withscores=True)
+        live = pipe.execute()[1]
+        until = max((score for _member, score in live), default=now)
+        self.redis.zadd(self._users, {str(user_id): until})
+        return bool(live)
+
+    def connected(self, user_ids, now=None):
+        now = time.time() if now is None else now
+        pipe = self.redis.pipeline()
+        for user_id in user_ids:
+            pipe.zcount(self._sockets(user_id), f"({now}", "+inf")
+        return {u for u, count in zip(user_ids, pipe.execute(), strict=True) if count}
+
+    def lapsed(self, before):
+        return [int(u) for u in self.redis.zrangebyscore(self._users, "-inf", f"({before}")]
+
+    def claim_announcement(self, user_id):
+        return bool(self.redis.sadd(self._announced, str(user_id)))
+
+    def forget(self, user_id):
+        pipe = self.redis.pipeline()
+        pipe.delete(self._sockets(user_id))
+        pipe.zrem(self._users, str(user_id))
+        pipe.srem(self._announced, str(user_id))
+        pipe.execute()
+
+    def take_sweep_turn(self, seconds):
+        """One sweep per period across all processes."""
+        return bool(self.redis.set(f"{self.prefix}:sweep", "1", nx=True, ex=max(1, int(seconds))))
+
+
+_store = None
+_store_key = None
+
+
+def get_store():
+    """The store the settings ask for (rebuilt when tests change them)."""
+    global _store, _store_key
+    key = (settings.REDIS_URL, settings.PRESENCE_PREFIX)
+    if _store is None or key != _store_key:
+        _store = RedisPresenceStore(*key) if settings.REDIS_URL else MemoryPresenceStore()
+        _store_key = key
+    return _store
+
+
+def reset_store():
+    global _store
+    _store = None
