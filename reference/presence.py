@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from reference import events
+from reference import events, waiting
 from reference.errors import ServiceError
 from reference.messaging import notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile
@@ -72,7 +72,8 @@ def requeue_held(user_id, now=None):
     """The librarian is gone: their active chats go back to their queue, the patron is told. They
     keep their place by age (the queue is oldest first), and nothing said so far is touched."""
     held = Conversation.objects.filter(librarian_id=user_id, status=Conversation.Status.ACTIVE)
-    for conversation_id in held.values_list("pk", flat=True):
+    requeued = list(held.values_list("pk", flat=True))
+    for conversation_id in requeued:
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
                 "patron", "queue", "librarian__librarian_profile"
@@ -94,6 +95,8 @@ def requeue_held(user_id, now=None):
                 "type": "queue.added",
                 "conversation": conversation_frame(conversation, for_librarian=True)["conversation"],
             })
+    for queue_id in set(Conversation.objects.filter(pk__in=requeued).values_list("queue_id", flat=True)):
+        waiting.publish_positions(queue_id)
     profile = LibrarianProfile.objects.filter(user_id=user_id).first()
     if profile:
         announce(profile, now=now)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, presence
+from reference import events, presence, waiting
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
@@ -83,6 +83,7 @@ def _announce_new(conversation, message):
         events.queue_group(conversation.queue_id),
         {"type": "queue.added", "conversation": conversation_frame(conversation, for_librarian=True)["conversation"]},
     )
+    waiting.publish_positions(conversation.queue_id)
 
 
 def librarian_profile(user):
@@ -131,6 +132,7 @@ def claim_conversation(*, user, conversation_id):
             events.queue_group(conversation.queue_id),
             {"type": "queue.removed", "conversation": conversation.pk, "reason": "claimed"},
         )
+        waiting.publish_positions(conversation.queue_id)
         presence.announce(profile)
     return conversation
 
@@ -190,6 +192,7 @@ def _close(conversation_id, *, role, user=None):
                 events.queue_group(conversation.queue_id),
                 {"type": "queue.removed", "conversation": conversation.pk, "reason": "closed"},
             )
+            waiting.publish_positions(conversation.queue_id)
         elif conversation.librarian_id:
             presence.announce(conversation.librarian.librarian_profile)
     return conversation

@@ -74,6 +74,7 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
             chat.locator("#name").fill("Rina")
             chat.locator("#start-form button[type=submit]").click()
             expect(chat.locator(".msg-patron")).to_have_count(1)
+            expect(chat.locator("#status-text")).to_have_text("You are number 1 in the queue")
 
             desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             desk.goto(f"{service}/login/?next=/dashboard/")

@@ -35,7 +35,8 @@ async def test_the_whole_loop(identity, token_for, librarian):
 
     await patron.send({"type": "start", "client_id": "p-1", "text": "Apakah buka hari Minggu?",
                        "name": "Rina"})
-    frames = [await patron.receive(), await patron.receive()]
+    frames = [await patron.receive_type("ack", "conversation")]
+    frames.append(await patron.receive_type("conversation" if frames[0]["type"] == "ack" else "ack"))
     ack = next(f for f in frames if f["type"] == "ack")
     queued = next(f for f in frames if f["type"] == "conversation")["conversation"]
     conversation_id = ack["conversation"]

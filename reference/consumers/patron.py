@@ -2,7 +2,7 @@
 
 from channels.db import database_sync_to_async
 
-from reference import events, queueing, selectors
+from reference import events, queueing, selectors, waiting
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_patron_message
@@ -34,6 +34,15 @@ class PatronConsumer(ProtocolConsumer):
             conversation=conversation_frame(conversation)["conversation"] if conversation else None,
             messages=[message_payload(m) for m in messages],
         ))
+        if conversation is not None:
+            await self.send_position(conversation)
+
+    async def send_position(self, conversation):
+        """Where a waiting patron stands; later changes come through the conversation's group."""
+        if conversation.status == conversation.Status.QUEUED:
+            position = await database_sync_to_async(waiting.position_of)(conversation)
+            if position:
+                await self.send_frame(position)
 
     def visible_conversation(self, conversation_id):
         return selectors.patron_conversation(self.identity.patron_id, conversation_id)
@@ -63,6 +72,7 @@ class PatronConsumer(ProtocolConsumer):
         if not created:  # a retry: the first answer may have been lost with the connection
             await self.send_frame(conversation_frame(conversation, messages=[message]))
         await self.send_ack(message)
+        await self.send_position(conversation)
 
     async def on_message(self, frame):
         text = field(frame, "text", str)

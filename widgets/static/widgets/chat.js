@@ -251,7 +251,7 @@
     var text = S.title;
     if (!formView) {
       if (!ready) text = S.connecting;
-      if (status === "queued") text = S.queued;
+      if (status === "queued") text = conv && conv.position ? placeText(conv) : S.queued;
       if (status === "active") {
         text = conv.librarian && conv.librarian.name ? fill(S.active, "name", conv.librarian.name) : S.activeAnon;
       }
@@ -261,6 +261,11 @@
     if (!foot.hidden) autosize();
   }
   function isStart(entry) { return entry.type === "start"; }
+  function placeText(c) {
+    var text = fill(S.position, "n", c.position);
+    if (c.estimated_wait != null) text += " · " + fill(S.wait, "m", Math.max(1, Math.round(c.estimated_wait / 60)));
+    return text;
+  }
 
   function showAlert(text) {
     alertText.textContent = text || S.error;
@@ -343,6 +348,11 @@
       case "typing": return onTyping(f);
       case "error": return onError(f);
       case "messages": return onMessages(f);
+      case "queue.position":
+        if (!conv || f.conversation !== conv.id) return;
+        conv.position = f.position;
+        conv.estimated_wait = f.estimated_wait;
+        return render();
       case "read": return onRead(f);
       case "heartbeat":
         if (conv && f.last_seq && typeof f.last_seq[conv.id] === "number") repair(f.last_seq[conv.id]);
