@@ -164,6 +164,8 @@ HEARTBEAT_INTERVAL = float(env_str("RT_HEARTBEAT_INTERVAL", "20"))
 PRESENCE_TIMEOUT = float(env_str("RT_PRESENCE_TIMEOUT", "60"))
 REQUEUE_GRACE = float(env_str("RT_REQUEUE_GRACE", "30"))
 PRESENCE_PREFIX = env_str("PRESENCE_PREFIX", "rt:presence")
+# Seconds a colleague has to accept a transfer before it returns to the sender.
+TRANSFER_TIMEOUT = float(env_str("RT_TRANSFER_TIMEOUT", "60"))
 
 LOGGING = {
     "version": 1,

@@ -172,3 +172,42 @@ class Message(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id}/{self.seq} {self.role}"
+
+
+class Transfer(models.Model):
+    """A handoff of a conversation to a colleague (offered, then accepted, declined or expired) or
+    to another queue (done at once). The note is internal: patrons never see it."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        REQUEUED = "requeued", _("Sent to a queue")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="transfers")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField(_("internal note"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            # At most one offer waiting for an answer per conversation.
+            models.UniqueConstraint(fields=["conversation"], condition=Q(status="offered"),
+                                    name="one_open_offer_per_conversation"),
+            models.CheckConstraint(condition=Q(to_user__isnull=False) | Q(to_queue__isnull=False),
+                                   name="transfer_has_a_target"),
+        ]
+
+    def __str__(self):
+        return f"#{self.conversation_id} {self.from_user_id} → {self.to_user_id or self.to_queue_id}"

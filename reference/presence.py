@@ -7,8 +7,6 @@ crashed server process simply stops beating; the sweep then tells everyone, and 
 REQUEUE_GRACE more seconds puts their chats back in the queue, so nobody has to act.
 """
 
-import time
-
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,7 +19,6 @@ from reference.payloads import conversation_frame
 from reference.presence_store import get_store
 
 STATUSES = ("available", "away", "offline")
-SWEEP_EVERY = 5  # seconds, across all processes
 
 
 def set_status(*, user, status):
@@ -48,14 +45,9 @@ def socket_gone(*, user, socket_id):
         announce(LibrarianProfile.objects.get(user=user))
 
 
-def sweep(now=None):
-    """Find librarians whose beats stopped: tell everyone once, then requeue their chats after the
-    grace period. Cheap to call often: one process runs it per SWEEP_EVERY seconds."""
-    if get_store().take_sweep_turn(SWEEP_EVERY):
-        sweep_lapsed(time.time() if now is None else now)
-
-
 def sweep_lapsed(now):
+    """Find librarians whose beats stopped: tell everyone once, then requeue their chats after the
+    grace period (run by reference.sweeps)."""
     store = get_store()
     for user_id in store.lapsed(now):
         if store.claim_announcement(user_id):

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, presence, waiting
+from reference import events, handoff, presence, waiting
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
@@ -123,10 +123,8 @@ def claim_conversation(*, user, conversation_id):
         ).get(pk=conversation.pk)
         with notice_language(conversation):
             store_notice(conversation, _("%(name)s joined the chat.") % {"name": profile.display_name})
-        events.publish(
-            events.librarian_group(user.pk),
-            conversation_frame(conversation, for_librarian=True, messages=conversation.messages.all()),
-        )
+        # The claimer's tabs get the whole history, and the notes of any transfer that brought it here.
+        events.publish(events.librarian_group(user.pk), handoff.librarian_conversation_frame(conversation))
         events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
         events.publish(
             events.queue_group(conversation.queue_id),

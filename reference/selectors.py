@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from reference.errors import ServiceError
-from reference.models import Conversation, Message
+from reference.models import Conversation, Message, Transfer
 
 # A reload within this time after a chat closed still shows how it ended.
 RECENTLY_CLOSED = timedelta(hours=1)
@@ -107,3 +107,10 @@ def messages_between(conversation, after_seq, before_seq=None, limit=FETCH_LIMIT
 def last_seqs(conversation_ids):
     """{conversation id: last_seq}, for heartbeats."""
     return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))
+
+
+def open_offers_to(user):
+    """Transfers offered to this librarian that still wait for an answer."""
+    return list(Transfer.objects.filter(to_user=user, status=Transfer.Status.OFFERED, expires_at__gt=timezone.now())
+                .select_related("conversation__patron", "from_user__librarian_profile", "to_user__librarian_profile",
+                                "to_queue"))

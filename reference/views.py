@@ -48,4 +48,6 @@ def transcript_detail(request, pk):
     return render(request, "reference/transcript_detail.html", {
         "conversation": conversation,
         "messages": conversation.messages.select_related("author").order_by("seq"),
+        "transfers": conversation.transfers.select_related(
+            "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
     })

@@ -212,3 +212,65 @@ def test_librarians_see_each_others_presence_live(live_daphne, django_user_model
             expect(budi_seen_by_siti).to_have_class("team-item presence-offline", timeout=15000)
         finally:
             browser.close()
+
+
+def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
+        live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    queue = Queue.objects.create(name="Umum", slug="umum")
+    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
+                               allowed_origins=origin)
+    users = {}
+    for username, name in (("siti", "Siti"), ("budi", "Budi")):
+        users[username] = django_user_model.objects.create_user(username, password="rahasia-123", is_staff=True)
+        LibrarianProfile.objects.create(user=users[username], display_name=name).queues.set([queue])
+    service = live_daphne()
+    page_url = write_page(service, site.key)
+    note = "Looking for 1970s newspapers; the general catalogue has nothing."
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            patron.goto(page_url)
+            patron.locator("#ruangtanya-widget button.l").click()
+            chat = patron.frame_locator("#ruangtanya-widget iframe")
+            chat.locator("#q").fill("Do you keep old newspapers?")
+            chat.locator("#start-form button[type=submit]").click()
+
+            desks = {}
+            for username in ("siti", "budi"):
+                desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                desk.goto(f"{service}/login/?next=/dashboard/")
+                desk.fill("#id_username", username)
+                desk.fill("#id_password", "rahasia-123")
+                desk.click("button[type=submit]")
+                desks[username] = desk
+            siti, budi = desks["siti"], desks["budi"]
+            siti.locator(".queue-item").filter(has_text="old newspapers").get_by_role("button").click()
+            expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+            expect(siti.locator(".team-item.presence-available").filter(has_text="Budi")).to_have_count(1)
+
+            siti.click("#transfer-button")
+            siti.select_option("#transfer-target", f"l:{users['budi'].pk}")
+            siti.fill("#transfer-note", note)
+            siti.click("#transfer-send")
+            expect(siti.locator("#transfer-pending")).to_contain_text("Budi", timeout=15000)
+
+            offer = budi.locator(".offer")
+            expect(offer).to_contain_text(note, timeout=15000)
+            offer.get_by_role("button", name="Accept").click()
+            expect(budi.locator("#chat-notes")).to_contain_text(note, timeout=15000)
+            expect(budi.locator(".message-list")).to_contain_text("Do you keep old newspapers?")
+            expect(siti.locator("#global-alerts")).to_contain_text("now with Budi", timeout=15000)
+
+            expect(chat.locator("#status-text")).to_contain_text("Budi", timeout=15000)
+            expect(chat.locator("#log")).to_contain_text("Budi has taken over the chat.")
+            budi.fill("#composer-input", "Yes, in the local history room.")
+            budi.locator("#composer-input").press("Enter")
+            expect(chat.locator(".msg-librarian")).to_contain_text("Yes, in the local history room.", timeout=15000)
+            assert note not in chat.locator("body").inner_text()
+        finally:
+            browser.close()

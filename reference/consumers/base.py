@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone, translation
 
-from reference import events, presence, protocol, receipts, selectors
+from reference import events, protocol, receipts, selectors, sweeps
 from reference.errors import ServiceError
 from reference.payloads import message_payload
 from reference.protocol import field
@@ -117,7 +117,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         interval = settings.HEARTBEAT_INTERVAL
         await asyncio.sleep(interval * random.uniform(0.5, 1))  # spread the beats of many sockets
         while True:
-            await database_sync_to_async(presence.sweep)()
+            await database_sync_to_async(sweeps.run)()
             followed = self.followed_conversations()
             last = await database_sync_to_async(selectors.last_seqs)(followed) if followed else {}
             await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),

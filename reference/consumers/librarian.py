@@ -2,11 +2,11 @@
 
 from channels.db import database_sync_to_async
 
-from reference import events, presence, queueing, selectors
+from reference import events, handoff, presence, queueing, selectors
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_librarian_message
-from reference.models import Role
+from reference.models import Queue, Role
 from reference.payloads import conversation_payload, message_payload
 from reference.protocol import field
 
@@ -42,10 +42,13 @@ class LibrarianConsumer(ProtocolConsumer):
         self.held = {c["id"] for c in held}
         await database_sync_to_async(presence.socket_beat)(user=self.user, socket_id=self.channel_name)
         colleagues = await database_sync_to_async(presence.roster)()
+        transfer_queues, offers = await database_sync_to_async(self._handoff_state)()
         await self.send_frame(self.welcome(
             librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats,
                        "status": profile.status},
             colleagues=colleagues,
+            transfer_queues=transfer_queues,
+            offers=offers,
             queues=[{"id": q.pk, "name": q.name} for q in queues],
             waiting=waiting,
             conversations=held,
@@ -70,8 +73,15 @@ class LibrarianConsumer(ProtocolConsumer):
             payload = conversation_payload(conversation, for_librarian=True)
             after = since.get(conversation.pk, 0)
             payload["messages"] = [message_payload(m) for m in conversation.messages.all() if m.seq > after]
+            payload["transfers"] = handoff.transfer_history(conversation)
             held.append(payload)
         return waiting, held
+
+    def _handoff_state(self):
+        """Where a chat can be sent, and offers waiting for this librarian's answer."""
+        queues = [{"id": q.pk, "name": q.name} for q in Queue.objects.filter(is_active=True)]
+        offers = [handoff.transfer_payload(t) for t in selectors.open_offers_to(self.user)]
+        return queues, offers
 
     def visible_conversation(self, conversation_id):
         return selectors.librarian_conversation(self.user, conversation_id)
@@ -88,6 +98,28 @@ class LibrarianConsumer(ProtocolConsumer):
     async def on_status(self, frame):
         status = field(frame, "status", str)
         await database_sync_to_async(presence.set_status)(user=self.user, status=status)
+
+    async def on_transfer(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        to_librarian = field(frame, "to_librarian", int, required=False)
+        to_queue = field(frame, "to_queue", int, required=False)
+        note = field(frame, "note", str, required=False, default="")
+        if (to_librarian is None) == (to_queue is None):
+            raise ServiceError("invalid_frame", field="to_librarian / to_queue")
+        if to_librarian is not None:
+            await database_sync_to_async(handoff.offer_to_colleague)(
+                user=self.user, conversation_id=conversation_id, to_user_id=to_librarian, note=note)
+        else:
+            await database_sync_to_async(handoff.to_queue)(
+                user=self.user, conversation_id=conversation_id, queue_id=to_queue, note=note)
+
+    async def on_transfer_accept(self, frame):
+        transfer_id = field(frame, "transfer", int)
+        await database_sync_to_async(handoff.accept)(user=self.user, transfer_id=transfer_id)
+
+    async def on_transfer_decline(self, frame):
+        transfer_id = field(frame, "transfer", int)
+        await database_sync_to_async(handoff.decline)(user=self.user, transfer_id=transfer_id)
 
     async def on_claim(self, frame):
         conversation_id = field(frame, "conversation", int)

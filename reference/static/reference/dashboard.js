@@ -51,7 +51,9 @@
     ready: false,         // a welcome arrived on the current socket
     everConnected: false,
     pendingClaims: new Set(),
-    team: new Map()       // user id -> presence payload (docs/protocol.md, Presence)
+    team: new Map(),      // user id -> presence payload (docs/protocol.md, Presence)
+    transferQueues: [],   // where a chat can be sent
+    offers: new Map()     // transfer id -> transfer offered to us, waiting for our answer
   };
   var BEAT_MS = 20000;    // the dashboard's own heartbeat: proof the librarian is really here
   var beatAt = 0;
@@ -84,7 +86,11 @@
     composer: $("composer"), input: $("composer-input"), composerLabel: $("composer-label"),
     counter: $("composer-counter"), sendButton: $("send-button"),
     announcer: $("announcer"),
-    myStatus: $("my-status"), teamList: $("team-list")
+    myStatus: $("my-status"), teamList: $("team-list"),
+    transferButton: $("transfer-button"), transferForm: $("transfer-form"), transferTarget: $("transfer-target"),
+    transferLibrarians: $("transfer-librarians"), transferQueues: $("transfer-queues"),
+    transferNote: $("transfer-note"), transferCancel: $("transfer-cancel"), transferPending: $("transfer-pending"),
+    chatNotes: $("chat-notes"), offers: $("offers")
   };
 
   function h(tag, className, text) {
@@ -354,7 +360,8 @@
       case "heartbeat": onHeartbeat(frame); break;
       case "read": onRead(frame); break;
       case "presence": onPresence(frame.librarian); break;
-      case "conversation.released": onReleased(frame.conversation); break;
+      case "conversation.released": onReleased(frame); break;
+      case "transfer": onTransfer(frame.transfer); break;
       case "error": onError(frame); break;
       default: break;   // unknown types are ignored (later protocol versions)
     }
@@ -374,6 +381,10 @@
     (frame.colleagues || []).forEach(function (p) { if (p && typeof p.id === "number") state.team.set(p.id, p); });
     beatAt = Date.now();
     renderTeam();
+    state.transferQueues = Array.isArray(frame.transfer_queues) ? frame.transfer_queues : [];
+    state.offers.clear();
+    (frame.offers || []).forEach(function (offer) { state.offers.set(offer.id, offer); });
+    renderOffers();
     state.ready = true;
     state.everConnected = true;
     attempt = 0;
@@ -520,11 +531,134 @@
     renderTeam();
   }
 
-  function onReleased(id) {
-    var conv = state.convs.get(id);
+  function onReleased(frame) {
+    var conv = state.convs.get(frame.conversation);
     if (!conv) return;
-    showAlert(el.globalAlerts, t("released", { name: patronName(conv) }));
-    dismissConv(id);
+    var text = frame.reason === "transferred" ? t("transferred", { name: patronName(conv), to: frame.to || "" })
+      : t("released", { name: patronName(conv) });
+    showAlert(el.globalAlerts, text);
+    announce(text);
+    dismissConv(conv.id);
+  }
+
+  // ---- handoff ---------------------------------------------------------------------------
+  function onTransfer(tr) {
+    if (!tr || typeof tr.id !== "number") return;
+    if (tr.to_id === state.me.id) {
+      if (tr.status === "offered") {
+        if (!state.offers.has(tr.id)) announce(t("offer", { from: tr.from, name: tr.patron || t("anonymous"), question: truncate(tr.question, 140) }));
+        state.offers.set(tr.id, tr);
+      } else {
+        state.offers.delete(tr.id);
+      }
+      renderOffers();
+    }
+    if (tr.from_id === state.me.id) {
+      var conv = state.convs.get(tr.conversation);
+      if (!conv) return;
+      conv.transferOut = tr.status === "offered" ? tr : null;
+      if (tr.status === "declined" || tr.status === "expired") {
+        var text = t("transfer_" + tr.status, { name: tr.to || "" });
+        if (conv.id === state.activeId) showAlert(el.chatAlerts, text); else showAlert(el.globalAlerts, text);
+        announce(text);
+      }
+      renderChat();
+    }
+  }
+
+  function secondsLeft(tr) {
+    return Math.max(0, Math.round((parseTime(tr.expires_at) - now()) / 1000));
+  }
+
+  function renderOffers() {
+    el.offers.textContent = "";
+    state.offers.forEach(function (tr) {
+      if (secondsLeft(tr) <= 0) { state.offers.delete(tr.id); return; }
+      var li = h("li", "offer");
+      li.appendChild(h("p", "offer-text", t("offer", { from: tr.from, name: tr.patron || t("anonymous"), question: truncate(tr.question, 140) })));
+      if (tr.note) li.appendChild(h("p", "offer-note", t("offer_note", { note: tr.note })));
+      var actions = h("p", "offer-actions");
+      var yes = h("button", "button primary", t("accept"));
+      yes.type = "button";
+      yes.addEventListener("click", function () {
+        state.answering = tr.id;
+        state.pendingClaims.add(tr.conversation);   // open it when it arrives
+        send({ type: "transfer.accept", transfer: tr.id });
+      });
+      var no = h("button", "button", t("decline"));
+      no.type = "button";
+      no.addEventListener("click", function () { state.answering = tr.id; send({ type: "transfer.decline", transfer: tr.id }); });
+      actions.appendChild(yes);
+      actions.appendChild(no);
+      actions.appendChild(h("span", "offer-time", t("seconds_left", { seconds: secondsLeft(tr) })));
+      li.appendChild(actions);
+      el.offers.appendChild(li);
+    });
+  }
+  function tickOffers() {
+    el.offers.querySelectorAll(".offer-time").forEach(function (span, index) {
+      var tr = Array.from(state.offers.values())[index];
+      if (tr) span.textContent = t("seconds_left", { seconds: secondsLeft(tr) });
+    });
+    state.offers.forEach(function (tr) { if (secondsLeft(tr) <= 0) { state.offers.delete(tr.id); renderOffers(); } });
+  }
+
+  function openTransfer() {
+    var conv = state.convs.get(state.activeId);
+    if (!conv) return;
+    el.transferLibrarians.textContent = "";
+    state.team.forEach(function (p) {
+      if (p.id === state.me.id || p.presence !== "available" || p.held >= p.capacity) return;
+      var option = h("option", "", p.name + " · " + t("load", { held: p.held, capacity: p.capacity }));
+      option.value = "l:" + p.id;
+      el.transferLibrarians.appendChild(option);
+    });
+    if (!el.transferLibrarians.children.length) {
+      var none = h("option", "", t("nobody_available"));
+      none.disabled = true;
+      el.transferLibrarians.appendChild(none);
+    }
+    el.transferQueues.textContent = "";
+    state.transferQueues.forEach(function (q) {
+      if (conv.queue && q.id === conv.queue.id) return;
+      var option = h("option", "", q.name);
+      option.value = "q:" + q.id;
+      el.transferQueues.appendChild(option);
+    });
+    var first = el.transferTarget.querySelector("option:not([disabled])");
+    if (first) el.transferTarget.value = first.value;
+    el.transferForm.hidden = false;
+    el.transferButton.setAttribute("aria-expanded", "true");
+    el.transferTarget.focus();
+  }
+  function closeTransfer(refocus) {
+    el.transferForm.hidden = true;
+    el.transferButton.setAttribute("aria-expanded", "false");
+    if (refocus) el.transferButton.focus();
+  }
+  function submitTransfer() {
+    var conv = state.convs.get(state.activeId);
+    var target = el.transferTarget.value || "";
+    if (!conv || !target) return;
+    var frame = { type: "transfer", conversation: conv.id, note: el.transferNote.value.trim() };
+    frame[target.charAt(0) === "l" ? "to_librarian" : "to_queue"] = Number(target.slice(2));
+    if (send(frame)) {
+      el.transferNote.value = "";
+      closeTransfer(false);
+    }
+  }
+
+  function renderNotes(conv) {
+    var notes = (conv.transfers || []).filter(function (tr) { return tr.note; });
+    el.chatNotes.hidden = !notes.length;
+    el.chatNotes.textContent = "";
+    notes.forEach(function (tr) {
+      el.chatNotes.appendChild(h("li", "chat-note", t("note_line", { from: tr.from, to: tr.to || tr.to_queue || "", note: tr.note })));
+    });
+    var out = conv.transferOut;
+    el.transferPending.hidden = !out;
+    el.transferPending.textContent = out ? t("transfer_waiting", { name: out.to || "" }) : "";
+    el.transferButton.hidden = conv.status !== "active" || !!out;
   }
 
   function renderTeam() {
@@ -652,6 +786,14 @@
     }
 
     if (ref === "typing" || ref === "ping" || ref === "read") return;   // nothing a person needs to act on
+    if (ref === "transfer") { showAlert(el.chatAlerts, text); return; }
+    if (ref === "transfer.accept" || ref === "transfer.decline") {
+      state.pendingClaims.clear();
+      if (code === "offer_expired" || code === "not_found") state.offers.delete(state.answering);   // it is gone
+      renderOffers();
+      showAlert(el.globalAlerts, text);
+      return;
+    }
     if (ref === "fetch") {   // asked about a chat we no longer see: stop asking
       state.convs.forEach(function (conv) { conv.fetching = false; });
       return;
@@ -1111,6 +1253,8 @@
 
     var closed = conv.status === "closed";
     el.closeButton.hidden = closed;
+    renderNotes(conv);
+    if (closed) closeTransfer(false);
     el.closeButton.disabled = conv.closing || !state.ready;
     el.closeButton.textContent = conv.closing ? t("closing") : t("close_chat");
     el.closeConfirm.hidden = !conv.confirming || closed;
@@ -1299,6 +1443,10 @@
   el.dismissButton.addEventListener("click", function () { if (state.activeId !== null) dismissConv(state.activeId); });
   el.connRetry.addEventListener("click", reconnectNow);
   el.myStatus.addEventListener("change", function () { send({ type: "status", status: el.myStatus.value }); });
+  el.transferButton.addEventListener("click", function () { if (el.transferForm.hidden) openTransfer(); else closeTransfer(true); });
+  el.transferCancel.addEventListener("click", function () { closeTransfer(true); });
+  el.transferForm.addEventListener("submit", function (event) { event.preventDefault(); submitTransfer(); });
+  el.transferForm.addEventListener("keydown", function (event) { if (event.key === "Escape") closeTransfer(true); });
   el.jumpLatest.addEventListener("click", function () { scrollToBottom(); el.input.focus(); });
   el.messages.addEventListener("scroll", function () { if (atBottom()) el.jumpLatest.hidden = true; });
   window.addEventListener("online", reconnectNow);
@@ -1314,6 +1462,7 @@
   setInterval(function () {
     tickQueue();
     tickChat();
+    tickOffers();
     if (!ws && retryTimer && !stopped) renderConnection("waiting");
     if (ws && ws.readyState === WebSocket.OPEN && !state.ready && Date.now() - openedAt > WELCOME_TIMEOUT_MS) {
       dropSocket();
