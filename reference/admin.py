@@ -5,7 +5,7 @@ from reference.models import Conversation, LibrarianProfile, Message, Patron, Qu
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active"]
+    list_display = ["name", "slug", "routing", "fallback_queue", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
 
 

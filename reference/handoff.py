@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, presence, waiting
+from reference import events, presence, routing, waiting
 from reference.errors import ServiceError
 from reference.messaging import notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Queue, Transfer
@@ -114,9 +114,10 @@ def to_queue(*, user, conversation_id, queue_id, note=""):
         old_queue_id = conversation.queue_id
         conversation.status = Conversation.Status.QUEUED
         conversation.queue = queue
+        conversation.queued_at = timezone.now()
         conversation.librarian = None
         conversation.assigned_at = None
-        conversation.save(update_fields=["status", "queue", "librarian", "assigned_at"])
+        conversation.save(update_fields=["status", "queue", "queued_at", "librarian", "assigned_at"])
         with notice_language(conversation):
             store_notice(conversation, _("You are being passed on to %(queue)s; a librarian there will be with "
                                          "you shortly. Everything you wrote stays here.") % {"queue": queue.name})
@@ -128,6 +129,7 @@ def to_queue(*, user, conversation_id, queue_id, note=""):
         payload["transfers"] = transfer_history(conversation)
         events.publish(events.queue_group(queue.pk), {"type": "queue.added", "conversation": payload})
         waiting.publish_positions(queue.pk)
+        routing.assign_later([queue.pk])
         if old_queue_id != queue.pk:
             waiting.publish_positions(old_queue_id)
         presence.announce(LibrarianProfile.objects.get(user=user))

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,6 +16,21 @@ class Queue(models.Model):
     slug = models.SlugField(_("slug"), unique=True)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    class Routing(models.TextChoices):
+        MANUAL = "manual", _("Manual: members see the waiting list and claim")
+        AUTO = "auto", _("Automatic: offer each chat to the least busy available member")
+
+    routing = models.CharField(_("routing"), max_length=10, choices=Routing, default=Routing.MANUAL)
+    offer_timeout = models.PositiveSmallIntegerField(
+        _("offer timeout (seconds)"), default=30,
+        help_text=_("Automatic routing: an offer not accepted in this time goes to the next librarian."))
+    fallback_queue = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("fallback queue"),
+        help_text=_("A chat nobody here picks up in time rolls over to this queue (a partner library, say)."))
+    fallback_after = models.PositiveIntegerField(
+        _("roll over after (seconds)"), default=180,
+        help_text=_("How long a chat waits here before it rolls over to the fallback queue."))
 
     class Meta:
         ordering = ["name"]
@@ -100,6 +116,8 @@ class Conversation(models.Model):
         verbose_name=_("librarian"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    # When it entered its current queue (asked, sent on, rolled over): the fallback clock.
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -211,3 +229,29 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id} {self.from_user_id} → {self.to_user_id or self.to_queue_id}"
+
+
+class AssignmentOffer(models.Model):
+    """Automatic routing offers a waiting chat to one librarian at a time."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="offers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OFFERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation"], condition=Q(status="offered"),
+                                    name="one_open_assignment_offer_per_conversation"),
+        ]
+
+    def __str__(self):
+        return f"#{self.conversation_id} → {self.user_id} ({self.status})"

@@ -9,9 +9,10 @@ REQUEUE_GRACE more seconds puts their chats back in the queue, so nobody has to 
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, waiting
+from reference import events, routing, waiting
 from reference.errors import ServiceError
 from reference.messaging import notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile
@@ -29,6 +30,8 @@ def set_status(*, user, status):
         profile.status = status
         profile.save(update_fields=["status"])
     announce(profile)
+    if status == LibrarianProfile.Status.AVAILABLE:
+        routing.assign_later(routing.member_queue_ids(user.pk))
     return profile
 
 
@@ -37,6 +40,7 @@ def socket_beat(*, user, socket_id):
     if get_store().beat(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
         # The beating socket knows (its welcome has the roster); everyone else is told.
         announce(LibrarianProfile.objects.get(user=user), origin=socket_id)
+        routing.assign_later(routing.member_queue_ids(user.pk))
 
 
 def socket_gone(*, user, socket_id):
@@ -76,7 +80,8 @@ def requeue_held(user_id, now=None):
             conversation.status = Conversation.Status.QUEUED
             conversation.librarian = None
             conversation.assigned_at = None
-            conversation.save(update_fields=["status", "librarian", "assigned_at"])
+            conversation.queued_at = timezone.now()  # the fallback clock starts again; its place is by age
+            conversation.save(update_fields=["status", "librarian", "assigned_at", "queued_at"])
             with notice_language(conversation):
                 store_notice(conversation, _("%(name)s is no longer available. You are back in the queue, "
                                              "at the front; nothing you wrote is lost.") % {"name": name})
@@ -87,8 +92,10 @@ def requeue_held(user_id, now=None):
                 "type": "queue.added",
                 "conversation": conversation_frame(conversation, for_librarian=True)["conversation"],
             })
-    for queue_id in set(Conversation.objects.filter(pk__in=requeued).values_list("queue_id", flat=True)):
+    queue_ids = set(Conversation.objects.filter(pk__in=requeued).values_list("queue_id", flat=True))
+    for queue_id in queue_ids:
         waiting.publish_positions(queue_id)
+    routing.assign_later(queue_ids)
     profile = LibrarianProfile.objects.filter(user_id=user_id).first()
     if profile:
         announce(profile, now=now)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, handoff, presence, waiting
+from reference import events, handoff, presence, routing, waiting
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
@@ -84,6 +84,7 @@ def _announce_new(conversation, message):
         {"type": "queue.added", "conversation": conversation_frame(conversation, for_librarian=True)["conversation"]},
     )
     waiting.publish_positions(conversation.queue_id)
+    routing.assign_later([conversation.queue_id])
 
 
 def librarian_profile(user):
@@ -118,6 +119,7 @@ def claim_conversation(*, user, conversation_id):
         )
         if not won:
             raise ServiceError("already_claimed")
+        routing.settle_offers_on_claim(conversation, user)
         conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "patron", "queue", "librarian__librarian_profile"
         ).get(pk=conversation.pk)
@@ -191,6 +193,8 @@ def _close(conversation_id, *, role, user=None):
                 {"type": "queue.removed", "conversation": conversation.pk, "reason": "closed"},
             )
             waiting.publish_positions(conversation.queue_id)
+            routing.settle_offers_on_close(conversation)
         elif conversation.librarian_id:
             presence.announce(conversation.librarian.librarian_profile)
+            routing.assign_later(routing.member_queue_ids(conversation.librarian_id))  # room for one more
     return conversation

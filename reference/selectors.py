@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from reference.errors import ServiceError
-from reference.models import Conversation, Message, Transfer
+from reference.models import AssignmentOffer, Conversation, Message, Transfer
 
 # A reload within this time after a chat closed still shows how it ended.
 RECENTLY_CLOSED = timedelta(hours=1)
@@ -114,3 +114,10 @@ def open_offers_to(user):
     return list(Transfer.objects.filter(to_user=user, status=Transfer.Status.OFFERED, expires_at__gt=timezone.now())
                 .select_related("conversation__patron", "from_user__librarian_profile", "to_user__librarian_profile",
                                 "to_queue"))
+
+
+def open_assignments_to(user):
+    """Chats automatic routing offers this librarian, still waiting for an answer."""
+    return list(AssignmentOffer.objects.filter(user=user, status=AssignmentOffer.Status.OFFERED,
+                                               expires_at__gt=timezone.now())
+                .select_related("conversation__patron", "conversation__queue"))

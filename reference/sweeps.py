@@ -1,9 +1,10 @@
-"""Repairs nobody has to trigger: run from every socket's heartbeat loop, but one process per
+"""Repairs nobody has to trigger (lapsed librarians, unanswered offers, late chats, idle capacity):
+run from every socket's heartbeat loop, but one process per
 SWEEP_EVERY seconds does the work (a Redis turn when scaled out)."""
 
 import time
 
-from reference import handoff, presence
+from reference import handoff, presence, routing
 from reference.presence_store import get_store
 
 SWEEP_EVERY = 5  # seconds
@@ -13,3 +14,4 @@ def run():
     if get_store().take_sweep_turn(SWEEP_EVERY):
         presence.sweep_lapsed(time.time())
         handoff.expire_offers()
+        routing.sweep()

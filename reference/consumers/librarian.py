@@ -2,7 +2,7 @@
 
 from channels.db import database_sync_to_async
 
-from reference import events, handoff, presence, queueing, selectors
+from reference import events, handoff, presence, queueing, routing, selectors
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_librarian_message
@@ -42,13 +42,14 @@ class LibrarianConsumer(ProtocolConsumer):
         self.held = {c["id"] for c in held}
         await database_sync_to_async(presence.socket_beat)(user=self.user, socket_id=self.channel_name)
         colleagues = await database_sync_to_async(presence.roster)()
-        transfer_queues, offers = await database_sync_to_async(self._handoff_state)()
+        transfer_queues, offers, assignments = await database_sync_to_async(self._handoff_state)()
         await self.send_frame(self.welcome(
             librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats,
                        "status": profile.status},
             colleagues=colleagues,
             transfer_queues=transfer_queues,
             offers=offers,
+            assignments=assignments,
             queues=[{"id": q.pk, "name": q.name} for q in queues],
             waiting=waiting,
             conversations=held,
@@ -81,7 +82,8 @@ class LibrarianConsumer(ProtocolConsumer):
         """Where a chat can be sent, and offers waiting for this librarian's answer."""
         queues = [{"id": q.pk, "name": q.name} for q in Queue.objects.filter(is_active=True)]
         offers = [handoff.transfer_payload(t) for t in selectors.open_offers_to(self.user)]
-        return queues, offers
+        assignments = [routing.offer_payload(o) for o in selectors.open_assignments_to(self.user)]
+        return queues, offers, assignments
 
     def visible_conversation(self, conversation_id):
         return selectors.librarian_conversation(self.user, conversation_id)
@@ -120,6 +122,10 @@ class LibrarianConsumer(ProtocolConsumer):
     async def on_transfer_decline(self, frame):
         transfer_id = field(frame, "transfer", int)
         await database_sync_to_async(handoff.decline)(user=self.user, transfer_id=transfer_id)
+
+    async def on_assignment_decline(self, frame):
+        offer_id = field(frame, "offer", int)
+        await database_sync_to_async(routing.decline)(user=self.user, offer_id=offer_id)
 
     async def on_claim(self, frame):
         conversation_id = field(frame, "conversation", int)

@@ -53,7 +53,8 @@
     pendingClaims: new Set(),
     team: new Map(),      // user id -> presence payload (docs/protocol.md, Presence)
     transferQueues: [],   // where a chat can be sent
-    offers: new Map()     // transfer id -> transfer offered to us, waiting for our answer
+    offers: new Map(),    // transfer id -> transfer offered to us, waiting for our answer
+    assignments: new Map() // offer id -> chat automatic routing offers us
   };
   var BEAT_MS = 20000;    // the dashboard's own heartbeat: proof the librarian is really here
   var beatAt = 0;
@@ -362,6 +363,7 @@
       case "presence": onPresence(frame.librarian); break;
       case "conversation.released": onReleased(frame); break;
       case "transfer": onTransfer(frame.transfer); break;
+      case "assignment": onAssignment(frame.offer); break;
       case "error": onError(frame); break;
       default: break;   // unknown types are ignored (later protocol versions)
     }
@@ -384,6 +386,8 @@
     state.transferQueues = Array.isArray(frame.transfer_queues) ? frame.transfer_queues : [];
     state.offers.clear();
     (frame.offers || []).forEach(function (offer) { state.offers.set(offer.id, offer); });
+    state.assignments.clear();
+    (frame.assignments || []).forEach(function (offer) { state.assignments.set(offer.id, offer); });
     renderOffers();
     state.ready = true;
     state.everConnected = true;
@@ -566,12 +570,44 @@
     }
   }
 
+  function onAssignment(offer) {
+    if (!offer || typeof offer.id !== "number") return;
+    if (offer.status === "offered") {
+      if (!state.assignments.has(offer.id)) {
+        var c = offer.conversation || {};
+        announce(t("assignment", { name: patronName(c), question: truncate(c.question, 140) }));
+      }
+      state.assignments.set(offer.id, offer);
+    } else {
+      state.assignments.delete(offer.id);
+    }
+    renderOffers();
+  }
+
   function secondsLeft(tr) {
     return Math.max(0, Math.round((parseTime(tr.expires_at) - now()) / 1000));
   }
 
   function renderOffers() {
     el.offers.textContent = "";
+    state.assignments.forEach(function (offer) {
+      if (secondsLeft(offer) <= 0) { state.assignments.delete(offer.id); return; }
+      var c = offer.conversation;
+      var li = h("li", "offer");
+      li.appendChild(h("p", "offer-text", t("assignment", { name: patronName(c), question: truncate(c.question, 140) })));
+      var actions = h("p", "offer-actions");
+      var yes = h("button", "button primary", t("accept"));
+      yes.type = "button";
+      yes.addEventListener("click", function () { claim(c.id); });
+      var no = h("button", "button", t("decline"));
+      no.type = "button";
+      no.addEventListener("click", function () { send({ type: "assignment.decline", offer: offer.id }); });
+      actions.appendChild(yes);
+      actions.appendChild(no);
+      actions.appendChild(h("span", "offer-time", t("seconds_left", { seconds: secondsLeft(offer) })));
+      li.appendChild(actions);
+      el.offers.appendChild(li);
+    });
     state.offers.forEach(function (tr) {
       if (secondsLeft(tr) <= 0) { state.offers.delete(tr.id); return; }
       var li = h("li", "offer");
@@ -596,11 +632,11 @@
     });
   }
   function tickOffers() {
+    var all = Array.from(state.assignments.values()).concat(Array.from(state.offers.values()));
     el.offers.querySelectorAll(".offer-time").forEach(function (span, index) {
-      var tr = Array.from(state.offers.values())[index];
-      if (tr) span.textContent = t("seconds_left", { seconds: secondsLeft(tr) });
+      if (all[index]) span.textContent = t("seconds_left", { seconds: secondsLeft(all[index]) });
     });
-    state.offers.forEach(function (tr) { if (secondsLeft(tr) <= 0) { state.offers.delete(tr.id); renderOffers(); } });
+    if (all.some(function (offer) { return secondsLeft(offer) <= 0; })) renderOffers();
   }
 
   function openTransfer() {
@@ -787,6 +823,7 @@
 
     if (ref === "typing" || ref === "ping" || ref === "read") return;   // nothing a person needs to act on
     if (ref === "transfer") { showAlert(el.chatAlerts, text); return; }
+    if (ref === "assignment.decline") { showAlert(el.globalAlerts, text); return; }
     if (ref === "transfer.accept" || ref === "transfer.decline") {
       state.pendingClaims.clear();
       if (code === "offer_expired" || code === "not_found") state.offers.delete(state.answering);   // it is gone

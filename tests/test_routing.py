@@ -1,0 +1,209 @@
+"""Automatic routing (offers to the least busy, longest idle available member) and fallback."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reference import presence, routing
+from reference.errors import ServiceError
+from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Patron, Queue
+from reference.presence_store import get_store
+from reference.queueing import claim_conversation
+from tests.wsclient import librarian_socket, patron_socket
+
+
+@pytest.fixture
+def auto_queue(queue):
+    Queue.objects.filter(pk=queue.pk).update(routing=Queue.Routing.AUTO, offer_timeout=30)
+    queue.refresh_from_db()
+    return queue
+
+
+@pytest.fixture
+def member(make_librarian):
+    def make(username, *, connected=True, status="available", max_chats=3):
+        user = make_librarian(username, username.title(), max_chats=max_chats)
+        LibrarianProfile.objects.filter(user=user).update(status=status)
+        if connected:
+            get_store().beat(user.pk, f"tab-{user.pk}", 60)
+        return user
+    return make
+
+
+def ask(site, queue, subject="?"):
+    return Conversation.objects.create(patron=Patron.objects.create(site=site), site=site, queue=queue,
+                                       subject=subject)
+
+
+def give(user, site, queue, assigned_minutes_ago=1):
+    conversation = ask(site, queue)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="active", librarian=user, assigned_at=timezone.now() - timedelta(minutes=assigned_minutes_ago))
+    return conversation
+
+
+def offered_to(conversation):
+    offer = conversation.offers.filter(status="offered").first()
+    return offer.user.username if offer else None
+
+
+def test_the_least_busy_available_member_gets_the_offer(site, auto_queue, member):
+    siti, budi = member("siti"), member("budi")
+    give(siti, site, auto_queue)
+    chat = ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) == "budi"
+    assert budi  # (Budi holds nothing)
+
+
+def test_on_equal_load_the_longest_idle_member_comes_first(site, auto_queue, member):
+    siti, budi, dewi = member("siti"), member("budi"), member("dewi")
+    give(siti, site, auto_queue, assigned_minutes_ago=5)
+    give(budi, site, auto_queue, assigned_minutes_ago=50)
+    give(dewi, site, auto_queue, assigned_minutes_ago=20)
+    chat = ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) == "budi"
+
+
+@pytest.mark.parametrize("who", ["away", "offline", "not connected", "full", "not a member"])
+def test_nobody_who_cannot_take_it_is_offered_a_chat(site, auto_queue, other_queue, member, who):
+    if who == "away":
+        member("siti", status="away")
+    elif who == "offline":
+        member("siti", status="offline")
+    elif who == "not connected":
+        member("siti", connected=False)
+    elif who == "full":
+        give(member("siti", max_chats=1), site, auto_queue)
+    else:
+        LibrarianProfile.objects.get(user=member("siti")).queues.set([other_queue])
+    chat = ask(site, auto_queue)
+    assert routing.assign(auto_queue.pk) == []
+    assert offered_to(chat) is None
+
+
+def test_a_declined_or_expired_offer_goes_to_the_next_member(site, auto_queue, member):
+    siti, budi = member("siti"), member("budi")
+    give(budi, site, auto_queue)  # Siti first (less busy), then Budi
+    chat = ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) == "siti"
+    routing.decline(user=siti, offer_id=chat.offers.get().pk)
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) == "budi"
+    routing.expire_offers(now=timezone.now() + timedelta(minutes=1))
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) is None  # both had their turn: it waits for a claim or a new member
+    assert list(chat.offers.values_list("status", flat=True)) == ["declined", "expired"]
+
+
+def test_offers_count_toward_capacity_and_older_chats_go_first(site, auto_queue, member):
+    member("siti", max_chats=1)
+    first, second = ask(site, auto_queue), ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    assert (offered_to(first), offered_to(second)) == ("siti", None)
+
+
+def test_accepting_is_claiming_and_someone_elses_claim_ends_the_offer(site, auto_queue, member):
+    siti, budi = member("siti"), member("budi")
+    give(budi, site, auto_queue)
+    mine, theirs = ask(site, auto_queue), ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    claim_conversation(user=siti, conversation_id=mine.pk)
+    assert mine.offers.get().status == "accepted"
+    offered = theirs.offers.get(status="offered")
+    other = budi if offered.user_id == siti.pk else siti
+    claim_conversation(user=other, conversation_id=theirs.pk)
+    offered.refresh_from_db()
+    assert offered.status == "expired"
+
+
+def test_bad_declines_are_refused(site, auto_queue, member):
+    siti, budi = member("siti"), member("budi")
+    chat = ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    offer = chat.offers.get()
+    not_hers = budi if offer.user_id == siti.pk else siti
+    for user, offer_id, code in ((not_hers, offer.pk, "not_found"), (siti, 999999, "not_found")):
+        with pytest.raises(ServiceError) as error:
+            routing.decline(user=user, offer_id=offer_id)
+        assert error.value.code == code
+    owner = siti if offer.user_id == siti.pk else budi
+    routing.decline(user=owner, offer_id=offer.pk)
+    with pytest.raises(ServiceError) as error:
+        routing.decline(user=owner, offer_id=offer.pk)
+    assert error.value.code == "offer_expired"
+
+
+def test_manual_queues_are_left_to_their_members(site, queue, member):
+    member("siti")
+    chat = ask(site, queue)
+    assert routing.assign(queue.pk) == [] and offered_to(chat) is None
+
+
+def test_assignment_runs_again_when_a_librarian_becomes_available(
+        site, auto_queue, member, django_capture_on_commit_callbacks):
+    siti = member("siti", status="away")
+    chat = ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        presence.set_status(user=siti, status="available")
+    assert offered_to(chat) == "siti"
+
+
+def test_a_chat_nobody_picks_up_rolls_over_to_the_fallback_queue(site, auto_queue, other_queue):
+    Queue.objects.filter(pk=auto_queue.pk).update(fallback_queue=other_queue, fallback_after=120)
+    late, fresh = ask(site, auto_queue), ask(site, auto_queue)
+    Conversation.objects.filter(pk=late.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    assert routing.roll_over() == [late.pk]
+    late.refresh_from_db()
+    assert late.queue_id == other_queue.pk and late.queued_at > timezone.now() - timedelta(minutes=1)
+    assert "Anak-anak" in late.messages.get().text
+    assert Conversation.objects.get(pk=fresh.pk).queue_id == auto_queue.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_assignment_never_offers_twice_or_over_capacity(site, auto_queue, member):
+    for name in ("siti", "budi"):
+        member(name, max_chats=2)
+    chats = [ask(site, auto_queue) for _ in range(6)]
+    start = threading.Barrier(4)
+
+    def run():
+        start.wait()
+        try:
+            routing.assign(auto_queue.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    open_offers = AssignmentOffer.objects.filter(status="offered")
+    assert open_offers.count() == 4  # two each: capacity 2, nothing held
+    assert len({o.conversation_id for o in open_offers}) == 4
+    assert {o.conversation_id for o in open_offers} == {c.pk for c in chats[:4]}  # oldest first
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_dashboard_is_offered_a_chat_and_accepts_by_claiming(auto_queue, librarian, identity, token_for):
+    desk = await librarian_socket(librarian)  # hello beats: Siti is connected and available
+    patron = await patron_socket(token_for(identity))
+    await patron.send({"type": "start", "client_id": "p-1", "text": "Jam buka?"})
+    conversation_id = (await patron.receive_type("ack"))["conversation"]
+    offer = (await desk.receive_type("assignment"))["offer"]
+    assert (offer["status"], offer["conversation"]["id"]) == ("offered", conversation_id)
+    await desk.send({"type": "claim", "conversation": conversation_id})
+    accepted = (await desk.receive_type("assignment"))["offer"]
+    assert (accepted["id"], accepted["status"]) == (offer["id"], "accepted")
+    await desk.send({"type": "assignment.decline", "offer": offer["id"]})
+    assert (await desk.receive_type("error"))["code"] == "offer_expired"
+    await patron.close()
+    await desk.close()
