@@ -152,6 +152,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Email (answers to offline questions): the console by default, SMTP when EMAIL_HOST is set ---
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(env_str("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ruang Tanya <tanya@localhost>")
+
 # --- Ruang Tanya --------------------------------------------------------------------------------
 # How long a patron's signed token is accepted (seconds). The widget fetches a fresh one after.
 PATRON_TOKEN_MAX_AGE = int(env_str("PATRON_TOKEN_MAX_AGE", str(30 * 24 * 3600)))

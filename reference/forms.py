@@ -32,3 +32,8 @@ class TranscriptFilterForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError(_("“From” must not be after “To”."))
         return cleaned
+
+
+class OfflineAnswerForm(forms.Form):
+    conversation = forms.IntegerField()
+    text = forms.CharField(max_length=4000, strip=True)

@@ -28,6 +28,10 @@ class Queue(models.Model):
     fallback_queue = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("fallback queue"),
         help_text=_("A chat nobody here picks up in time rolls over to this queue (a partner library, say)."))
+    opening_hours = models.TextField(
+        _("opening hours"), blank=True,
+        help_text=_("One line per rule, in the library's time zone, e.g. “mon-fri 08:00-16:00” and "
+                    "“sat 08:00-12:00”. Empty: always open."))
     fallback_after = models.PositiveIntegerField(
         _("roll over after (seconds)"), default=180,
         help_text=_("How long a chat waits here before it rolls over to the fallback queue."))
@@ -39,6 +43,11 @@ class Queue(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from reference import hours
+
+        hours.parse(self.opening_hours)
 
 
 class LibrarianProfile(models.Model):
@@ -116,6 +125,8 @@ class Conversation(models.Model):
         verbose_name=_("librarian"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    # A question left while nobody was on duty, answered by email instead of live.
+    is_offline = models.BooleanField(_("left offline"), default=False)
     # When it entered its current queue (asked, sent on, rolled over): the fallback clock.
     queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)

@@ -27,6 +27,7 @@ def conversation_payload(conversation, *, for_librarian=False):
         "closed_at": _time(conversation.closed_at),
         "closed_by": conversation.closed_by_role or None,
         "last_seq": conversation.last_seq,
+        "offline": conversation.is_offline,
         "read": {"patron": conversation.patron_read_seq, "librarian": conversation.librarian_read_seq},
     }
 

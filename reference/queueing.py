@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, handoff, presence, routing, waiting
+from reference import events, handoff, offline_questions, presence, routing, waiting
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
@@ -31,8 +31,11 @@ def patron_for(identity, *, language=None):
     return site, patron
 
 
-def start_conversation(*, identity, text, client_id, name="", email="", language="id"):
+def start_conversation(*, identity, text, client_id, name="", email="", language="id", offline=False):
     """A patron asks a question: a new conversation waits in the site's default queue.
+
+    `offline`: nobody is on duty, so the question is left for an answer by email (reference.offline)
+    instead of waiting live; it needs an email address.
 
     Returns (conversation, first_message, created). A retried start (same client id) returns the
     conversation it already made.
@@ -40,6 +43,8 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
     text = clean_text(text)
     clean_client_id(client_id)
     name, email = clean_name(name), clean_email(email)
+    if offline and not email:
+        raise ServiceError("email_required")
     site, patron = patron_for(identity)
     if patron is not None:
         retried = patron.conversations.filter(messages__seq=1, messages__client_id=client_id).first()
@@ -55,7 +60,10 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
             )
             message = append_message(conversation, role=Role.PATRON, text=text,
                               client_id=client_id, author_name=patron.name)
-            _announce_new(conversation, message)
+            if offline:
+                offline_questions.leave(conversation)
+            else:
+                _announce_new(conversation, message)
     except IntegrityError:
         # Another start for the same patron committed first (one open conversation each).
         raise ServiceError("conversation_open") from None

@@ -1,9 +1,13 @@
+from django.contrib import messages as flash
 from django.contrib.admin.views.decorators import staff_member_required as admin_staff_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from reference import queueing, selectors
-from reference.forms import TranscriptFilterForm
+from reference import offline_questions, queueing, selectors
+from reference.errors import ServiceError
+from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Conversation
 
 
@@ -51,3 +55,30 @@ def transcript_detail(request, pk):
         "transfers": conversation.transfers.select_related(
             "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
     })
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def offline_question_list(request):
+    """Questions left while nobody was on duty, oldest first; an answer goes out by email."""
+    failed_id, error, draft = None, None, ""
+    if request.method == "POST":
+        form = OfflineAnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                offline_questions.answer(user=request.user, conversation_id=form.cleaned_data["conversation"],
+                                         text=form.cleaned_data["text"])
+            except ServiceError as refused:
+                error = refused.message
+            else:
+                flash.success(request, _("Answer sent by email and kept in the transcript."))
+                return redirect("reference:offline_questions")
+        else:
+            error = _("Write an answer first.")
+        failed_id, draft = form.data.get("conversation"), form.data.get("text", "")
+    rows = [{"conversation": c, "question": c.messages.all()[0].text,
+             "error": error if str(c.pk) == failed_id else None,
+             "draft": draft if str(c.pk) == failed_id else ""}
+            for c in offline_questions.waiting_questions()]
+    status = 400 if error else 200
+    return render(request, "reference/offline_questions.html", {"rows": rows, "error": error}, status=status)

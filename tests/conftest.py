@@ -39,10 +39,12 @@ def _fresh_channel_layer():
     """Each test starts with an empty layer and presence store (in-process) or its own key prefixes (Redis)."""
     from channels.layers import channel_layers
 
+    from reference.offline_questions import forget_desk_states
     from reference.presence_store import reset_store
 
     channel_layers.backends.clear()
     reset_store()
+    forget_desk_states()
     if settings.REDIS_URL:
         prefix = f"rt:test:{uuid.uuid4().hex[:8]}"
         settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix

@@ -29,6 +29,19 @@ pytestmark = [
 ]
 
 
+def log_in(browser, service, username, name):
+    """A librarian opens the dashboard; returns once it is connected (they are then on duty)."""
+    from playwright.sync_api import expect
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    desk.goto(f"{service}/login/?next=/dashboard/")
+    desk.fill("#id_username", username)
+    desk.fill("#id_password", "rahasia-123")
+    desk.click("button[type=submit]")
+    expect(desk.locator(".team-item.presence-available").filter(has_text=name)).to_have_count(1, timeout=15000)
+    return desk
+
+
 @pytest.fixture
 def host_page():
     """A library page on a different origin (localhost, not 127.0.0.1) that embeds the widget."""
@@ -66,6 +79,7 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
+            desk = log_in(browser, service, "siti", "Siti")  # on duty before the patron comes
             patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             patron.goto(page_url)
             patron.locator("#ruangtanya-widget button.l").click()
@@ -76,11 +90,6 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
             expect(chat.locator(".msg-patron")).to_have_count(1)
             expect(chat.locator("#status-text")).to_have_text("You are number 1 in the queue")
 
-            desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            desk.goto(f"{service}/login/?next=/dashboard/")
-            desk.fill("#id_username", "siti")
-            desk.fill("#id_password", "rahasia-123")
-            desk.click("button[type=submit]")
             item = desk.locator(".queue-item").filter(has_text="Is the library open on Sunday?")
             expect(item).to_have_count(1, timeout=15000)
             item.get_by_role("button").click()
@@ -127,6 +136,7 @@ def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, djan
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
+            desk = log_in(browser, service, "siti", "Siti")
             patron_context = browser.new_context(viewport={"width": 1280, "height": 800})
             patron = patron_context.new_page()
             patron.goto(page_url)
@@ -135,11 +145,6 @@ def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, djan
             chat.locator("#q").fill(patron_lines[0])
             chat.locator("#start-form button[type=submit]").click()
 
-            desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            desk.goto(f"{service}/login/?next=/dashboard/")
-            desk.fill("#id_username", "siti")
-            desk.fill("#id_password", "rahasia-123")
-            desk.click("button[type=submit]")
             desk.locator(".queue-item").filter(has_text=patron_lines[0]).get_by_role("button").click()
             expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
 
@@ -233,6 +238,7 @@ def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
+            siti, budi = log_in(browser, service, "siti", "Siti"), log_in(browser, service, "budi", "Budi")
             patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             patron.goto(page_url)
             patron.locator("#ruangtanya-widget button.l").click()
@@ -240,15 +246,6 @@ def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
             chat.locator("#q").fill("Do you keep old newspapers?")
             chat.locator("#start-form button[type=submit]").click()
 
-            desks = {}
-            for username in ("siti", "budi"):
-                desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-                desk.goto(f"{service}/login/?next=/dashboard/")
-                desk.fill("#id_username", username)
-                desk.fill("#id_password", "rahasia-123")
-                desk.click("button[type=submit]")
-                desks[username] = desk
-            siti, budi = desks["siti"], desks["budi"]
             siti.locator(".queue-item").filter(has_text="old newspapers").get_by_role("button").click()
             expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
             expect(siti.locator(".team-item.presence-available").filter(has_text="Budi")).to_have_count(1)
@@ -274,3 +271,48 @@ def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
             assert note not in chat.locator("body").inner_text()
         finally:
             browser.close()
+
+
+def test_nobody_on_duty_the_patron_leaves_a_question_and_a_librarian_answers(
+        live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    from reference.models import Message
+
+    origin, write_page = host_page
+    queue = Queue.objects.create(name="Umum", slug="umum")
+    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
+                               allowed_origins=origin)
+    user = django_user_model.objects.create_user("siti", password="rahasia-123", is_staff=True)
+    LibrarianProfile.objects.create(user=user, display_name="Siti").queues.set([queue])
+    service = live_daphne()
+    page_url = write_page(service, site.key)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            patron.goto(page_url)
+            patron.locator("#ruangtanya-widget button.l").click()
+            chat = patron.frame_locator("#ruangtanya-widget iframe")
+            expect(chat.locator("#desk-notice")).to_contain_text("Nobody can answer live right now", timeout=15000)
+            chat.locator("#q").fill("Can I renew a book by phone?")
+            chat.locator("#start-send").click()  # no email yet: the browser asks for it, nothing is sent
+            expect(chat.locator("#email:invalid")).to_have_count(1)
+            chat.locator("#email").fill("rina@example.org")
+            expect(chat.locator("#start-send")).to_have_text("Leave my question")
+            chat.locator("#start-send").click()
+            expect(chat.locator("#ended-text")).to_have_text(
+                "Your question has been sent. The answer will come by email.", timeout=15000)
+
+            desk = log_in(browser, service, "siti", "Siti")
+            desk.goto(f"{service}/staff/offline/")
+            question = desk.locator(".offline-question").filter(has_text="Can I renew a book by phone?")
+            question.locator("textarea").fill("Yes: call 0621-21000 during opening hours.")
+            question.get_by_role("button").click()
+            expect(desk.locator(".notice-success")).to_be_visible()
+            expect(desk.locator(".offline-question")).to_have_count(0)
+        finally:
+            browser.close()
+    answer = Message.objects.filter(role="librarian").get()
+    assert answer.text == "Yes: call 0621-21000 during opening hours."  # kept in the transcript

@@ -107,6 +107,9 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     def visible_conversation(self, conversation_id):
         raise NotImplementedError
 
+    async def heartbeat_extra(self):
+        return {}
+
     def followed_conversations(self):
         return [c for c in map(events.conversation_of_group, self.joined) if c is not None]
 
@@ -121,7 +124,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             followed = self.followed_conversations()
             last = await database_sync_to_async(selectors.last_seqs)(followed) if followed else {}
             await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),
-                                   "last_seq": {str(k): v for k, v in last.items()}})
+                                   "last_seq": {str(k): v for k, v in last.items()}, **await self.heartbeat_extra()})
             await asyncio.sleep(interval)
 
     async def send_error(self, error, ref=None):

@@ -2,7 +2,7 @@
 
 from channels.db import database_sync_to_async
 
-from reference import events, queueing, selectors, waiting
+from reference import events, offline_questions, queueing, selectors, waiting
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_patron_message
@@ -15,6 +15,7 @@ from reference.tokens import read_patron_token
 class PatronConsumer(ProtocolConsumer):
     role = Role.PATRON
     identity = None
+    desk_queue = None
     conversation_id = None
     patron_name = ""
 
@@ -33,9 +34,16 @@ class PatronConsumer(ProtocolConsumer):
         await self.send_frame(self.welcome(
             conversation=conversation_frame(conversation)["conversation"] if conversation else None,
             messages=[message_payload(m) for m in messages],
+            desk=await database_sync_to_async(offline_questions.desk_state)(self.desk_queue),
         ))
         if conversation is not None:
             await self.send_position(conversation)
+
+    async def heartbeat_extra(self):
+        """Whether someone can answer live now, for a patron who has not asked yet."""
+        if self.conversation_id is None and self.identity is not None:
+            return {"desk": await database_sync_to_async(offline_questions.desk_state)(self.desk_queue)}
+        return {}
 
     async def send_position(self, conversation):
         """Where a waiting patron stands; later changes come through the conversation's group."""
@@ -48,7 +56,8 @@ class PatronConsumer(ProtocolConsumer):
         return selectors.patron_conversation(self.identity.patron_id, conversation_id)
 
     def _current_conversation(self, identity):
-        _site, patron = queueing.patron_for(identity, language=self.language)
+        site, patron = queueing.patron_for(identity, language=self.language)
+        self.desk_queue = site.default_queue
         self.patron_name = patron.name if patron else ""
         return selectors.patron_current_conversation(patron)
 
@@ -66,6 +75,7 @@ class PatronConsumer(ProtocolConsumer):
             name=field(frame, "name", str, required=False, default=""),
             email=field(frame, "email", str, required=False, default=""),
             language=self.language,
+            offline=field(frame, "offline", bool, required=False, default=False),
         )
         self.patron_name = conversation.patron.name
         await self.follow(conversation.pk)

@@ -56,6 +56,7 @@
   var fetching = false;            // a gap request is on its way
   var readSent = 0, readMarker = null;
   var panelOpen = true;            // the loader tells us when the patron minimises the panel
+  var desk = { open: true };       // can someone answer live? if not, questions are left for email
   var ws = null, ready = false, everConnected = false, fatal = false;
   var attempt = 0, retryTimer = 0, heardAt = 0, heartbeatMs = 20000;
   var closeWanted = false;
@@ -259,6 +260,22 @@
     }
     if (statusText.textContent !== text) statusText.textContent = text;
     if (!foot.hidden) autosize();
+    renderDesk(closed);
+  }
+  /* Nobody on duty (or outside opening hours): say so, and the question is left for an answer by
+     email, so the email address becomes required. */
+  function renderDesk(closed) {
+    var offlineForm = !desk.open;
+    var notice = $("desk-notice");
+    notice.hidden = !offlineForm;
+    if (offlineForm) {
+      notice.textContent = desk.reason === "closed" ? S.deskClosed : S.deskNobody;
+      if (desk.reason === "closed" && desk.hours) notice.textContent += " " + S.hours + " " + desk.hours.replace(/\n/g, "; ");
+    }
+    email.required = offlineForm;
+    $("email-opt").hidden = offlineForm;
+    $("start-send").textContent = offlineForm ? S.leave : S.send;
+    $("ended-text").textContent = closed && conv && conv.offline ? S.offlineSent : S.ended;
   }
   function isStart(entry) { return entry.type === "start"; }
   function placeText(c) {
@@ -355,6 +372,7 @@
         return render();
       case "read": return onRead(f);
       case "heartbeat":
+        if (f.desk) { desk = f.desk; render(); }
         if (conv && f.last_seq && typeof f.last_seq[conv.id] === "number") repair(f.last_seq[conv.id]);
         return;
     }
@@ -374,6 +392,7 @@
     attempt = 0;
     banner.hidden = true;
     if (f.heartbeat > 0) heartbeatMs = f.heartbeat * 1000;
+    if (f.desk) desk = f.desk;
     if (c) {
       if (!conv || conv.id !== c.id) { conv = null; resetLog(); }
       adopt(c);
@@ -549,6 +568,7 @@
     if (!startForm.reportValidity()) return;
     hideAlert();
     var entry = { type: "start", client_id: uid(), text: q.value.trim() };
+    if (!desk.open) entry.offline = true;
     if (nameField.value.trim()) entry.name = nameField.value.trim();
     if (email.value.trim()) entry.email = email.value.trim();
     q.value = "";
