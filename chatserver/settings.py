@@ -175,6 +175,8 @@ HEARTBEAT_INTERVAL = float(env_str("RT_HEARTBEAT_INTERVAL", "20"))
 # seconds; chats of one gone for REQUEUE_GRACE seconds more go back to their queue.
 PRESENCE_TIMEOUT = float(env_str("RT_PRESENCE_TIMEOUT", "60"))
 REQUEUE_GRACE = float(env_str("RT_REQUEUE_GRACE", "30"))
+# A waiting patron whose widget has been gone this long (closed, or offline) has abandoned the chat.
+ABANDON_GRACE = float(env_str("RT_ABANDON_GRACE", "120"))
 PRESENCE_PREFIX = env_str("PRESENCE_PREFIX", "rt:presence")
 # Seconds a colleague has to accept a transfer before it returns to the sender.
 TRANSFER_TIMEOUT = float(env_str("RT_TRANSFER_TIMEOUT", "60"))

@@ -53,12 +53,12 @@ def sweep_lapsed(now):
     """Find librarians whose beats stopped: tell everyone once, then requeue their chats after the
     grace period (run by reference.sweeps)."""
     store = get_store()
-    for user_id in store.lapsed(now):
+    for user_id in map(int, store.lapsed(now)):
         if store.claim_announcement(user_id):
             profile = LibrarianProfile.objects.filter(user_id=user_id).first()
             if profile:
                 announce(profile, now=now)
-    for user_id in store.lapsed(now - settings.REQUEUE_GRACE):
+    for user_id in map(int, store.lapsed(now - settings.REQUEUE_GRACE)):
         if not store.connected([user_id], now=now):
             requeue_held(user_id, now=now)
             store.forget(user_id)

@@ -46,9 +46,9 @@ class MemoryPresenceStore:
             return {u for u in user_ids if any(e > now for e in self._sockets.get(u, {}).values())}
 
     def lapsed(self, before):
-        """Librarians not connected since before `before`, oldest first."""
+        """Ids (as str, like Redis gives them) not connected since before `before`, oldest first."""
         with self._lock:
-            return [u for u, until in sorted(self._until.items(), key=lambda item: item[1]) if until < before]
+            return [str(u) for u, until in sorted(self._until.items(), key=lambda item: item[1]) if until < before]
 
     def claim_announcement(self, user_id):
         """True exactly once per lapse: the caller tells everyone this librarian is gone."""
@@ -125,7 +125,7 @@ class RedisPresenceStore:
         return {u for u, count in zip(user_ids, pipe.execute(), strict=True) if count}
 
     def lapsed(self, before):
-        return [int(u) for u in self.redis.zrangebyscore(self._users, "-inf", f"({before}")]
+        return [u.decode() for u in self.redis.zrangebyscore(self._users, "-inf", f"({before}")]
 
     def claim_announcement(self, user_id):
         return bool(self.redis.sadd(self._announced, str(user_id)))
@@ -142,20 +142,18 @@ class RedisPresenceStore:
         return bool(self.redis.set(f"{self.prefix}:sweep", "1", nx=True, ex=max(1, int(seconds))))
 
 
-_store = None
-_store_key = None
+_stores = {}
 
 
-def get_store():
-    """The store the settings ask for (rebuilt when tests change them)."""
-    global _store, _store_key
-    key = (settings.REDIS_URL, settings.PRESENCE_PREFIX)
-    if _store is None or key != _store_key:
-        _store = RedisPresenceStore(*key) if settings.REDIS_URL else MemoryPresenceStore()
-        _store_key = key
-    return _store
+def get_store(kind="librarians"):
+    """The store the settings ask for: librarians' dashboards, or patrons' widgets (keys by id as
+    str in Redis). Rebuilt when tests change the settings."""
+    key = (kind, settings.REDIS_URL, settings.PRESENCE_PREFIX)
+    if key not in _stores:
+        prefix = settings.PRESENCE_PREFIX + ("" if kind == "librarians" else ":" + kind)
+        _stores[key] = RedisPresenceStore(settings.REDIS_URL, prefix) if settings.REDIS_URL else MemoryPresenceStore()
+    return _stores[key]
 
 
 def reset_store():
-    global _store
-    _store = None
+    _stores.clear()

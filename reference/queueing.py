@@ -4,6 +4,7 @@ Each function checks the rules first (raising ServiceError before anything chang
 the change in one transaction and publishes the frames that tell connected sockets.
 """
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
 from reference.payloads import conversation_frame, librarian_name
+from reference.presence_store import get_store
 from reference.validation import clean_client_id, clean_email, clean_name, clean_text
 from widgets.models import Site
 
@@ -175,12 +177,28 @@ def close_by_librarian(*, user, conversation_id):
     return _close(conversation.pk, role=Role.LIBRARIAN, user=user)
 
 
-def _close(conversation_id, *, role, user=None):
+def abandon_waiting(now):
+    """Waiting chats whose patron left (no widget alive for ABANDON_GRACE) end as abandoned; a
+    patron who came back within the grace period has kept their place."""
+    store = get_store("patrons")
+    for patron_id in store.lapsed(now - settings.ABANDON_GRACE):
+        if store.connected([patron_id], now=now):
+            continue
+        waiting_chat = Conversation.objects.filter(patron_id=patron_id, status=Conversation.Status.QUEUED).first()
+        if waiting_chat is not None:
+            try:
+                _close(waiting_chat.pk, role=Role.SYSTEM, notice=_("The patron left before a librarian could answer."))
+            except ServiceError:
+                pass  # claimed or closed meanwhile
+        store.forget(patron_id)
+
+
+def _close(conversation_id, *, role, user=None, notice=None):
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "patron", "queue", "librarian__librarian_profile"
         ).get(pk=conversation_id)
-        if conversation.is_closed:
+        if conversation.is_closed or (role == Role.SYSTEM and conversation.status != Conversation.Status.QUEUED):
             raise ServiceError("conversation_closed")
         was_waiting = conversation.status == Conversation.Status.QUEUED
         conversation.status = Conversation.Status.CLOSED
@@ -189,11 +207,11 @@ def _close(conversation_id, *, role, user=None):
         conversation.closed_by = user
         conversation.save(update_fields=["status", "closed_at", "closed_by_role", "closed_by"])
         with notice_language(conversation):
-            if role == Role.PATRON:
+            if notice is None and role == Role.PATRON:
                 notice = _("The patron closed the chat.")
-            else:
+            elif notice is None:
                 notice = _("%(name)s closed the chat.") % {"name": librarian_name(user)}
-            store_notice(conversation, notice)
+            store_notice(conversation, str(notice))
         events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
         if was_waiting:
             events.publish(

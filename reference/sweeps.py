@@ -4,7 +4,7 @@ SWEEP_EVERY seconds does the work (a Redis turn when scaled out)."""
 
 import time
 
-from reference import handoff, presence, routing
+from reference import handoff, presence, queueing, routing
 from reference.presence_store import get_store
 
 SWEEP_EVERY = 5  # seconds
@@ -12,6 +12,8 @@ SWEEP_EVERY = 5  # seconds
 
 def run():
     if get_store().take_sweep_turn(SWEEP_EVERY):
-        presence.sweep_lapsed(time.time())
+        now = time.time()
+        presence.sweep_lapsed(now)
+        queueing.abandon_waiting(now)
         handoff.expire_offers()
         routing.sweep()

@@ -20,7 +20,7 @@ def test_a_librarian_is_connected_while_any_socket_beats(db):
     assert store.connected([7, 8], now=now) == {7}
     assert store.drop(7, "tab-2", now=now) is False
     assert store.connected([7], now=now) == set()
-    assert store.lapsed(now + 1) == [7]
+    assert store.lapsed(now + 1) == ["7"]
 
 
 def test_a_socket_that_stops_beating_lapses_without_anyone_acting(db):
@@ -28,7 +28,7 @@ def test_a_socket_that_stops_beating_lapses_without_anyone_acting(db):
     store.beat(7, "laptop", 60, now=now)
     assert store.connected([7], now=now + 59) == {7}
     assert store.connected([7], now=now + 61) == set()
-    assert store.lapsed(now + 30) == [] and store.lapsed(now + 61) == [7]
+    assert store.lapsed(now + 30) == [] and store.lapsed(now + 61) == ["7"]
     assert store.claim_announcement(7) is True and store.claim_announcement(7) is False
     store.forget(7)
     assert store.lapsed(now + 1000) == []

@@ -69,3 +69,36 @@ def identity_of(conversation_id):
 
     conversation = Conversation.objects.select_related("site").get(pk=conversation_id)
     return PatronIdentity(site_key=conversation.site.key, patron_id=conversation.patron_id)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_patron_who_left_while_waiting_is_marked_abandoned_after_the_grace(
+        make_identity, token_for, settings):
+    import time
+
+    from reference.queueing import abandon_waiting
+
+    stays, leaves, returns = (make_identity() for _ in range(3))
+    sockets, ids = {}, {}
+    for name, who in (("stays", stays), ("leaves", leaves), ("returns", returns)):
+        sockets[name] = await patron_socket(token_for(who))
+        await sockets[name].send({"type": "start", "client_id": "p", "text": f"Pertanyaan {name}"})
+        ids[name] = (await sockets[name].receive_type("ack"))["conversation"]
+    await sockets["leaves"].close()
+    await sockets["returns"].close()
+    sockets["returns"] = await patron_socket(token_for(returns))  # back within the grace period
+
+    later = time.time() + settings.ABANDON_GRACE + 1
+    await database_sync_to_async(abandon_waiting)(later)
+    states = await database_sync_to_async(
+        lambda: dict(Conversation.objects.values_list("pk", "status")))()
+    assert (states[ids["stays"]], states[ids["leaves"]], states[ids["returns"]]) == ("queued", "closed", "queued")
+    abandoned = await database_sync_to_async(Conversation.objects.get)(pk=ids["leaves"])
+    assert abandoned.closed_by_role == "system"
+    notice = await database_sync_to_async(lambda: abandoned.messages.last().text)()
+    assert notice == "Pemustaka pergi sebelum pustakawan sempat menjawab."
+    moved = await sockets["returns"].receive_type("queue.position")
+    while moved["position"] != 2:  # the one who left no longer counts ahead
+        moved = await sockets["returns"].receive_type("queue.position")
+    for socket in (sockets["stays"], sockets["returns"]):
+        await socket.close()

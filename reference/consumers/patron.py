@@ -1,6 +1,7 @@
 """The widget's socket: parse → service → answer. Rules live in reference.queueing/messaging."""
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from reference import events, offline_questions, queueing, selectors, waiting
 from reference.consumers.base import ProtocolConsumer
@@ -8,6 +9,7 @@ from reference.errors import ServiceError
 from reference.messaging import send_patron_message
 from reference.models import Patron, Role
 from reference.payloads import conversation_frame, message_payload
+from reference.presence_store import get_store
 from reference.protocol import field
 from reference.tokens import read_patron_token
 
@@ -25,6 +27,7 @@ class PatronConsumer(ProtocolConsumer):
         conversation = await database_sync_to_async(self._current_conversation)(identity)
         self.identity = identity
         await self.join(events.patron_group(identity.patron_id))
+        await self.beat_presence()
         messages = []
         if conversation is not None:
             # Join the live stream before reading, so nothing falls in between (duplicates are
@@ -39,7 +42,18 @@ class PatronConsumer(ProtocolConsumer):
         if conversation is not None:
             await self.send_position(conversation)
 
+    async def beat_presence(self):
+        """This widget is alive: a waiting patron keeps their place (see queueing.abandon_waiting)."""
+        await database_sync_to_async(get_store("patrons").beat)(
+            self.identity.patron_id.hex, self.channel_name, settings.PRESENCE_TIMEOUT)
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if self.identity is not None:
+            await database_sync_to_async(get_store("patrons").drop)(self.identity.patron_id.hex, self.channel_name)
+
     async def heartbeat_extra(self):
+        await self.beat_presence()
         """Whether someone can answer live now, for a patron who has not asked yet."""
         if self.conversation_id is None and self.identity is not None:
             return {"desk": await database_sync_to_async(offline_questions.desk_state)(self.desk_queue)}
