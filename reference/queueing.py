@@ -33,9 +33,11 @@ def patron_for(identity, *, language=None):
     return site, patron
 
 
-def start_conversation(*, identity, text, client_id, name="", email="", language="id", offline=False):
+def start_conversation(*, identity, text, client_id, name="", email="", language="id", offline=False,
+                       queue_id=None):
     """A patron asks a question: a new conversation waits in the site's default queue.
 
+    `queue_id`: one of the site's queue choices, else the site's default queue.
     `offline`: nobody is on duty, so the question is left for an answer by email (reference.offline)
     instead of waiting live; it needs an email address.
 
@@ -48,6 +50,7 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
     if offline and not email:
         raise ServiceError("email_required")
     site, patron = patron_for(identity)
+    queue = _chosen_queue(site, queue_id)
     if patron is not None:
         retried = patron.conversations.filter(messages__seq=1, messages__client_id=client_id).first()
         if retried is not None:
@@ -58,7 +61,7 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
         with transaction.atomic():
             patron = _save_patron(identity, site, name=name, email=email, language=language)
             conversation = Conversation.objects.create(
-                patron=patron, site=site, queue=site.default_queue, subject=text[:280]
+                patron=patron, site=site, queue=queue, subject=text[:280]
             )
             message = append_message(conversation, role=Role.PATRON, text=text,
                               client_id=client_id, author_name=patron.name)
@@ -70,6 +73,15 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
         # Another start for the same patron committed first (one open conversation each).
         raise ServiceError("conversation_open") from None
     return conversation, message, True
+
+
+def _chosen_queue(site, queue_id):
+    if queue_id is None or queue_id == site.default_queue_id:
+        return site.default_queue
+    queue = site.queue_choices.filter(pk=queue_id, is_active=True).first()
+    if queue is None:
+        raise ServiceError("unknown_queue")
+    return queue
 
 
 def _save_patron(identity, site, *, name, email, language):

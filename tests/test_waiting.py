@@ -102,3 +102,20 @@ async def test_a_patron_who_left_while_waiting_is_marked_abandoned_after_the_gra
         moved = await sockets["returns"].receive_type("queue.position")
     for socket in (sockets["stays"], sockets["returns"]):
         await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_patron_chooses_one_of_the_sites_queues(identity, token_for, site, other_queue, make_identity):
+    await database_sync_to_async(site.queue_choices.set)([other_queue])
+    patron = await patron_socket(token_for(identity))
+    await patron.send({"type": "start", "client_id": "p", "text": "Buku anak?", "queue": other_queue.pk})
+    conversation_id = (await patron.receive_type("ack"))["conversation"]
+    chosen = await database_sync_to_async(lambda: Conversation.objects.get(pk=conversation_id).queue_id)()
+    assert chosen == other_queue.pk
+    stranger = await patron_socket(token_for(make_identity()))
+    for queue_id in (999999, "2"):
+        await stranger.send({"type": "start", "client_id": "s", "text": "Halo", "queue": queue_id})
+        assert (await stranger.receive_type("error"))["code"] in {"unknown_queue", "invalid_frame"}
+    assert await database_sync_to_async(Conversation.objects.count)() == 1
+    for socket in (patron, stranger):
+        await socket.close()

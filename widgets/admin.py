@@ -11,7 +11,9 @@ class SiteAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "default_queue"]
     search_fields = ["name", "key", "allowed_origins"]
     readonly_fields = ["embed_code"]
-    fields = ["name", "key", "allowed_origins", "default_queue", "greeting", "is_active", "embed_code"]
+    fields = ["name", "key", "allowed_origins", "default_queue", "queue_choices", "greeting", "is_active",
+              "embed_code"]
+    filter_horizontal = ["queue_choices"]
 
     @admin.display(description=_("embed code"))
     def embed_code(self, site):

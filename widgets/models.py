@@ -38,6 +38,10 @@ class Site(models.Model):
     default_queue = models.ForeignKey(
         "reference.Queue", on_delete=models.PROTECT, related_name="+", verbose_name=_("default queue")
     )
+    queue_choices = models.ManyToManyField(
+        "reference.Queue", blank=True, related_name="+", verbose_name=_("queues patrons may choose"),
+        help_text=_("Leave empty to send every question to the default queue."),
+    )
     greeting = models.TextField(
         _("greeting"), blank=True, help_text=_("Shown to patrons when they open the chat.")
     )

@@ -81,6 +81,7 @@ def chat_panel(request, key):
             "socketPath": "/ws/patron/",
             "maxLength": 4000,
         },
+        "queue_choices": list(site.queue_choices.filter(is_active=True).order_by("name")),
     })
     ancestors = " ".join(["'self'", *site.origins])
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"

@@ -90,6 +90,7 @@ class PatronConsumer(ProtocolConsumer):
             email=field(frame, "email", str, required=False, default=""),
             language=self.language,
             offline=field(frame, "offline", bool, required=False, default=False),
+            queue_id=field(frame, "queue", int, required=False),
         )
         self.patron_name = conversation.patron.name
         await self.follow(conversation.pk)

@@ -41,6 +41,7 @@ class Command(BaseCommand):
         site.allowed_origins = "\n".join(origins)
         site.full_clean()
         site.save()
+        site.queue_choices.set(queues)  # the patron may pick a department
         User = get_user_model()
         for username, password, display_name, superuser in DEMO_USERS:
             user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})

@@ -569,6 +569,7 @@
     hideAlert();
     var entry = { type: "start", client_id: uid(), text: q.value.trim() };
     if (!desk.open) entry.offline = true;
+    if ($("queue-choice")) entry.queue = Number($("queue-choice").value);
     if (nameField.value.trim()) entry.name = nameField.value.trim();
     if (email.value.trim()) entry.email = email.value.trim();
     q.value = "";
