@@ -125,9 +125,10 @@ def live_daphne(transactional_db):
     from django.db import connection
 
     processes = []
+    by_url = {}
 
-    def start(env_extra=None):
-        port = _free_port()
+    def start(env_extra=None, port=None):
+        port = port or _free_port()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatserver.settings", **(env_extra or {})}
         if connection.vendor == "sqlite":
             env["SQLITE_PATH"] = connection.settings_dict["NAME"]
@@ -136,6 +137,7 @@ def live_daphne(transactional_db):
             env["DATABASE_URL"] = f"postgres://{s['USER']}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
         if settings.REDIS_URL:
             env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+            env["PRESENCE_PREFIX"] = settings.PRESENCE_PREFIX
         log = open(os.path.join(os.environ.get("TEST_ARTIFACTS", "/tmp"), f"daphne-{port}.log"), "w")
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
@@ -149,11 +151,18 @@ def live_daphne(transactional_db):
                 raise RuntimeError(f"daphne exited with {process.returncode}; see {log.name}")
             try:
                 socket.create_connection(("127.0.0.1", port), 0.2).close()
+                by_url[f"http://127.0.0.1:{port}"] = process
                 return f"http://127.0.0.1:{port}"
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"daphne did not listen on {port} within 30 s; see {log.name}")
 
+    def kill(url):
+        """SIGKILL: no clean shutdown, no disconnect handlers, like a crashed server."""
+        by_url[url].kill()
+        by_url[url].wait(10)
+
+    start.kill = kill
     yield start
     for process in processes:
         process.terminate()

@@ -1,0 +1,116 @@
+"""Presence, queue position, transfer and a crashed process, across two daphne processes on the
+real PostgreSQL and Redis (the scale-out run of `make test`)."""
+
+import asyncio
+import contextlib
+import json
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from reference.tokens import issue_patron_token
+from tests.test_scaleout import login_cookie, open_socket
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not (settings.REDIS_URL and settings.DATABASE_URL),
+                       reason="needs REDIS_URL and DATABASE_URL (the scale-out run of `make test`)"),
+]
+
+FAST = {"RT_HEARTBEAT_INTERVAL": "1", "RT_PRESENCE_TIMEOUT": "4", "RT_REQUEUE_GRACE": "2"}
+
+
+class Client:
+    """A socket that keeps every frame, so a test can wait for one that matches."""
+
+    def __init__(self, socket):
+        self.socket, self.frames, self.reader = socket, [], asyncio.create_task(self.read())
+
+    async def read(self):
+        with contextlib.suppress(Exception):
+            async for text in self.socket:
+                self.frames.append(json.loads(text))
+
+    async def send(self, **frame):
+        await self.socket.send(json.dumps(frame))
+
+    async def wait_for(self, test, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for frame in self.frames:
+                if test(frame):
+                    return frame
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no matching frame in {timeout} s; got {[f['type'] for f in self.frames]}")
+
+    async def close(self):
+        self.reader.cancel()
+        with contextlib.suppress(Exception):
+            await self.socket.close()
+
+
+async def librarian(url, user):
+    client = Client(await open_socket(url, "/ws/librarian/", await database_sync_to_async(login_cookie)(user)))
+    await client.send(type="hello", v=1)
+    await client.wait_for(lambda f: f["type"] == "welcome")
+
+    async def beat():  # the dashboard's own heartbeat, as dashboard.js sends it
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(1)
+                await client.send(type="heartbeat")
+    client.beats = asyncio.create_task(beat())
+    return client
+
+
+def presence_of(name, state):
+    return lambda f: f["type"] == "presence" and f["librarian"]["name"] == name and f["librarian"]["presence"] == state
+
+
+async def test_the_desk_agrees_across_processes_and_survives_a_killed_one(live_daphne, site, make_librarian):
+    first, second = live_daphne(FAST), live_daphne(FAST)
+    budi = await database_sync_to_async(make_librarian)("budi", "Budi")
+    siti = await database_sync_to_async(make_librarian)("siti", "Siti")
+    on_first = await librarian(first, budi)
+    on_second = await librarian(second, siti)
+    await on_first.wait_for(presence_of("Siti", "available"))  # presence crosses processes
+
+    patron = Client(await open_socket(first, "/ws/patron/"))
+    await patron.send(type="hello", v=1, token=issue_patron_token(site.key))
+    welcome = await patron.wait_for(lambda f: f["type"] == "welcome")
+    assert welcome["desk"]["open"] is True  # Siti and Budi are on duty, whichever process they use
+    await patron.send(type="start", client_id="p-1", text="Arsip koran 1970?")
+    conversation_id = (await patron.wait_for(lambda f: f["type"] == "ack"))["conversation"]
+    assert (await patron.wait_for(lambda f: f["type"] == "queue.position"))["position"] == 1
+    await on_second.wait_for(lambda f: f["type"] == "queue.added" and f["conversation"]["id"] == conversation_id)
+
+    # Budi claims on the first process and hands the chat to Siti on the second.
+    await on_first.send(type="claim", conversation=conversation_id)
+    await on_first.wait_for(lambda f: f["type"] == "conversation" and f["conversation"].get("messages"))
+    await on_first.send(type="transfer", conversation=conversation_id, to_librarian=siti.pk, note="Koran lama")
+    offer = await on_second.wait_for(lambda f: f["type"] == "transfer" and f["transfer"]["status"] == "offered")
+    assert offer["transfer"]["note"] == "Koran lama"
+    await on_second.send(type="transfer.accept", transfer=offer["transfer"]["id"])
+    await patron.wait_for(lambda f: f["type"] == "conversation"
+                          and (f["conversation"]["librarian"] or {}).get("name") == "Siti")
+    await on_first.wait_for(lambda f: f["type"] == "conversation.released")
+
+    # The second process dies with Siti's chat: she goes offline and the chat goes back to the queue.
+    killed_at = time.monotonic()
+    live_daphne.kill(second)
+    await on_first.wait_for(presence_of("Siti", "offline"), timeout=30)
+    offline_after = time.monotonic() - killed_at
+    back = await on_first.wait_for(lambda f: f["type"] == "queue.added" and f["conversation"]["id"] == conversation_id,
+                                   timeout=30)
+    assert back["conversation"]["status"] == "queued"
+    notice = await patron.wait_for(lambda f: f["type"] == "message" and "Siti" in f["message"]["text"]
+                                   and f["message"]["role"] == "system" and f["message"]["seq"] > 3)
+    assert "antrean" in notice["message"]["text"]
+    assert offline_after < 4 + 5 + 2  # presence timeout + one sweep period + slack
+    print(f"\nSiti was shown offline {offline_after:.1f} s after her process was killed")
+    for client in (on_first, patron):
+        await client.close()
+    on_second.beats.cancel()
+    on_first.beats.cancel()
