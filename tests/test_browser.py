@@ -89,6 +89,7 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
             chat.locator("#start-form button[type=submit]").click()
             expect(chat.locator(".msg-patron")).to_have_count(1)
             expect(chat.locator("#status-text")).to_have_text("You are number 1 in the queue")
+            expect(chat.locator("#auto-greeting")).to_contain_text("A librarian will be with you")
 
             item = desk.locator(".queue-item").filter(has_text="Is the library open on Sunday?")
             expect(item).to_have_count(1, timeout=15000)
