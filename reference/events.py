@@ -9,6 +9,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from reference.payloads import conversation_payload
+
 EVENT_TYPE = "frame.out"  # handled by ProtocolConsumer.frame_out
 STAFF_GROUP = "staff"  # every dashboard socket: colleagues' presence and load
 
@@ -46,6 +48,12 @@ def publish(group, frame, *, origin=None):
 
 def _group_send(group, event):
     async_to_sync(get_channel_layer().group_send)(group, event)
+
+
+def publish_waiting(conversation, **extra):
+    """Tell the members of a conversation's queue that it waits there (new, put back, sent on)."""
+    payload = {**conversation_payload(conversation, for_librarian=True), **extra}
+    publish(queue_group(conversation.queue_id), {"type": "queue.added", "conversation": payload})
 
 
 async def publish_now(group, frame, *, origin=None):

@@ -125,9 +125,7 @@ def to_queue(*, user, conversation_id, queue_id, note=""):
             "type": "conversation.released", "conversation": conversation.pk, "reason": "transferred",
             "to": queue.name})
         events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
-        payload = conversation_frame(conversation, for_librarian=True)["conversation"]
-        payload["transfers"] = transfer_history(conversation)
-        events.publish(events.queue_group(queue.pk), {"type": "queue.added", "conversation": payload})
+        events.publish_waiting(conversation, transfers=transfer_history(conversation))
         waiting.publish_positions(queue.pk)
         routing.assign_later([queue.pk])
         if old_queue_id != queue.pk:

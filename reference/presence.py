@@ -88,10 +88,7 @@ def requeue_held(user_id, now=None):
             events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
             events.publish(events.librarian_group(user_id), {
                 "type": "conversation.released", "conversation": conversation.pk, "reason": "offline"})
-            events.publish(events.queue_group(conversation.queue_id), {
-                "type": "queue.added",
-                "conversation": conversation_frame(conversation, for_librarian=True)["conversation"],
-            })
+            events.publish_waiting(conversation)
     queue_ids = set(Conversation.objects.filter(pk__in=requeued).values_list("queue_id", flat=True))
     for queue_id in queue_ids:
         waiting.publish_positions(queue_id)

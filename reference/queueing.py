@@ -101,10 +101,7 @@ def _announce_new(conversation, message):
         events.patron_group(conversation.patron_id),
         conversation_frame(conversation, messages=[message]),
     )
-    events.publish(
-        events.queue_group(conversation.queue_id),
-        {"type": "queue.added", "conversation": conversation_frame(conversation, for_librarian=True)["conversation"]},
-    )
+    events.publish_waiting(conversation)
     waiting.publish_positions(conversation.queue_id)
     routing.assign_later([conversation.queue_id])
 

@@ -188,8 +188,7 @@ def _roll_over_one(conversation_id, queue):
         events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
         events.publish(events.queue_group(queue.pk),
                        {"type": "queue.removed", "conversation": conversation.pk, "reason": "rolled_over"})
-        payload = conversation_frame(conversation, for_librarian=True)["conversation"]
-        events.publish(events.queue_group(target.pk), {"type": "queue.added", "conversation": payload})
+        events.publish_waiting(conversation)
         waiting.publish_positions(queue.pk)
         waiting.publish_positions(target.pk)
         assign_later([target.pk])
