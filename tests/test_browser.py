@@ -29,6 +29,18 @@ pytestmark = [
 ]
 
 
+def library(django_user_model, origin="", librarians=(("siti", "Siti"),), greeting=""):
+    """A queue, a widget site for `origin`, and librarians (password rahasia-123) in the queue."""
+    queue = Queue.objects.create(name="Umum", slug="umum")
+    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
+                               allowed_origins=origin, greeting=greeting)
+    users = {}
+    for username, name in librarians:
+        users[username] = django_user_model.objects.create_user(username, password="rahasia-123", is_staff=True)
+        LibrarianProfile.objects.create(user=users[username], display_name=name).queues.set([queue])
+    return site, users
+
+
 def log_in(browser, service, username, name):
     """A librarian opens the dashboard; returns once it is connected (they are then on duty)."""
     from playwright.sync_api import expect
@@ -68,11 +80,7 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
     from playwright.sync_api import expect, sync_playwright
 
     origin, write_page = host_page
-    queue = Queue.objects.create(name="Umum", slug="umum")
-    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
-                               allowed_origins=origin, greeting="Halo!")
-    user = django_user_model.objects.create_user("siti", password="rahasia-123", is_staff=True)
-    LibrarianProfile.objects.create(user=user, display_name="Siti").queues.set([queue])
+    site, _users = library(django_user_model, origin, greeting="Halo!")
     service = live_daphne()
     page_url = write_page(service, site.key)
 
@@ -124,11 +132,7 @@ def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, djan
     from reference.models import Message
 
     origin, write_page = host_page
-    queue = Queue.objects.create(name="Umum", slug="umum")
-    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
-                               allowed_origins=origin)
-    user = django_user_model.objects.create_user("siti", password="rahasia-123", is_staff=True)
-    LibrarianProfile.objects.create(user=user, display_name="Siti").queues.set([queue])
+    site, _users = library(django_user_model, origin)
     service = live_daphne({"RT_HEARTBEAT_INTERVAL": "1"})
     page_url = write_page(service, site.key)
     patron_lines = ["Is the library open on Sunday?", "Hello?", "Are you still there?"]
@@ -190,10 +194,7 @@ def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, djan
 def test_librarians_see_each_others_presence_live(live_daphne, django_user_model):
     from playwright.sync_api import expect, sync_playwright
 
-    queue = Queue.objects.create(name="Umum", slug="umum")
-    for username, name in (("siti", "Siti"), ("budi", "Budi")):
-        user = django_user_model.objects.create_user(username, password="rahasia-123", is_staff=True)
-        LibrarianProfile.objects.create(user=user, display_name=name).queues.set([queue])
+    library(django_user_model, librarians=(("siti", "Siti"), ("budi", "Budi")))
     service = live_daphne()
 
     with sync_playwright() as playwright:
@@ -225,13 +226,7 @@ def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
     from playwright.sync_api import expect, sync_playwright
 
     origin, write_page = host_page
-    queue = Queue.objects.create(name="Umum", slug="umum")
-    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
-                               allowed_origins=origin)
-    users = {}
-    for username, name in (("siti", "Siti"), ("budi", "Budi")):
-        users[username] = django_user_model.objects.create_user(username, password="rahasia-123", is_staff=True)
-        LibrarianProfile.objects.create(user=users[username], display_name=name).queues.set([queue])
+    site, users = library(django_user_model, origin, librarians=(("siti", "Siti"), ("budi", "Budi")))
     service = live_daphne()
     page_url = write_page(service, site.key)
     note = "Looking for 1970s newspapers; the general catalogue has nothing."
@@ -281,11 +276,7 @@ def test_nobody_on_duty_the_patron_leaves_a_question_and_a_librarian_answers(
     from reference.models import Message
 
     origin, write_page = host_page
-    queue = Queue.objects.create(name="Umum", slug="umum")
-    site = Site.objects.create(name="Perpustakaan Kota", key="browser-site", default_queue=queue,
-                               allowed_origins=origin)
-    user = django_user_model.objects.create_user("siti", password="rahasia-123", is_staff=True)
-    LibrarianProfile.objects.create(user=user, display_name="Siti").queues.set([queue])
+    site, _users = library(django_user_model, origin)
     service = live_daphne()
     page_url = write_page(service, site.key)
 
