@@ -7,6 +7,7 @@ crashed server process simply stops beating; the sweep then tells everyone, and 
 REQUEUE_GRACE more seconds puts their chats back in the queue, so nobody has to act.
 """
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,7 @@ from reference.errors import ServiceError
 from reference.messaging import notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile
 from reference.payloads import conversation_frame
-from reference.presence_store import get_store
+from reference.presence_store import get_store, off_db_thread
 
 STATUSES = ("available", "away", "offline")
 
@@ -35,18 +36,23 @@ def set_status(*, user, status):
     return profile
 
 
-def socket_beat(*, user, socket_id):
-    """A dashboard socket is alive. Tells colleagues when this makes the librarian connected."""
-    if get_store().beat(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
-        # The beating socket knows (its welcome has the roster); everyone else is told.
-        announce(LibrarianProfile.objects.get(user=user), origin=socket_id)
-        routing.assign_later(routing.member_queue_ids(user.pk))
+async def socket_beat(*, user, socket_id):
+    """A dashboard socket is alive. Tells colleagues when this makes the librarian connected.
+    The beat itself stays off the database thread; only news of a change goes through it."""
+    if await off_db_thread(get_store().beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
+        await database_sync_to_async(came_online)(user=user, socket_id=socket_id)
 
 
-def socket_gone(*, user, socket_id):
+def came_online(*, user, socket_id):
+    # The beating socket knows (its welcome has the roster); everyone else is told.
+    announce(LibrarianProfile.objects.get(user=user), origin=socket_id)
+    routing.assign_later(routing.member_queue_ids(user.pk))
+
+
+async def socket_gone(*, user, socket_id):
     """A dashboard socket closed cleanly; the librarian may still be here in another tab."""
-    if not get_store().drop(user.pk, socket_id):
-        announce(LibrarianProfile.objects.get(user=user))
+    if not await off_db_thread(get_store().drop)(user.pk, socket_id):
+        await database_sync_to_async(lambda: announce(LibrarianProfile.objects.get(user=user)))()
 
 
 def sweep_lapsed(now):

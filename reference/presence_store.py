@@ -142,6 +142,14 @@ class RedisPresenceStore:
         return bool(self.redis.set(f"{self.prefix}:sweep", "1", nx=True, ex=max(1, int(seconds))))
 
 
+def off_db_thread(function):
+    """Run a store call in the thread pool, not in Channels' one database thread: beats must not
+    wait behind a busy database, or librarians who are there would be taken for gone."""
+    from asgiref.sync import sync_to_async
+
+    return sync_to_async(function, thread_sensitive=False)
+
+
 _stores = {}
 
 

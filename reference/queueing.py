@@ -102,7 +102,8 @@ def _announce_new(conversation, message):
         conversation_frame(conversation, messages=[message]),
     )
     events.publish_waiting(conversation)
-    waiting.publish_positions(conversation.queue_id)
+    # Nobody ahead moves when a chat joins at the back: the patron's own socket tells them their
+    # place (PatronConsumer.send_position), so there is no need to tell every waiting patron.
     routing.assign_later([conversation.queue_id])
 
 

@@ -4,16 +4,22 @@ SWEEP_EVERY seconds does the work (a Redis turn when scaled out)."""
 
 import time
 
+from channels.db import database_sync_to_async
+
 from reference import handoff, presence, queueing, routing
-from reference.presence_store import get_store
+from reference.presence_store import get_store, off_db_thread
 
 SWEEP_EVERY = 5  # seconds
 
 
-def run():
-    if get_store().take_sweep_turn(SWEEP_EVERY):
-        now = time.time()
-        presence.sweep_lapsed(now)
-        queueing.abandon_waiting(now)
-        handoff.expire_offers()
-        routing.sweep()
+async def run():
+    """Called by every socket's heartbeat: only the winner of the turn touches the database."""
+    if await off_db_thread(get_store().take_sweep_turn)(SWEEP_EVERY):
+        await database_sync_to_async(sweep)(time.time())
+
+
+def sweep(now):
+    presence.sweep_lapsed(now)
+    queueing.abandon_waiting(now)
+    handoff.expire_offers()
+    routing.sweep()

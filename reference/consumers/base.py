@@ -120,7 +120,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         interval = settings.HEARTBEAT_INTERVAL
         await asyncio.sleep(interval * random.uniform(0.5, 1))  # spread the beats of many sockets
         while True:
-            await database_sync_to_async(sweeps.run)()
+            await sweeps.run()
             followed = self.followed_conversations()
             last = await database_sync_to_async(selectors.last_seqs)(followed) if followed else {}
             await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),

@@ -40,7 +40,7 @@ class LibrarianConsumer(ProtocolConsumer):
             await self.join(events.conversation_group(conversation_id))
         waiting, held = await database_sync_to_async(self._state)([q.pk for q in queues], since)
         self.held = {c["id"] for c in held}
-        await database_sync_to_async(presence.socket_beat)(user=self.user, socket_id=self.channel_name)
+        await presence.socket_beat(user=self.user, socket_id=self.channel_name)
         colleagues = await database_sync_to_async(presence.roster)()
         transfer_queues, offers, assignments = await database_sync_to_async(self._handoff_state)()
         await self.send_frame(self.welcome(
@@ -91,11 +91,11 @@ class LibrarianConsumer(ProtocolConsumer):
     async def disconnect(self, code):
         await super().disconnect(code)
         if self.ready:
-            await database_sync_to_async(presence.socket_gone)(user=self.user, socket_id=self.channel_name)
+            await presence.socket_gone(user=self.user, socket_id=self.channel_name)
 
     async def on_heartbeat(self, frame):
         """The dashboard's beat: proof that this librarian is really here."""
-        await database_sync_to_async(presence.socket_beat)(user=self.user, socket_id=self.channel_name)
+        await presence.socket_beat(user=self.user, socket_id=self.channel_name)
 
     async def on_status(self, frame):
         status = field(frame, "status", str)

@@ -9,7 +9,7 @@ from reference.errors import ServiceError
 from reference.messaging import send_patron_message
 from reference.models import Patron, Role
 from reference.payloads import conversation_frame, message_payload
-from reference.presence_store import get_store
+from reference.presence_store import get_store, off_db_thread
 from reference.protocol import field
 from reference.tokens import read_patron_token
 
@@ -44,13 +44,13 @@ class PatronConsumer(ProtocolConsumer):
 
     async def beat_presence(self):
         """This widget is alive: a waiting patron keeps their place (see queueing.abandon_waiting)."""
-        await database_sync_to_async(get_store("patrons").beat)(
+        await off_db_thread(get_store("patrons").beat)(
             self.identity.patron_id.hex, self.channel_name, settings.PRESENCE_TIMEOUT)
 
     async def disconnect(self, code):
         await super().disconnect(code)
         if self.identity is not None:
-            await database_sync_to_async(get_store("patrons").drop)(self.identity.patron_id.hex, self.channel_name)
+            await off_db_thread(get_store("patrons").drop)(self.identity.patron_id.hex, self.channel_name)
 
     async def heartbeat_extra(self):
         await self.beat_presence()
