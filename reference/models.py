@@ -105,6 +105,8 @@ class Conversation(models.Model):
     )
     # The seq of the newest message; the next message takes last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0)
+    # The patron asked that this conversation never feed FAQ drafts or candidates.
+    faq_opt_out = models.BooleanField(_("no FAQ reuse"), default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -161,3 +163,6 @@ class Message(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id}/{self.seq} {self.role}"
+
+
+from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym, FaqTerm  # noqa: E402, F401

@@ -1,0 +1,312 @@
+"""The search service shared by both backends (the module docstring of the package explains it)."""
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from reference.faq.search.analysis import analyse, analyse_query, stem_en, stem_id, words
+
+DOCS_KEY = "*"
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def setting(name, default):
+    return getattr(settings, name, default)
+
+
+def get_backend(conn=None):
+    conn = conn or connection
+    if conn.vendor == "postgresql":
+        from reference.faq.search.postgres import PostgresBackend
+
+        return PostgresBackend(conn)
+    if conn.vendor == "sqlite":
+        from reference.faq.search.sqlite import SqliteBackend
+
+        return SqliteBackend(conn)
+    raise RuntimeError(f"FAQ search has no backend for {conn.vendor}")
+
+
+@dataclass
+class Hit:
+    entry_id: int
+    slug: str
+    question: str
+    answer: str
+    language: str
+    score: float
+    translation_of_id: int | None = None
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    results: list = field(default_factory=list)
+    took_ms: float = 0.0
+
+
+# --- indexing -------------------------------------------------------------------------------------
+def analysed_fields(entry):
+    """(question terms, answer terms) of an entry, in its own language."""
+    from reference.faq.sanitize import html_to_text
+
+    return " ".join(analyse(entry.question, entry.language)), " ".join(
+        analyse(html_to_text(entry.answer), entry.language))
+
+
+def _bump_terms(terms, delta):
+    from reference.models import FaqTerm
+
+    if not terms:
+        return
+    existing = set(FaqTerm.objects.filter(term__in=terms).values_list("term", flat=True))
+    if delta > 0:
+        FaqTerm.objects.bulk_create([FaqTerm(term=t, df=0) for t in terms if t not in existing],
+                                    ignore_conflicts=True)
+    FaqTerm.objects.filter(term__in=terms).update(df=F("df") + delta)
+    if delta < 0:
+        FaqTerm.objects.filter(term__in=terms, df__lte=0).delete()
+
+
+@transaction.atomic
+def reindex_entry(entry):
+    """Bring an entry's analysed fields, the vocabulary and the vendor index up to date."""
+    from reference.models import FaqEntry
+
+    q_terms, a_terms = analysed_fields(entry)
+    old = set(entry.indexed_terms.split())
+    new = set((q_terms + " " + a_terms).split()) | {DOCS_KEY} if entry.is_published else set()
+    _bump_terms(sorted(old - new), -1)
+    _bump_terms(sorted(new - old), +1)
+    entry.search_question, entry.search_answer = q_terms, a_terms
+    entry.indexed_terms = " ".join(sorted(new))
+    FaqEntry.objects.filter(pk=entry.pk).update(
+        search_question=q_terms, search_answer=a_terms, indexed_terms=entry.indexed_terms)
+    backend = get_backend()
+    if entry.is_published:
+        backend.index(entry.pk, q_terms, a_terms)
+    else:
+        backend.remove(entry.pk)
+
+
+@transaction.atomic
+def rebuild_index(batch=2000):
+    """Re-analyse every entry and rebuild the vocabulary and the vendor index (bulk loads)."""
+    from reference.models import FaqEntry, FaqTerm
+
+    df = Counter()
+    todo = []
+    for entry in FaqEntry.objects.only("id", "question", "answer", "language", "status").iterator(chunk_size=batch):
+        q_terms, a_terms = analysed_fields(entry)
+        terms = set((q_terms + " " + a_terms).split()) | {DOCS_KEY} if entry.is_published else set()
+        df.update(terms)
+        entry.search_question, entry.search_answer, entry.indexed_terms = q_terms, a_terms, " ".join(sorted(terms))
+        todo.append(entry)
+        if len(todo) >= batch:
+            FaqEntry.objects.bulk_update(todo, ["search_question", "search_answer", "indexed_terms"])
+            todo = []
+    if todo:
+        FaqEntry.objects.bulk_update(todo, ["search_question", "search_answer", "indexed_terms"])
+    FaqTerm.objects.all().delete()
+    FaqTerm.objects.bulk_create([FaqTerm(term=t[:64], df=n) for t, n in df.items()], batch_size=batch,
+                                ignore_conflicts=True)
+    get_backend().rebuild()
+
+
+# --- query expansion ------------------------------------------------------------------------------
+_synonym_cache = {"stamp": None, "map": {}}
+
+
+def _synonym_map():
+    """stemmed word → set of stemmed words of its synonym groups (both languages)."""
+    from reference.models import FaqSynonym
+
+    stamp = FaqSynonym.objects.filter(is_active=True).order_by("-updated_at").values_list(
+        "updated_at", flat=True).first(), FaqSynonym.objects.filter(is_active=True).count()
+    if _synonym_cache["stamp"] == stamp:
+        return _synonym_cache["map"]
+    mapping = {}
+    for group in FaqSynonym.objects.filter(is_active=True).values_list("words", flat=True):
+        # Single words are matched and added as they are; a phrase ("jatuh tempo") is matched when
+        # its words stand together in the query, and is not itself added (its words alone mean
+        # something else).
+        singles, phrases = set(), set()
+        for phrase in group.split(","):
+            ws = words(phrase)
+            if len(ws) == 1:
+                singles |= {stem_id(ws[0]), stem_en(ws[0])}
+            elif len(ws) > 1:
+                phrases.add(" ".join(stem_id(w) for w in ws))
+                phrases.add(" ".join(stem_en(w) for w in ws))
+        for key in singles | phrases:
+            mapping.setdefault(key, set()).update(singles - {key})
+    _synonym_cache.update(stamp=stamp, map=mapping)
+    return mapping
+
+
+def _edits1(term):
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(term)
+    return out
+
+
+def _document_frequencies(terms):
+    from reference.models import FaqTerm
+
+    return dict(FaqTerm.objects.filter(term__in=list(terms)).values_list("term", "df"))
+
+
+def expand(query):
+    """[(word, {term: weight})] for a query: its own forms, synonyms, typo corrections."""
+    synonyms = _synonym_map()
+    syn_w = setting("FAQ_SEARCH_SYNONYM_WEIGHT", 0.8)
+    typo_w = setting("FAQ_SEARCH_TYPO_WEIGHT", 0.8)
+    analysed = analyse_query(query)[: setting("FAQ_SEARCH_MAX_QUERY_WORDS", 40)]
+    expanded = []
+    for word, forms in analysed:
+        weights = dict.fromkeys(forms, 1.0)
+        for f in forms:
+            for syn in synonyms.get(f, ()):
+                weights.setdefault(syn, syn_w)
+        expanded.append([word, weights])
+    # Phrases of the synonym list, matched on neighbouring words of the full query.
+    plain = [(stem_id(w), stem_en(w)) for w in words(query)]
+    for i in range(len(plain) - 1):
+        for a, b in ((plain[i][0], plain[i + 1][0]), (plain[i][1], plain[i + 1][1])):
+            for syn in synonyms.get(f"{a} {b}", ()):
+                target = next((e for e in expanded if a in e[1] or b in e[1]), None)
+                if target is None:
+                    target = [f"{a} {b}", {}]
+                    expanded.append(target)
+                target[1].setdefault(syn, syn_w)
+    all_terms = {t for _, w in expanded for t in w} | {DOCS_KEY}
+    df = _document_frequencies(all_terms)
+    # Typo tolerance: a word none of whose forms the index knows is matched to the index terms one
+    # edit away from it (or from its stems). Numbers and very short words are left alone.
+    unknown = [(word, w) for word, w in expanded
+               if len(word) >= setting("FAQ_SEARCH_TYPO_MIN_LENGTH", 5) and not word.isdigit() and not any(t in df for t in w)]
+    if unknown:
+        variants = {}
+        for word, w in unknown:
+            for base in {word, *[t for t in w if w[t] == 1.0]}:
+                for v in _edits1(base):
+                    variants.setdefault(v, set()).add(word)
+        known = _document_frequencies(variants)
+        df.update(known)
+        for word, w in unknown:
+            close = [v for v in known if word in variants[v]]
+            close.sort(key=lambda v: -known[v])
+            for v in close[:3]:
+                w.setdefault(v, typo_w)
+                for s in synonyms.get(v, ()):
+                    w.setdefault(s, typo_w * syn_w)
+    return expanded, df
+
+
+# --- scoring --------------------------------------------------------------------------------------
+def _idf(df, n):
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def score_entries(expanded, df, rows):
+    """Score candidate rows (id, search_question, search_answer) → {id: score in [0, 1)}."""
+    n = max(df.get(DOCS_KEY, 1), 1)
+    q_weight = setting("FAQ_SEARCH_QUESTION_WEIGHT", 1.0)
+    a_weight = setting("FAQ_SEARCH_ANSWER_WEIGHT", 0.45)
+    cover_weight = setting("FAQ_SEARCH_COVERAGE_WEIGHT", 0.6)
+    idf = {t: _idf(df.get(t, 0), n) for _, w in expanded for t in w if t in df}
+    query_mass = sum(max((idf.get(t, 0.0) for t in w), default=0.0) for _, w in expanded) or 1.0
+    scores = {}
+    for entry_id, sq, sa in rows:
+        q_terms = sq.split()
+        q_set, a_counts = set(q_terms), Counter(sa.split())
+        raw, covered = 0.0, set()
+        for _, weights in expanded:
+            best = 0.0
+            for t, w in weights.items():
+                if t not in idf:
+                    continue
+                in_q = t in q_set
+                tf_a = a_counts.get(t, 0)
+                s = w * idf[t] * (q_weight * in_q + a_weight * tf_a / (tf_a + 0.8))
+                if s > best:
+                    best = s
+                if in_q:
+                    covered.add(t)
+            raw += best
+        # How much of the entry's question the query accounts for (a short question fully matched
+        # beats a long one matched on one word).
+        q_mass = sum(_idf(df.get(t, 0), n) for t in q_set if t in df) or 1.0
+        coverage = sum(idf.get(t, 0.0) for t in covered) / q_mass
+        relevance = raw / (q_weight * query_mass)
+        scores[entry_id] = (1 - cover_weight) * min(relevance, 1.0) + cover_weight * min(coverage, 1.0) * min(
+            1.0, 2 * relevance)
+    return scores
+
+
+def search(query, lang="id", limit=5, threshold=None, log_miss=False):
+    from reference.models import FaqEntry
+
+    started = time.perf_counter()
+    threshold = setting("FAQ_SEARCH_THRESHOLD", 0.2) if threshold is None else threshold
+    response = SearchResponse(query=query)
+    expanded, df = expand(query)
+    terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
+    if terms:
+        backend = get_backend()
+        ids = backend.candidates(terms, setting("FAQ_SEARCH_CANDIDATES", 60))
+        rows = list(FaqEntry.objects.filter(pk__in=ids, status=FaqEntry.Status.PUBLISHED).values_list(
+            "id", "search_question", "search_answer"))
+        question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
+        if question_terms:
+            df.update(_document_frequencies(question_terms))
+        scores = score_entries(expanded, df, rows)
+        response.results = _arrange(scores, lang, limit, threshold)
+    if log_miss and not response.results and query.strip():
+        from reference.faq.services import record_search_miss
+
+        record_search_miss(query=query, language=lang, expanded=expanded)
+    response.took_ms = (time.perf_counter() - started) * 1000
+    return response
+
+
+def _arrange(scores, lang, limit, threshold):
+    """Translations share their best member's score; the asker's language first in each pair."""
+    from reference.models import FaqEntry
+
+    passing = {i: s for i, s in scores.items() if s >= threshold}
+    if not passing:
+        return []
+    best = sorted(passing, key=lambda i: -passing[i])[: limit * 2]
+    entries = {e.pk: e for e in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED).filter(
+        pk__in=best) | FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED, translation_of_id__in=best)}
+    more = {e.translation_of_id for e in entries.values() if e.translation_of_id and e.translation_of_id not in entries}
+    if more:
+        entries.update({e.pk: e for e in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED, pk__in=more)})
+    group_of = {pk: (e.translation_of_id or e.pk) for pk, e in entries.items()}
+    groups = {}
+    for pk in best:
+        if pk not in entries:
+            continue
+        g = group_of[pk]
+        groups[g] = max(groups.get(g, 0.0), passing[pk])
+    results, seen = [], set()
+    for g in sorted(groups, key=lambda g: -groups[g]):
+        members = [e for e in entries.values() if group_of[e.pk] == g]
+        members.sort(key=lambda e: (e.language != lang, -passing.get(e.pk, 0.0)))
+        for rank, e in enumerate(members):
+            if e.pk in seen:
+                continue
+            seen.add(e.pk)
+            score = groups[g] if rank == 0 else min(groups[g], passing.get(e.pk, groups[g] * 0.98))
+            results.append(Hit(e.pk, e.slug, e.question, e.answer, e.language, round(score, 4), e.translation_of_id))
+    return results[:limit]
