@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from reference.faq.sanitize import sanitize_html
+from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
 
 
@@ -37,7 +37,7 @@ def check_entry_fields(*, slug, language, question, answer, topics):
         raise FaqError(_("The question is empty."), "question")
     if len(question) > FaqEntry._meta.get_field("question").max_length:
         raise FaqError(_("The question is too long."), "question")
-    if not isinstance(answer, str) or not sanitize_html(answer):
+    if not isinstance(answer, str) or not html_to_text(sanitize_html(answer)).strip():
         raise FaqError(_("The answer is empty."), "answer")
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise FaqError(_("Topics must be a list of words."), "topics")

@@ -13,6 +13,6 @@
    nothing is returned.
 """
 
-from reference.faq.search.service import Hit, SearchResponse, get_backend, reindex_entry, rebuild_index, search
+from reference.faq.search.service import Hit, SearchResponse, get_backend, rebuild_index, reindex_entry, search
 
 __all__ = ["Hit", "SearchResponse", "get_backend", "rebuild_index", "reindex_entry", "search"]
