@@ -173,7 +173,8 @@ def test_candidates_group_unanswered_questions_largest_first(closed_conversation
 
 # --- import / export --------------------------------------------------------------------------------
 RECORDS = [
-    {"slug": "wifi", "language": "id", "question": "Apakah ada wifi gratis?", "answer": "Ada.", "topics": ["fasilitas"]},
+    {"slug": "wifi", "language": "id", "question": "Apakah ada wifi gratis?", "answer": "Ada.",
+     "topics": ["fasilitas"]},
     {"slug": "wifi-en", "language": "en", "question": "Is there free Wi-Fi?", "answer": "Yes.",
      "topics": ["facilities"], "translation_of": "wifi"},
     {"slug": "BAD SLUG", "language": "id", "question": "x", "answer": "y", "topics": []},

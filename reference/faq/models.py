@@ -87,6 +87,9 @@ class FaqRevision(models.Model):
         verbose_name = _("FAQ revision")
         verbose_name_plural = _("FAQ revisions")
 
+    def __str__(self):
+        return f"{self.entry_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class FaqTerm(models.Model):
     """The vocabulary of published entries: document frequency per analysed term.
@@ -97,6 +100,9 @@ class FaqTerm(models.Model):
 
     term = models.CharField(max_length=64, primary_key=True)
     df = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.term} ({self.df})"
 
 
 class FaqSynonym(models.Model):

@@ -46,7 +46,7 @@ kalau kami kamu kan kapan karena ke kenapa kepada ketika kita lagi lah maaf mau 
 nya oleh pada para per perlu pun punya saat saja saya sama sangat sebelum sedang sekali sekarang
 selama semua sendiri seperti setelah siapa sih sudah supaya tanya tapi tentang terima kasih terus
 tersebut tidak tolong untuk yaitu yang ya ok oke halo hai pagi siang sore malam selamat mas mbak bang
-pak bu ibu bapak admin dong deh nih tuh kok loh lho kah gan sis bro nah eh wah ingin mungkin bagaimanakah
+pak bu ibu bapak admin dong deh nih tuh kok loh lho kah gan sis bro nah eh wah ingin mungkin bagaimanakah menjadi
 """.split())
 
 STOP_EN = set("""
@@ -97,7 +97,7 @@ def _strip_suffixes(w):
     for s in _SUFFIXES:
         if w.endswith(s) and len(w) - len(s) >= MIN_STEM + 1:
             # "-i" only after a consonant that is not part of a common root ending ("-si", "-ri" kept)
-            if s == "i" and (w[-2] in VOWELS or w.endswith(("si", "ti", "ri", "li", "ni", "gi"))):
+            if s == "i" and (w[-2] in VOWELS or w.endswith(("si", "ti", "ri", "li", "ni", "gi", "di"))):
                 continue
             return w[: -len(s)]
     return w

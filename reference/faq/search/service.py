@@ -192,12 +192,13 @@ def expand(query):
     df = _document_frequencies(all_terms)
     # Typo tolerance: a word none of whose forms the index knows is matched to the index terms one
     # edit away from it (or from its stems). Numbers and very short words are left alone.
+    min_length = setting("FAQ_SEARCH_TYPO_MIN_LENGTH", 5)
     unknown = [(word, w) for word, w in expanded
-               if len(word) >= setting("FAQ_SEARCH_TYPO_MIN_LENGTH", 5) and not word.isdigit() and not any(t in df for t in w)]
+               if len(word) >= min_length and not word.isdigit() and not any(t in df for t in w)]
     if unknown:
         variants = {}
         for word, w in unknown:
-            for base in {word, *[t for t in w if w[t] == 1.0]}:
+            for base in {word, *[t for t in w if w[t] == 1.0 and len(t) >= min_length]}:
                 for v in _edits1(base):
                     variants.setdefault(v, set()).add(word)
         known = _document_frequencies(variants)
@@ -224,7 +225,11 @@ def score_entries(expanded, df, rows):
     a_weight = setting("FAQ_SEARCH_ANSWER_WEIGHT", 0.45)
     cover_weight = setting("FAQ_SEARCH_COVERAGE_WEIGHT", 0.6)
     idf = {t: _idf(df.get(t, 0), n) for _, w in expanded for t in w if t in df}
-    query_mass = sum(max((idf.get(t, 0.0) for t in w), default=0.0) for _, w in expanded) or 1.0
+    # A query word the index does not know at all still counts in the query's weight, as the
+    # rarest word: a question about something the FAQ never mentions must not score high on the
+    # one common word it shares with an entry.
+    unknown_idf = _idf(0, n) * setting("FAQ_SEARCH_UNKNOWN_WORD_WEIGHT", 0.5)
+    query_mass = sum(max((idf[t] for t in w if t in idf), default=unknown_idf) for _, w in expanded) or 1.0
     scores = {}
     for entry_id, sq, sa in rows:
         q_terms = sq.split()
@@ -283,9 +288,13 @@ def _arrange(scores, lang, limit, threshold):
     """Translations share their best member's score; the asker's language first in each pair."""
     from reference.models import FaqEntry
 
-    passing = {i: s for i, s in scores.items() if s >= threshold}
-    if not passing:
+    # The threshold decides whether the query is answered at all (its best match must pass);
+    # then the entries scoring at least FAQ_SEARCH_RELATIVE_CUT of the best one come along.
+    top = max(scores.values(), default=0.0)
+    if top < threshold or top <= 0:
         return []
+    floor = min(threshold, top * setting("FAQ_SEARCH_RELATIVE_CUT", 0.4))
+    passing = {i: s for i, s in scores.items() if s >= floor}
     best = sorted(passing, key=lambda i: -passing[i])[: limit * 2]
     entries = {e.pk: e for e in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED).filter(
         pk__in=best) | FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED, translation_of_id__in=best)}
