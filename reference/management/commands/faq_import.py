@@ -1,10 +1,20 @@
 """python manage.py faq_import FILE.json [--draft]: upsert FAQ entries by slug."""
 
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reference.faq.services import FaqError, import_records
+from reference.faq.services import FaqError, import_records, load_default_synonyms
+
+DEMO_FAQ = Path(__file__).resolve().parents[2] / "fixtures" / "faq-demo.json"
+
+
+def load_demo_faq(stdout):
+    """The demo FAQ (a city library's, reference/fixtures/faq-demo.json) and the synonym list."""
+    load_default_synonyms()
+    saved, errors = import_records(json.loads(DEMO_FAQ.read_text(encoding="utf-8")))
+    stdout.write(f"Demo FAQ: {len(saved)} entries" + (f", {len(errors)} errors" if errors else ""))
 
 
 class Command(BaseCommand):
