@@ -140,3 +140,13 @@ class FaqSearchMiss(models.Model):
 
     def __str__(self):
         return self.query
+
+
+def _synonyms_changed(**kwargs):
+    from reference.faq.search.service import forget_synonyms
+
+    forget_synonyms()
+
+
+models.signals.post_save.connect(_synonyms_changed, sender=FaqSynonym, dispatch_uid="faq_synonyms_saved")
+models.signals.post_delete.connect(_synonyms_changed, sender=FaqSynonym, dispatch_uid="faq_synonyms_deleted")

@@ -119,15 +119,26 @@ def rebuild_index(batch=2000):
 
 
 # --- query expansion ------------------------------------------------------------------------------
-_synonym_cache = {"stamp": None, "map": {}}
+_synonym_cache = {"stamp": None, "map": {}, "checked": 0.0}
+
+
+def forget_synonyms():
+    """Called when a synonym group changes in this process; other processes notice within
+    FAQ_SEARCH_SYNONYM_TTL seconds."""
+    _synonym_cache.update(stamp=None, checked=0.0)
 
 
 def _synonym_map():
-    """stemmed word → set of stemmed words of its synonym groups (both languages)."""
+    """stemmed word (or phrase) → set of stemmed words of its synonym groups (both languages)."""
     from reference.models import FaqSynonym
 
-    stamp = FaqSynonym.objects.filter(is_active=True).order_by("-updated_at").values_list(
-        "updated_at", flat=True).first(), FaqSynonym.objects.filter(is_active=True).count()
+    now = time.monotonic()
+    if _synonym_cache["stamp"] is not None and now - _synonym_cache["checked"] < setting(
+            "FAQ_SEARCH_SYNONYM_TTL", 5.0):
+        return _synonym_cache["map"]
+    active = FaqSynonym.objects.filter(is_active=True)
+    stamp = active.order_by("-updated_at").values_list("updated_at", flat=True).first(), active.count()
+    _synonym_cache["checked"] = now
     if _synonym_cache["stamp"] == stamp:
         return _synonym_cache["map"]
     mapping = {}
@@ -160,9 +171,15 @@ def _edits1(term):
 
 
 def _document_frequencies(terms):
-    from reference.models import FaqTerm
-
-    return dict(FaqTerm.objects.filter(term__in=list(terms)).values_list("term", "df"))
+    terms = list(terms)
+    out = {}
+    with connection.cursor() as c:
+        for i in range(0, len(terms), 2000):
+            chunk = terms[i:i + 2000]
+            c.execute("SELECT term, df FROM reference_faqterm WHERE term IN ({})".format(",".join(["%s"] * len(chunk))),
+                      chunk)
+            out.update(c.fetchall())
+    return out
 
 
 def expand(query):
@@ -259,7 +276,6 @@ def score_entries(expanded, df, rows):
 
 
 def search(query, lang="id", limit=5, threshold=None, log_miss=False):
-    from reference.models import FaqEntry
 
     started = time.perf_counter()
     threshold = setting("FAQ_SEARCH_THRESHOLD", 0.2) if threshold is None else threshold
@@ -268,14 +284,14 @@ def search(query, lang="id", limit=5, threshold=None, log_miss=False):
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
     if terms:
         backend = get_backend()
-        ids = backend.candidates(terms, setting("FAQ_SEARCH_CANDIDATES", 60))
-        rows = list(FaqEntry.objects.filter(pk__in=ids, status=FaqEntry.Status.PUBLISHED).values_list(
-            "id", "search_question", "search_answer"))
+        ids = backend.candidates(_selective(terms, df), setting("FAQ_SEARCH_CANDIDATES", 60))
+        details = _entries(ids=ids)
+        rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
         question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
         if question_terms:
             df.update(_document_frequencies(question_terms))
         scores = score_entries(expanded, df, rows)
-        response.results = _arrange(scores, lang, limit, threshold)
+        response.results = _arrange(scores, details, lang, limit, threshold)
     if log_miss and not response.results and query.strip():
         from reference.faq.services import record_search_miss
 
@@ -284,10 +300,38 @@ def search(query, lang="id", limit=5, threshold=None, log_miss=False):
     return response
 
 
-def _arrange(scores, lang, limit, threshold):
-    """Translations share their best member's score; the asker's language first in each pair."""
-    from reference.models import FaqEntry
+def _selective(terms, df):
+    """The terms worth asking the engine for: in a large index, a term in more than
+    FAQ_SEARCH_CANDIDATE_MAX_DF of the entries (and more than 1,000 of them) selects nothing and
+    costs a long posting list; it still counts when candidates are scored. The rarest few are kept
+    if every term is that common."""
+    n = df.get(DOCS_KEY, 0)
+    limit = max(1000, n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.05))
+    chosen = [t for t in terms if df.get(t, 0) <= limit]
+    return chosen or sorted(terms, key=lambda t: df.get(t, 0))[:3]
 
+
+_COLUMNS = ("id", "slug", "question", "answer", "language", "translation_of_id", "search_question", "search_answer")
+
+
+def _entries(*, ids=(), translations_of=()):
+    """Published entries by id, and those that are translations of the given ids: {id: dict}.
+
+    Two indexed lookups (primary key, translation_of_id), not one OR that scans the table."""
+    out = {}
+    with connection.cursor() as c:
+        for column, values in (("id", list(ids)), ("translation_of_id", list(translations_of))):
+            if not values:
+                continue
+            marks = ",".join(["%s"] * len(values))
+            c.execute(f"SELECT {', '.join(_COLUMNS)} FROM reference_faqentry "
+                      f"WHERE {column} IN ({marks}) AND status = 'published'", values)
+            out.update({row[0]: dict(zip(_COLUMNS, row, strict=True)) for row in c.fetchall()})
+    return out
+
+
+def _arrange(scores, details, lang, limit, threshold):
+    """Translations share their best member's score; the asker's language first in each pair."""
     # The threshold decides whether the query is answered at all (its best match must pass);
     # then the entries scoring at least FAQ_SEARCH_RELATIVE_CUT of the best one come along.
     top = max(scores.values(), default=0.0)
@@ -296,26 +340,24 @@ def _arrange(scores, lang, limit, threshold):
     floor = min(threshold, top * setting("FAQ_SEARCH_RELATIVE_CUT", 0.4))
     passing = {i: s for i, s in scores.items() if s >= floor}
     best = sorted(passing, key=lambda i: -passing[i])[: limit * 2]
-    entries = {e.pk: e for e in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED).filter(
-        pk__in=best) | FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED, translation_of_id__in=best)}
-    more = {e.translation_of_id for e in entries.values() if e.translation_of_id and e.translation_of_id not in entries}
-    if more:
-        entries.update({e.pk: e for e in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED, pk__in=more)})
-    group_of = {pk: (e.translation_of_id or e.pk) for pk, e in entries.items()}
+    entries = {pk: details[pk] for pk in best}
+    # The other members of each pair: originals of matched translations, translations of matches.
+    originals = {e["translation_of_id"] for e in entries.values() if e["translation_of_id"]}
+    entries.update(_entries(ids=originals - set(entries), translations_of=best))
+    group_of = {pk: (e["translation_of_id"] or pk) for pk, e in entries.items()}
     groups = {}
     for pk in best:
-        if pk not in entries:
-            continue
         g = group_of[pk]
         groups[g] = max(groups.get(g, 0.0), passing[pk])
     results, seen = [], set()
     for g in sorted(groups, key=lambda g: -groups[g]):
-        members = [e for e in entries.values() if group_of[e.pk] == g]
-        members.sort(key=lambda e: (e.language != lang, -passing.get(e.pk, 0.0)))
+        members = [e for pk, e in entries.items() if group_of[pk] == g]
+        members.sort(key=lambda e: (e["language"] != lang, -passing.get(e["id"], 0.0)))
         for rank, e in enumerate(members):
-            if e.pk in seen:
+            if e["id"] in seen:
                 continue
-            seen.add(e.pk)
-            score = groups[g] if rank == 0 else min(groups[g], passing.get(e.pk, groups[g] * 0.98))
-            results.append(Hit(e.pk, e.slug, e.question, e.answer, e.language, round(score, 4), e.translation_of_id))
+            seen.add(e["id"])
+            score = groups[g] if rank == 0 else min(groups[g], passing.get(e["id"], groups[g] * 0.98))
+            results.append(Hit(e["id"], e["slug"], e["question"], e["answer"], e["language"], round(score, 4),
+                               e["translation_of_id"]))
     return results[:limit]
