@@ -35,6 +35,7 @@ def test_widget_suggests_faq_answers_while_typing(live_daphne):
         try:
             page = browser.new_page()
             page.goto(f"{service}/widget/sites/{site.key}/chat/?lang=id")
+            expect(page.locator("#faq-opt-out")).to_be_visible()
             page.locator("#q").fill("kak gmn cara perpanjang pinjeman buku?")
             item = page.locator("#faq-suggestions .faq-item")
             expect(item).to_have_count(1)

@@ -101,3 +101,19 @@ def test_draft_from_transcript_page_flow(client, faq, librarian, site, queue):
     assert entry.is_published and entry.published_by == librarian and entry.topics == ["lokasi"]
     assert client.get(reverse("faq:staff_misses")).status_code == 200
     assert client.get(reverse("faq:staff_candidates")).status_code == 200
+
+
+def test_patron_opts_out_with_their_token(client, site, queue, identity, token_for):
+    import json as _json
+
+    token = token_for(identity)
+    r = client.post("/api/faq/opt-out", _json.dumps({"token": token}), content_type="application/json")
+    assert r.status_code == 200 and r.json() == {"marked": False}  # no conversation yet
+    patron = Patron.objects.create(id=identity.patron_id, site=site)
+    conv = Conversation.objects.create(patron=patron, site=site, queue=queue, subject="Halo")
+    r = client.post("/api/faq/opt-out", _json.dumps({"token": token}), content_type="application/json")
+    assert r.json() == {"marked": True}
+    conv.refresh_from_db()
+    assert conv.faq_opt_out
+    bad = client.post("/api/faq/opt-out", _json.dumps({"token": "forged"}), content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["error"]

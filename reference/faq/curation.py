@@ -91,3 +91,16 @@ def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34,
            for g in groups if len(g["conversation_ids"]) >= min_size]
     out.sort(key=lambda g: -g["count"])
     return out[:limit]
+
+
+def opt_out_open_conversation(*, identity, opt_out=True):
+    """The patron (from their signed token) opts their open conversation out of FAQ reuse.
+
+    Returns the conversation, or None when they have no open conversation yet."""
+    from reference.models import Conversation
+
+    conversation = (Conversation.objects.filter(patron_id=identity.patron_id, site__key=identity.site_key)
+                    .exclude(status=Conversation.Status.CLOSED).first())
+    if conversation is not None:
+        set_opt_out(conversation, opt_out)
+    return conversation

@@ -1,5 +1,7 @@
 """FAQ pages, the JSON search API and the staff curation pages. Thin: parse, call, render."""
 
+import json
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -88,6 +90,22 @@ def api_answered(request, slug):
         return JsonResponse({"error": _("No such FAQ entry.")}, status=404)
     services.record_answered_in_widget(entry)
     return JsonResponse({"ok": True})
+
+
+@csrf_exempt  # authenticated by the patron's signed token, not a cookie
+@require_POST
+def api_opt_out(request):
+    """The widget's "do not reuse my question for the FAQ": marks the patron's open conversation."""
+    from reference.errors import ServiceError
+    from reference.tokens import read_patron_token
+
+    try:
+        body = json.loads(request.body or b"{}")
+        identity = read_patron_token(body.get("token"))
+    except (ValueError, AttributeError, ServiceError):
+        return JsonResponse({"error": _("The chat token is missing or invalid.")}, status=400)
+    conversation = curation.opt_out_open_conversation(identity=identity, opt_out=bool(body.get("opt_out", True)))
+    return JsonResponse({"marked": conversation is not None})
 
 
 # --- staff ----------------------------------------------------------------------------------------

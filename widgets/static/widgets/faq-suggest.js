@@ -78,6 +78,42 @@
       .catch(function () { if (mine === seq) render([]); });
   }
 
+  // Told once, in the form: questions may be reused anonymously; a box to opt this chat out.
+  var notice = el("p", "hint faq-reuse");
+  var optOut = document.createElement("input");
+  optOut.type = "checkbox";
+  optOut.id = "faq-opt-out";
+  var label = el("label", null, " " + (strings.opt_out || "Do not reuse my question"));
+  label.htmlFor = "faq-opt-out";
+  notice.appendChild(el("span", null, (strings.reuse || "Questions may be reused anonymously for the FAQ.") + " "));
+  notice.appendChild(optOut);
+  notice.appendChild(label);
+  var submit = form.querySelector("button[type=submit]");
+  form.insertBefore(notice, submit ? submit.nextSibling : null);
+
+  function patronToken() {
+    var cfg = {};
+    try { cfg = JSON.parse(document.getElementById("widget-config").textContent); } catch (e) { /* none */ }
+    var stored = null;
+    try { stored = localStorage.getItem("ruangtanya:" + cfg.siteKey + ":token"); } catch (e) { /* blocked */ }
+    if (stored) return stored;
+    try { return JSON.parse(document.getElementById("widget-token").textContent); } catch (e) { return null; }
+  }
+
+  // The conversation is made over the socket (chat.js) after this submit; mark it once it exists.
+  form.addEventListener("submit", function () {
+    if (!optOut.checked) return;
+    var tries = 0;
+    (function attempt() {
+      tries += 1;
+      fetch("/api/faq/opt-out", { method: "POST", headers: { "Content-Type": "application/json" },
+                                  body: JSON.stringify({ token: patronToken(), opt_out: true }) })
+        .then(function (r) { return r.json(); })
+        .then(function (body) { if (!body.marked && tries < 20) setTimeout(attempt, 500); })
+        .catch(function () { if (tries < 20) setTimeout(attempt, 1000); });
+    })();
+  });
+
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(lookup, DELAY);
