@@ -99,6 +99,16 @@ def run_one(backend, n, n_queries):
           f"p99 {percentile(times, 99):.1f} ms   max {max(times):.1f} ms")
 
 
+def cleanup():
+    """Remove the scratch SQLite database (setup_django put it in a temporary folder)."""
+    import os
+    import shutil
+
+    path = os.environ.get("SQLITE_PATH", "")
+    if path and os.path.basename(os.path.dirname(path)).startswith("faqbench"):
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--entries", type=int, default=100_000)
@@ -111,7 +121,10 @@ def main():
             rc |= subprocess.call([sys.executable, __file__, "--backend", b, "--entries", str(args.entries),
                                    "--queries", str(args.queries)])
         return rc
-    run_one(args.backend, args.entries, args.queries)
+    try:
+        run_one(args.backend, args.entries, args.queries)
+    finally:
+        cleanup()
     return 0
 
 

@@ -113,7 +113,12 @@ def main():
             cmd = [sys.executable, __file__, "--backend", b] + (["--per-query"] if args.per_query else [])
             rc |= subprocess.call(cmd)
         return rc
-    run_one(args.backend, args.per_query)
+    try:
+        run_one(args.backend, args.per_query)
+    finally:
+        from faq_latency import cleanup
+
+        cleanup()
     return 0
 
 

@@ -236,39 +236,50 @@ def _idf(df, n):
 
 
 def score_entries(expanded, df, rows):
-    """Score candidate rows (id, search_question, search_answer) → {id: score in [0, 1)}."""
+    """Score candidate rows (id, search_question, search_answer) → {id: score in [0, 1]}."""
     n = max(df.get(DOCS_KEY, 1), 1)
     q_weight = setting("FAQ_SEARCH_QUESTION_WEIGHT", 1.0)
-    a_weight = setting("FAQ_SEARCH_ANSWER_WEIGHT", 0.45)
-    cover_weight = setting("FAQ_SEARCH_COVERAGE_WEIGHT", 0.6)
-    idf = {t: _idf(df.get(t, 0), n) for _, w in expanded for t in w if t in df}
-    # A query word the index does not know at all still counts in the query's weight, as the
-    # rarest word: a question about something the FAQ never mentions must not score high on the
-    # one common word it shares with an entry.
+    a_weight = setting("FAQ_SEARCH_ANSWER_WEIGHT", 0.7)
+    cover_weight = setting("FAQ_SEARCH_COVERAGE_WEIGHT", 0.3)
+    idf = {t: _idf(df[t], n) for _, w in expanded for t in w if t in df and t != DOCS_KEY}
+    # A query word the index does not know at all still counts in the query's weight: a question
+    # about something the FAQ never mentions must not score high on the one common word it shares
+    # with an entry.
     unknown_idf = _idf(0, n) * setting("FAQ_SEARCH_UNKNOWN_WORD_WEIGHT", 0.5)
     query_mass = sum(max((idf[t] for t in w if t in idf), default=unknown_idf) for _, w in expanded) or 1.0
+    # Per query word: its known forms with weight × idf, computed once.
+    words = [[(t, w[t] * idf[t]) for t in w if t in idf] for _, w in expanded]
+    words = [ws for ws in words if ws]
+    term_idf = {}
     scores = {}
     for entry_id, sq, sa in rows:
-        q_terms = sq.split()
-        q_set, a_counts = set(q_terms), Counter(sa.split())
-        raw, covered = 0.0, set()
-        for _, weights in expanded:
-            best = 0.0
-            for t, w in weights.items():
-                if t not in idf:
-                    continue
+        q_set = set(sq.split())
+        a_counts = Counter(sa.split())
+        raw, covered = 0.0, 0.0
+        for forms in words:
+            best, best_q = 0.0, None
+            for t, wi in forms:
                 in_q = t in q_set
                 tf_a = a_counts.get(t, 0)
-                s = w * idf[t] * (q_weight * in_q + a_weight * tf_a / (tf_a + 0.8))
+                if not in_q and not tf_a:
+                    continue
+                s = wi * (q_weight * in_q + a_weight * tf_a / (tf_a + 0.8))
                 if s > best:
                     best = s
                 if in_q:
-                    covered.add(t)
+                    best_q = t
             raw += best
+            if best_q is not None:
+                covered += idf[best_q]
         # How much of the entry's question the query accounts for (a short question fully matched
         # beats a long one matched on one word).
-        q_mass = sum(_idf(df.get(t, 0), n) for t in q_set if t in df) or 1.0
-        coverage = sum(idf.get(t, 0.0) for t in covered) / q_mass
+        q_mass = 0.0
+        for t in q_set:
+            v = term_idf.get(t)
+            if v is None:
+                v = term_idf[t] = _idf(df[t], n) if t in df else 0.0
+            q_mass += v
+        coverage = covered / (q_mass or 1.0)
         relevance = raw / (q_weight * query_mass)
         scores[entry_id] = (1 - cover_weight) * min(relevance, 1.0) + cover_weight * min(coverage, 1.0) * min(
             1.0, 2 * relevance)
@@ -306,12 +317,13 @@ def _selective(terms, df):
     costs a long posting list; it still counts when candidates are scored. The rarest few are kept
     if every term is that common."""
     n = df.get(DOCS_KEY, 0)
-    limit = max(1000, n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.05))
+    limit = max(setting("FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR", 1000), n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.05))
     chosen = [t for t in terms if df.get(t, 0) <= limit]
     return chosen or sorted(terms, key=lambda t: df.get(t, 0))[:3]
 
 
-_COLUMNS = ("id", "slug", "question", "answer", "language", "translation_of_id", "search_question", "search_answer")
+_COLUMNS = ("id", "slug", "question", "answer", "language", "translation_of_id", "search_question", "search_answer",
+            "status")
 
 
 def _entries(*, ids=(), translations_of=()):
@@ -324,9 +336,11 @@ def _entries(*, ids=(), translations_of=()):
             if not values:
                 continue
             marks = ",".join(["%s"] * len(values))
-            c.execute(f"SELECT {', '.join(_COLUMNS)} FROM reference_faqentry "
-                      f"WHERE {column} IN ({marks}) AND status = 'published'", values)
-            out.update({row[0]: dict(zip(_COLUMNS, row, strict=True)) for row in c.fetchall()})
+            # The status is checked here, not in SQL: given `status = …` SQLite's planner may
+            # prefer the status index and scan every published entry.
+            c.execute(f"SELECT {', '.join(_COLUMNS)} FROM reference_faqentry WHERE {column} IN ({marks})", values)
+            out.update({row[0]: dict(zip(_COLUMNS, row, strict=True)) for row in c.fetchall()
+                        if row[-1] == "published"})
     return out
 
 
