@@ -188,3 +188,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# --- FAQ search (docs/search.md) -------------------------------------------------------------------
+# Results scoring below the threshold are dropped: nothing rather than noise.
+FAQ_SEARCH_THRESHOLD = float(env_str("FAQ_SEARCH_THRESHOLD", "0.1"))
+FAQ_SEARCH_QUESTION_WEIGHT = 1.0
+FAQ_SEARCH_ANSWER_WEIGHT = 0.7
+FAQ_SEARCH_COVERAGE_WEIGHT = 0.3
+FAQ_SEARCH_SYNONYM_WEIGHT = 0.5
+FAQ_SEARCH_TYPO_WEIGHT = 0.8
+FAQ_SEARCH_CANDIDATES = 60
+FAQ_SEARCH_CANDIDATE_MAX_DF = 0.01
+FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR = 1000
+FAQ_SEARCH_RELATIVE_CUT = 0.4
+FAQ_SEARCH_UNKNOWN_WORD_WEIGHT = 0.5
+# Library card numbers, for redaction of FAQ drafts (a regular expression).
+FAQ_CARD_NUMBER_PATTERN = env_str("FAQ_CARD_NUMBER_PATTERN", r"\b(?:TT|PKT)[- ]?\d{4}[- ]?\d{4,6}\b")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("widgets.urls")),
     path("", include("reference.urls")),
+    path("", include("reference.faq.urls")),
 ]

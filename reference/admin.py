@@ -41,3 +41,5 @@ class ConversationAdmin(admin.ModelAdmin):
 class PatronAdmin(admin.ModelAdmin):
     list_display = ["pk", "name", "email", "site", "created_at"]
     search_fields = ["name", "email"]
+
+from reference.faq import admin as faq_admin  # noqa: E402, F401  (FAQ entries, synonyms, nothing-found list)

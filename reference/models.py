@@ -145,6 +145,8 @@ class Conversation(models.Model):
     # Read receipts: the highest seq each side has reported as displayed (only ever grows).
     patron_read_seq = models.PositiveIntegerField(default=0)
     librarian_read_seq = models.PositiveIntegerField(default=0)
+    # The patron asked that this conversation never feed FAQ drafts or candidates.
+    faq_opt_out = models.BooleanField(_("no FAQ reuse"), default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -266,3 +268,6 @@ class AssignmentOffer(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id} → {self.user_id} ({self.status})"
+
+
+from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym, FaqTerm  # noqa: E402, F401

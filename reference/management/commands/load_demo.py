@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from reference.management.commands.faq_import import load_demo_faq
 from reference.models import LibrarianProfile, Queue
 from widgets.models import Site
 
@@ -54,3 +55,4 @@ class Command(BaseCommand):
                 user=user, defaults={"display_name": display_name})
             profile.queues.set(queues)
         self.stdout.write(f"Demo site key: {site.key}")
+        load_demo_faq(self.stdout)

@@ -1,0 +1,126 @@
+#!/usr/bin/env python
+"""FAQ search relevance on the development set, on both backends.
+
+    .venv/bin/python bench/faq_relevance.py [--backend sqlite|postgres|both] [--per-query]
+
+Imports the corpus (../shared/faq-dev/ if present, else reference/fixtures/) into a scratch
+database per backend (a temporary SQLite file; PostgreSQL at FAQ_BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/ruangtanya_faqbench), loads the shipped synonym list, runs every
+query through reference.faq.search.search() — what /api/faq/search calls — and prints MRR@10,
+Recall@1, Recall@5 and nDCG@10 overall, per style and per language (scorer: bench/faq_score.py,
+a copy of the set's score.py).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "faq-dev"
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/ruangtanya_faqbench"
+
+
+def data_paths():
+    if (SHARED / "corpus.json").exists() and (SHARED / "queries-dev.json").exists():
+        return SHARED / "corpus.json", SHARED / "queries-dev.json"
+    return ROOT / "reference/fixtures/faq-demo.json", ROOT / "reference/fixtures/faq-queries-dev.json"
+
+
+def ensure_pg_database(url):
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(backend):
+    """Point settings at a scratch database for `backend`, then migrate."""
+    os.environ.pop("REDIS_URL", None)
+    if backend == "postgres":
+        url = os.environ.get("FAQ_BENCH_DATABASE_URL", PG_DEFAULT)
+        ensure_pg_database(url)
+        os.environ["DATABASE_URL"] = url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["SQLITE_PATH"] = os.path.join(tempfile.mkdtemp(prefix="faqbench"), "bench.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def reset_faq():
+    from reference.faq.search import rebuild_index
+    from reference.models import FaqEntry, FaqRevision, FaqSynonym
+
+    FaqRevision.objects.all().delete()
+    FaqEntry.objects.update(translation_of=None)
+    FaqEntry.objects.all().delete()
+    FaqSynonym.objects.all().delete()
+    rebuild_index()
+
+
+def run_one(backend, per_query):
+    setup_django(backend)
+    sys.path.insert(0, str(ROOT / "bench"))
+    import faq_score
+    from django.db import connection
+
+    from reference.faq.search import search
+    from reference.faq.services import import_records, load_default_synonyms
+
+    corpus_path, queries_path = data_paths()
+    corpus = json.loads(corpus_path.read_text(encoding="utf-8"))
+    queries = json.loads(queries_path.read_text(encoding="utf-8"))
+    reset_faq()
+    load_default_synonyms()
+    saved, errors = import_records(corpus)
+    assert not errors, errors
+
+    def rank(text, lang):
+        return [(h.slug, h.score) for h in search(text, lang=lang, limit=10).results]
+
+    rankings, scores = faq_score.rank_all(rank, queries)
+    from django.conf import settings
+
+    threshold = getattr(settings, "FAQ_SEARCH_THRESHOLD", 0.2)
+    report = faq_score.evaluate(rankings, scores, threshold=threshold, corpus=corpus, queries=queries)
+    print(f"== backend: {connection.vendor} ({len(saved)} entries, {len(queries)} queries, "
+          f"threshold {threshold})")
+    print(faq_score.format_report(report, per_query, queries))
+    return report
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--per-query", action="store_true")
+    args = ap.parse_args()
+    if args.backend == "both":
+        # One process per backend: Django's settings are fixed once set up.
+        rc = 0
+        for b in ("sqlite", "postgres"):
+            cmd = [sys.executable, __file__, "--backend", b] + (["--per-query"] if args.per_query else [])
+            rc |= subprocess.call(cmd)
+        return rc
+    try:
+        run_one(args.backend, args.per_query)
+    finally:
+        from faq_latency import cleanup
+
+        cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

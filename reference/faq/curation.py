@@ -1,0 +1,106 @@
+"""From transcripts to FAQ drafts: drafts from selected messages, and candidate FAQs.
+
+Opted-out conversations (Conversation.faq_opt_out) never feed either.
+"""
+
+import re
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reference.faq.redaction import LABELS, redact
+from reference.faq.search import search
+from reference.faq.search.analysis import analyse
+from reference.faq.services import FaqError, save_entry, unique_slug
+
+PLACEHOLDER_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
+
+
+def check_transcript_usable(conversation):
+    from reference.models import Conversation
+
+    if conversation.status != Conversation.Status.CLOSED:
+        raise FaqError(_("Only a closed transcript can become an FAQ draft."))
+    if conversation.faq_opt_out:
+        raise FaqError(_("The patron asked that this conversation not be reused for the FAQ."))
+
+
+def set_opt_out(conversation, opt_out=True):
+    """The patron's choice, for this conversation only."""
+    type(conversation).objects.filter(pk=conversation.pk).update(faq_opt_out=bool(opt_out))
+    conversation.faq_opt_out = bool(opt_out)
+
+
+@transaction.atomic
+def create_draft_from_transcript(*, conversation, message_ids, editor=None, language=None):
+    """A draft entry: the selected patron messages as its question, the librarian's as its answer,
+    with personal data replaced by placeholders ([EMAIL], [NIK]…) that the review page highlights."""
+    from reference.models import Role
+
+    check_transcript_usable(conversation)
+    messages = list(conversation.messages.filter(pk__in=message_ids).order_by("seq"))
+    if not messages:
+        raise FaqError(_("Select at least one message."))
+    names = [conversation.patron.name] if conversation.patron.name else []
+    question = " ".join(redact(m.text, names).text for m in messages if m.role == Role.PATRON).strip()
+    answer_parts = [redact(m.text, names).text for m in messages if m.role == Role.LIBRARIAN]
+    if not question:
+        raise FaqError(_("Select at least one message from the patron: it becomes the question."))
+    if not answer_parts:
+        raise FaqError(_("Select at least one message from the librarian: it becomes the answer."))
+    language = language or (conversation.patron.language if conversation.patron.language in ("id", "en") else "id")
+    entry = save_entry(slug=unique_slug(question), language=language, question=question[:500],
+                       answer="\n\n".join(answer_parts), topics=[], editor=editor, action="draft from transcript")
+    entry.source_conversations.add(conversation)
+    return entry
+
+
+def redaction_count(entry):
+    return len(PLACEHOLDER_RE.findall(entry.question)) + len(PLACEHOLDER_RE.findall(entry.answer))
+
+
+def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34, limit=50):
+    """Groups of similar opening questions from recent conversations that no published entry
+    answers well (top search score below `answered_score`), largest first.
+
+    Returns [{"count", "question", "conversation_ids"}].
+    """
+    from reference.models import Conversation
+
+    since = timezone.now() - timedelta(days=days)
+    rows = (Conversation.objects.filter(created_at__gte=since, faq_opt_out=False)
+            .order_by("created_at").values_list("pk", "subject", "patron__language"))
+    groups = []
+    for pk, subject, lang in rows:
+        terms = set(analyse(subject, lang if lang in ("id", "en") else "id"))
+        if not terms:
+            continue
+        hits = search(subject, lang=lang or "id", limit=1, threshold=0)
+        if hits.results and hits.results[0].score >= answered_score:
+            continue
+        for g in groups:
+            if len(terms & g["terms"]) / len(terms | g["terms"]) >= similarity:
+                g["conversation_ids"].append(pk)
+                g["terms"] |= terms
+                break
+        else:
+            groups.append({"question": subject, "terms": terms, "conversation_ids": [pk]})
+    out = [{"count": len(g["conversation_ids"]), "question": g["question"], "conversation_ids": g["conversation_ids"]}
+           for g in groups if len(g["conversation_ids"]) >= min_size]
+    out.sort(key=lambda g: -g["count"])
+    return out[:limit]
+
+
+def opt_out_open_conversation(*, identity, opt_out=True):
+    """The patron (from their signed token) opts their open conversation out of FAQ reuse.
+
+    Returns the conversation, or None when they have no open conversation yet."""
+    from reference.models import Conversation
+
+    conversation = (Conversation.objects.filter(patron_id=identity.patron_id, site__key=identity.site_key)
+                    .exclude(status=Conversation.Status.CLOSED).first())
+    if conversation is not None:
+        set_opt_out(conversation, opt_out)
+    return conversation

@@ -1,0 +1,42 @@
+"""SQLite FTS5: a contentless-delete table of analysed terms, question column weighted over answer."""
+
+from reference.faq.search.base import SearchBackend
+
+# Question matches count three times an answer match in the engine's BM25 ranking.
+CREATE_SQL = ("CREATE VIRTUAL TABLE IF NOT EXISTS faq_fts USING fts5("
+              "question, answer, tokenize = 'unicode61 remove_diacritics 2')")
+DROP_SQL = "DROP TABLE IF EXISTS faq_fts"
+
+
+def _quote(term):
+    return '"' + term.replace('"', "") + '"'
+
+
+class SqliteBackend(SearchBackend):
+    vendor = "sqlite"
+
+    def index(self, entry_id, question_terms, answer_terms):
+        with self.connection.cursor() as c:
+            c.execute("DELETE FROM faq_fts WHERE rowid = %s", [entry_id])
+            c.execute("INSERT INTO faq_fts(rowid, question, answer) VALUES (%s, %s, %s)",
+                      [entry_id, question_terms, answer_terms])
+
+    def remove(self, entry_id):
+        with self.connection.cursor() as c:
+            c.execute("DELETE FROM faq_fts WHERE rowid = %s", [entry_id])
+
+    def rebuild(self):
+        with self.connection.cursor() as c:
+            c.execute("DELETE FROM faq_fts")
+            c.execute("INSERT INTO faq_fts(rowid, question, answer) SELECT id, search_question, search_answer "
+                      "FROM reference_faqentry WHERE status = 'published'")
+            c.execute("INSERT INTO faq_fts(faq_fts) VALUES ('optimize')")
+
+    def candidates(self, terms, limit):
+        if not terms:
+            return []
+        match = " OR ".join(_quote(t) for t in terms)
+        with self.connection.cursor() as c:
+            c.execute("SELECT rowid FROM faq_fts WHERE faq_fts MATCH %s ORDER BY bm25(faq_fts, 3.0, 1.0) LIMIT %s",
+                      [match, limit])
+            return [row[0] for row in c.fetchall()]

@@ -1,0 +1,50 @@
+"""Reads for the FAQ pages and the API."""
+
+from django.db.models import Sum
+
+from reference.faq.sanitize import excerpt
+
+
+def published():
+    from reference.models import FaqEntry
+
+    return FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED)
+
+
+def topics_with_entries(language=None):
+    """{topic: [entries]} of published entries, topics sorted, entries most viewed first."""
+    qs = published().order_by("-view_count", "question")
+    if language:
+        qs = qs.filter(language=language)
+    out = {}
+    for e in qs:
+        for t in e.topics or [""]:
+            out.setdefault(t, []).append(e)
+    return dict(sorted(out.items()))
+
+
+def most_viewed(limit=10, language=None):
+    qs = published().order_by("-view_count", "question")
+    if language:
+        qs = qs.filter(language=language)
+    return list(qs[:limit])
+
+
+def search_misses(limit=100):
+    from reference.models import FaqSearchMiss
+
+    return list(FaqSearchMiss.objects.filter(resolved=False).order_by("-count", "-last_seen")[:limit])
+
+
+def hit_payload(hit, request=None):
+    from django.urls import reverse
+
+    url = reverse("faq:detail", args=[hit.slug])
+    if request is not None:
+        url = request.build_absolute_uri(url)
+    return {"slug": hit.slug, "question": hit.question, "answer_excerpt": excerpt(hit.answer, 240),
+            "language": hit.language, "score": hit.score, "url": url}
+
+
+def totals():
+    return published().aggregate(views=Sum("view_count"), answered=Sum("answered_in_widget"))

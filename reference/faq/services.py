@@ -1,0 +1,213 @@
+"""FAQ workflows: write, publish, archive, import; drafts from transcripts; votes and counters.
+
+check_… functions validate and raise FaqError with a translated message; the rest perform the
+change and record a revision. Views, commands and tests call these only.
+"""
+
+import re
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from reference.faq.sanitize import html_to_text, sanitize_html
+from reference.faq.search import reindex_entry
+
+
+class FaqError(Exception):
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def check_entry_fields(*, slug, language, question, answer, topics):
+    from reference.models import FaqEntry
+
+    if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 120:
+        raise FaqError(_("The slug must be lower-case letters, digits and hyphens."), "slug")
+    if language not in ("id", "en"):
+        raise FaqError(_("The language must be “id” or “en”."), "language")
+    if not isinstance(question, str) or not question.strip():
+        raise FaqError(_("The question is empty."), "question")
+    if len(question) > FaqEntry._meta.get_field("question").max_length:
+        raise FaqError(_("The question is too long."), "question")
+    if not isinstance(answer, str) or not html_to_text(sanitize_html(answer)).strip():
+        raise FaqError(_("The answer is empty."), "answer")
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise FaqError(_("Topics must be a list of words."), "topics")
+
+
+def _snapshot(entry, editor, action):
+    from reference.models import FaqRevision
+
+    FaqRevision.objects.create(entry=entry, editor=editor, action=action, question=entry.question,
+                               answer=entry.answer, status=entry.status, topics=entry.topics)
+
+
+@transaction.atomic
+def save_entry(*, slug, language, question, answer, topics=(), translation_of=None, status=None,
+               editor=None, entry=None, action="edit"):
+    """Create or update an entry (by slug when `entry` is not given); answer sanitized; revision kept."""
+    from reference.models import FaqEntry
+
+    topics = [t.strip() for t in topics if t and t.strip()]
+    check_entry_fields(slug=slug, language=language, question=question, answer=answer, topics=topics)
+    if translation_of is not None and (translation_of.slug == slug or translation_of.language == language):
+        raise FaqError(_("A translation must link to an entry in the other language."), "translation_of")
+    if entry is None:
+        entry = FaqEntry.objects.select_for_update().filter(slug=slug).first()
+    created = entry is None
+    if created:
+        entry = FaqEntry(slug=slug, author=editor)
+    entry.slug, entry.language, entry.question = slug, language, question.strip()
+    entry.answer, entry.topics, entry.translation_of = sanitize_html(answer), topics, translation_of
+    if status is not None:
+        if status == FaqEntry.Status.PUBLISHED and not entry.is_published:
+            entry.published_by, entry.published_at = editor, timezone.now()
+        entry.status = status
+    entry.save()
+    _snapshot(entry, editor, "create" if created else action)
+    reindex_entry(entry)
+    return entry
+
+
+@transaction.atomic
+def set_status(entry, status, *, editor=None):
+    from reference.models import FaqEntry
+
+    if status not in FaqEntry.Status.values:
+        raise FaqError(_("Unknown status."), "status")
+    if status == FaqEntry.Status.PUBLISHED and not entry.is_published:
+        entry.published_by, entry.published_at = editor, timezone.now()
+    entry.status = status
+    entry.save()
+    _snapshot(entry, editor, status)
+    reindex_entry(entry)
+    return entry
+
+
+def publish(entry, *, editor=None):
+    from reference.models import FaqEntry
+
+    return set_status(entry, FaqEntry.Status.PUBLISHED, editor=editor)
+
+
+def archive(entry, *, editor=None):
+    from reference.models import FaqEntry
+
+    return set_status(entry, FaqEntry.Status.ARCHIVED, editor=editor)
+
+
+# --- import / export ------------------------------------------------------------------------------
+def import_records(records, *, publish=True, editor=None):
+    """Upsert records by slug. Returns (saved slugs, [(index, message)] of bad records).
+
+    Translation links are set after every record is in, so a translation may come before its original.
+    """
+    from reference.models import FaqEntry
+
+    if not isinstance(records, list):
+        raise FaqError(_("The file must hold a JSON array of entries."))
+    status = FaqEntry.Status.PUBLISHED if publish else FaqEntry.Status.DRAFT
+    saved, errors, links = [], [], []
+    for index, rec in enumerate(records):
+        try:
+            if not isinstance(rec, dict):
+                raise FaqError(_("Each entry must be a JSON object."))
+            link = rec.get("translation_of")
+            if link is not None and not isinstance(link, str):
+                raise FaqError(_("“translation_of” must be a slug."), "translation_of")
+            with transaction.atomic():
+                save_entry(slug=rec.get("slug"), language=rec.get("language"), question=rec.get("question"),
+                           answer=rec.get("answer"), topics=rec.get("topics") or [], status=status,
+                           editor=editor, action="import")
+            saved.append(rec["slug"])
+            if link:
+                links.append((index, rec["slug"], link))
+        except FaqError as e:
+            errors.append((index, e.message))
+    for index, slug, link in links:
+        entry = FaqEntry.objects.get(slug=slug)
+        target = FaqEntry.objects.filter(slug=link).first()
+        if target is None or target.language == entry.language:
+            errors.append((index, _("“translation_of” names no entry in the other language: %(slug)s")
+                           % {"slug": link}))
+            continue
+        FaqEntry.objects.filter(pk=entry.pk).update(translation_of=target)
+    return saved, errors
+
+
+def export_records(queryset=None):
+    from reference.models import FaqEntry
+
+    queryset = FaqEntry.objects.all() if queryset is None else queryset
+    out = []
+    for e in queryset.select_related("translation_of").order_by("pk"):
+        rec = {"slug": e.slug, "language": e.language, "question": e.question, "answer": e.answer,
+               "topics": list(e.topics)}
+        if e.translation_of_id:
+            rec["translation_of"] = e.translation_of.slug
+        out.append(rec)
+    return out
+
+
+# --- counters ---------------------------------------------------------------------------------------
+def record_view(entry):
+    type(entry).objects.filter(pk=entry.pk).update(view_count=F("view_count") + 1)
+
+
+def record_vote(entry, helpful):
+    field = "helpful_yes" if helpful else "helpful_no"
+    type(entry).objects.filter(pk=entry.pk).update(**{field: F(field) + 1})
+
+
+def record_answered_in_widget(entry):
+    type(entry).objects.filter(pk=entry.pk).update(answered_in_widget=F("answered_in_widget") + 1)
+
+
+def record_search_miss(*, query, language, expanded):
+    """Count a search that found nothing, keyed by its analysed words (so spellings merge)."""
+    from reference.models import FaqSearchMiss
+
+    key = " ".join(sorted({w for w, _ in expanded}))[:255] or query.strip().lower()[:255]
+    miss, _created = FaqSearchMiss.objects.get_or_create(
+        key=key, defaults={"query": query.strip()[:500], "language": language or ""})
+    FaqSearchMiss.objects.filter(pk=miss.pk).update(count=F("count") + 1, last_seen=timezone.now(),
+                                                    resolved=False)
+
+
+def unique_slug(text):
+    from reference.models import FaqEntry
+
+    base = slugify(text)[:60].strip("-") or "faq"
+    slug, n = base, 2
+    while FaqEntry.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+# --- synonyms ---------------------------------------------------------------------------------------
+DEFAULT_SYNONYMS_FILE = "faq-synonyms.txt"
+
+
+def load_default_synonyms():
+    """Add the shipped synonym groups (reference/fixtures/faq-synonyms.txt) that are not there yet."""
+    from pathlib import Path
+
+    from reference.models import FaqSynonym
+
+    path = Path(__file__).resolve().parent.parent / "fixtures" / DEFAULT_SYNONYMS_FILE
+    existing = set(FaqSynonym.objects.values_list("words", flat=True))
+    added = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and line not in existing:
+            FaqSynonym.objects.create(words=line)
+            added += 1
+    return added

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from reference.faq import views
+
+app_name = "faq"
+urlpatterns = [
+    path("faq/", views.faq_index, name="index"),
+    path("faq/search", views.faq_search_page, name="search"),
+    path("faq/<slug:slug>/", views.faq_detail, name="detail"),
+    path("api/faq/search", views.api_search, name="api_search"),
+    path("api/faq/opt-out", views.api_opt_out, name="api_opt_out"),
+    path("api/faq/<slug:slug>/answered", views.api_answered, name="api_answered"),
+    path("staff/faq/missed/", views.staff_misses, name="staff_misses"),
+    path("staff/faq/candidates/", views.staff_candidates, name="staff_candidates"),
+    path("staff/faq/<int:pk>/", views.staff_edit, name="staff_edit"),
+    path("staff/transcripts/<int:pk>/faq-draft", views.staff_draft_from_transcript, name="draft_from_transcript"),
+]

@@ -1,0 +1,173 @@
+"""FAQ pages, the JSON search API and the staff curation pages. Thin: parse, call, render."""
+
+import json
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reference.faq import curation, selectors, services
+from reference.faq.search import search
+from reference.views import staff_member_required
+
+MAX_QUERY_LENGTH = 1000
+MAX_LIMIT = 20
+
+
+def _language():
+    lang = (get_language() or "id")[:2]
+    return lang if lang in ("id", "en") else "id"
+
+
+# --- public pages ---------------------------------------------------------------------------------
+@require_GET
+def faq_index(request):
+    return render(request, "faq/index.html", {
+        "topics": selectors.topics_with_entries(),
+        "most_viewed": selectors.most_viewed(8),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def faq_detail(request, slug):
+    entry = get_object_or_404(selectors.published().select_related("translation_of"), slug=slug)
+    voted = None
+    if request.method == "POST":
+        voted = request.POST.get("helpful") == "yes"
+        services.record_vote(entry, voted)
+        messages.success(request, _("Thank you for your feedback."))
+        return redirect("faq:detail", slug=slug)
+    services.record_view(entry)
+    entry.refresh_from_db(fields=["view_count", "helpful_yes", "helpful_no"])
+    translations = list(selectors.published().filter(translation_of=entry))
+    if entry.translation_of and entry.translation_of.is_published:
+        translations.append(entry.translation_of)
+    return render(request, "faq/detail.html", {"entry": entry, "translations": translations})
+
+
+@require_GET
+def faq_search_page(request):
+    q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    response = search(q, lang=_language(), limit=10, log_miss=True) if q else None
+    return render(request, "faq/search.html", {"q": q, "response": response})
+
+
+# --- JSON API -------------------------------------------------------------------------------------
+def _bad_request(message):
+    return JsonResponse({"error": message}, status=400)
+
+
+@require_GET
+def api_search(request):
+    q = request.GET.get("q", "")
+    lang = request.GET.get("lang", "id")
+    limit = request.GET.get("limit", "5")
+    if not q.strip():
+        return _bad_request(_("The parameter “q” is required."))
+    if len(q) > MAX_QUERY_LENGTH:
+        return _bad_request(_("The parameter “q” is longer than %(max)d characters.") % {"max": MAX_QUERY_LENGTH})
+    if lang not in ("id", "en"):
+        return _bad_request(_("The parameter “lang” must be “id” or “en”."))
+    try:
+        limit = int(limit)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        return _bad_request(_("The parameter “limit” must be a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
+    response = search(q, lang=lang, limit=limit, log_miss=request.GET.get("log", "1") != "0")
+    return JsonResponse({"query": q, "results": [selectors.hit_payload(h, request) for h in response.results]})
+
+
+@csrf_exempt  # a counter the widget (a cross-site iframe) calls; it changes nothing else
+@require_POST
+def api_answered(request, slug):
+    entry = selectors.published().filter(slug=slug).first()
+    if entry is None:
+        return JsonResponse({"error": _("No such FAQ entry.")}, status=404)
+    services.record_answered_in_widget(entry)
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt  # authenticated by the patron's signed token, not a cookie
+@require_POST
+def api_opt_out(request):
+    """The widget's "do not reuse my question for the FAQ": marks the patron's open conversation."""
+    from reference.errors import ServiceError
+    from reference.tokens import read_patron_token
+
+    try:
+        body = json.loads(request.body or b"{}")
+        identity = read_patron_token(body.get("token"))
+    except (ValueError, AttributeError, ServiceError):
+        return JsonResponse({"error": _("The chat token is missing or invalid.")}, status=400)
+    conversation = curation.opt_out_open_conversation(identity=identity, opt_out=bool(body.get("opt_out", True)))
+    return JsonResponse({"marked": conversation is not None})
+
+
+# --- staff ----------------------------------------------------------------------------------------
+@staff_member_required
+def staff_misses(request):
+    return render(request, "faq/misses.html", {"misses": selectors.search_misses()})
+
+
+@staff_member_required
+def staff_candidates(request):
+    return render(request, "faq/candidates.html", {"candidates": curation.candidate_faqs()})
+
+
+@staff_member_required
+@require_POST
+def staff_draft_from_transcript(request, pk):
+    from reference.models import Conversation
+
+    conversation = get_object_or_404(Conversation.objects.select_related("patron"), pk=pk)
+    ids = [int(i) for i in request.POST.getlist("message") if i.isdigit()]
+    if not ids:  # "one click from a draft" (candidates): the whole conversation
+        ids = list(conversation.messages.values_list("pk", flat=True))
+    try:
+        entry = curation.create_draft_from_transcript(conversation=conversation, message_ids=ids, editor=request.user)
+    except services.FaqError as e:
+        messages.error(request, e.message)
+        return redirect("reference:transcript", pk=pk)
+    return redirect("faq:staff_edit", pk=entry.pk)
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def staff_edit(request, pk):
+    from reference.models import FaqEntry
+
+    entry = get_object_or_404(FaqEntry, pk=pk)
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        status = {"publish": FaqEntry.Status.PUBLISHED, "archive": FaqEntry.Status.ARCHIVED}.get(action)
+        try:
+            entry = services.save_entry(
+                entry=entry, slug=request.POST.get("slug", entry.slug).strip(),
+                language=request.POST.get("language", entry.language),
+                question=request.POST.get("question", ""), answer=request.POST.get("answer", ""),
+                topics=request.POST.get("topics", "").split(","), translation_of=entry.translation_of,
+                status=status, editor=request.user, action=action)
+            messages.success(request, _("Saved."))
+            return redirect("faq:staff_edit", pk=entry.pk)
+        except services.FaqError as e:
+            error = e.message
+    return render(request, "faq/edit.html", {
+        "entry": entry, "error": error, "redactions": curation.redaction_count(entry),
+        "question_html": _highlight(entry.question), "revisions": entry.revisions.select_related("editor")[:20],
+    })
+
+
+def _highlight(text):
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    escaped = escape(text)
+    return mark_safe(curation.PLACEHOLDER_RE.sub(lambda m: f'<mark class="redacted">{m.group(0)}</mark>', escaped))
+
+

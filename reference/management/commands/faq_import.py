@@ -1,0 +1,41 @@
+"""python manage.py faq_import FILE.json [--draft]: upsert FAQ entries by slug."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reference.faq.services import FaqError, import_records, load_default_synonyms
+
+DEMO_FAQ = Path(__file__).resolve().parents[2] / "fixtures" / "faq-demo.json"
+
+
+def load_demo_faq(stdout):
+    """The demo FAQ (a city library's, reference/fixtures/faq-demo.json) and the synonym list."""
+    load_default_synonyms()
+    saved, errors = import_records(json.loads(DEMO_FAQ.read_text(encoding="utf-8")))
+    stdout.write(f"Demo FAQ: {len(saved)} entries" + (f", {len(errors)} errors" if errors else ""))
+
+
+class Command(BaseCommand):
+    help = "Import FAQ entries from a JSON array (upsert by slug); published unless --draft."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="JSON file: [{slug, language, question, answer, topics, translation_of?}]")
+        parser.add_argument("--draft", action="store_true", help="Import as drafts instead of publishing.")
+
+    def handle(self, *args, file, draft, **options):
+        try:
+            with open(file, encoding="utf-8") as f:
+                records = json.load(f)
+        except (OSError, ValueError) as e:
+            raise CommandError(f"{file}: {e}") from e
+        try:
+            saved, errors = import_records(records, publish=not draft)
+        except FaqError as e:
+            raise CommandError(e.message) from e
+        for index, message in errors:
+            self.stderr.write(f"record {index}: {message}")
+        self.stdout.write(f"{len(saved)} entries imported, {len(errors)} with errors.")
+        if errors:
+            raise CommandError(f"{len(errors)} records could not be imported (see above).", returncode=1)

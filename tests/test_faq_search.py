@@ -1,0 +1,128 @@
+"""FAQ search on whichever database the suite runs on (SQLite FTS5 or PostgreSQL GIN)."""
+
+import pytest
+from django.db import connection
+
+from reference.faq import services
+from reference.faq.search import get_backend, search
+from reference.faq.search.analysis import analyse, analyse_query, stem_id
+from reference.models import FaqEntry, FaqSearchMiss, FaqSynonym
+
+ENTRIES = [
+    ("perpanjang-pinjaman", "id", "Bagaimana cara memperpanjang masa peminjaman buku?",
+     "Perpanjangan dapat dilakukan sekali lewat aplikasi atau di meja sirkulasi.", ["peminjaman"], None),
+    ("perpanjang-pinjaman-en", "en", "How do I renew my loans?",
+     "Loans can be renewed once in the app or at the circulation desk.", ["loans"], "perpanjang-pinjaman"),
+    ("denda-keterlambatan", "id", "Berapa denda keterlambatan pengembalian buku?",
+     "Denda Rp500 per buku per hari, dibayar di meja sirkulasi.", ["denda"], None),
+    ("wifi", "id", "Apakah tersedia wifi gratis untuk pengunjung?",
+     "Ya, kata sandi wifi ada di meja informasi.", ["fasilitas"], None),
+    ("volunteer-program", "en", "Can I volunteer at the library?",
+     "Yes. Volunteers help with reading sessions for children every Saturday.", ["volunteering"], None),
+    ("jam-buka", "id", "Kapan jam buka perpustakaan?", "Senin sampai Kamis pukul 08.00–16.00.", ["jam"], None),
+]
+
+
+@pytest.fixture
+def faq(db):
+    services.import_records([
+        {"slug": s, "language": lang, "question": q, "answer": a, "topics": t,
+         **({"translation_of": tr} if tr else {})} for s, lang, q, a, t, tr in ENTRIES])
+    FaqSynonym.objects.create(words="relawan, sukarelawan, volunteer")
+    FaqSynonym.objects.create(words="pinjam, loan, borrow")
+
+
+def slugs(q, lang="id", **kw):
+    return [h.slug for h in search(q, lang=lang, **kw).results]
+
+
+def test_backend_matches_the_database():
+    assert get_backend().vendor == connection.vendor
+
+
+def test_indonesian_stemming():
+    assert {stem_id(w) for w in ("meminjam", "peminjaman", "pinjam", "dipinjam")} == {"pinjam"}
+    assert stem_id("mengembalikan") == stem_id("pengembalian") == "kembali"
+    assert analyse("Bagaimana memperpanjang peminjaman?", "id") == ["panjang", "pinjam"]
+
+
+def test_informal_spellings_are_normalised():
+    assert [w for w, _ in analyse_query("gmn cara pinjem buku yg udh telat kak")] == ["pinjam", "buku", "telat"]
+
+
+def test_formal_and_stemmed_queries(faq):
+    assert slugs("perpanjangan pinjaman")[0] == "perpanjang-pinjaman"
+    assert slugs("denda terlambat mengembalikan buku")[0] == "denda-keterlambatan"
+
+
+def test_informal_query(faq):
+    assert slugs("kak gmn cara perpanjang pinjeman buku yg udh mau abis")[0] == "perpanjang-pinjaman"
+
+
+def test_typos(faq):
+    assert slugs("dendda keterlambtan")[0] == "denda-keterlambatan"
+    assert slugs("wiifi gratiss")[0] == "wifi"
+
+
+def test_long_chatty_query(faq):
+    q = ("Halo kak, selamat siang. Saya minggu lalu pinjam dua buku untuk tugas sekolah, tapi ternyata "
+         "belum selesai dibaca. Apakah bisa diperpanjang masa pinjamnya? Terima kasih banyak ya kak")
+    assert "perpanjang-pinjaman" in slugs(q)[:2]
+
+
+def test_question_counts_more_than_answer(faq):
+    services.save_entry(slug="sirkulasi", language="id", question="Apa itu meja sirkulasi?",
+                        answer="Tempat layanan peminjaman.", status=FaqEntry.Status.PUBLISHED)
+    assert slugs("meja sirkulasi")[0] == "sirkulasi"
+
+
+def test_linked_translation_comes_first_in_the_askers_language(faq):
+    assert slugs("how do I renew loans", lang="id")[:2] == ["perpanjang-pinjaman", "perpanjang-pinjaman-en"]
+    assert slugs("how do I renew loans", lang="en")[:2] == ["perpanjang-pinjaman-en", "perpanjang-pinjaman"]
+
+
+def test_answer_only_in_other_language_is_not_hidden(faq):
+    assert slugs("bagaimana menjadi relawan", lang="id")[0] == "volunteer-program"
+
+
+def test_nothing_rather_than_noise(faq):
+    assert slugs("resep rendang padang pedas") == []
+    assert search("zzzz qqqq", lang="id").results == []
+
+
+def test_scores_are_ordered_and_threshold_applies(faq, settings):
+    results = search("denda keterlambatan buku", lang="id").results
+    assert results and all(0 < h.score <= 1 for h in results)
+    assert [h.score for h in results] == sorted([h.score for h in results], reverse=True)
+    settings.FAQ_SEARCH_THRESHOLD = 0.99
+    assert search("denda keterlambatan buku", lang="id").results == []
+
+
+def test_only_published_entries_are_found(faq):
+    entry = FaqEntry.objects.get(slug="wifi")
+    services.archive(entry)
+    assert "wifi" not in slugs("wifi gratis")
+    services.publish(entry)
+    assert slugs("wifi gratis")[0] == "wifi"
+    services.save_entry(slug="draft-only", language="id", question="Apakah ada kolam renang?", answer="Tidak.")
+    assert slugs("kolam renang") == []
+
+
+def test_edits_reach_the_index(faq):
+    entry = FaqEntry.objects.get(slug="jam-buka")
+    services.save_entry(entry=entry, slug="jam-buka", language="id", question="Kapan perpustakaan tutup?",
+                        answer="Pukul 16.00.", topics=[])
+    assert slugs("kapan tutup")[0] == "jam-buka"
+
+
+def test_staff_synonyms_take_effect(faq):
+    assert slugs("layanan daring hotspot") == []
+    FaqSynonym.objects.create(words="wifi, hotspot")
+    assert slugs("hotspot gratis")[0] == "wifi"
+
+
+def test_misses_are_counted_for_staff(faq):
+    search("resep rendang", lang="id", log_miss=True)
+    search("Resep   RENDANG!", lang="id", log_miss=True)
+    miss = FaqSearchMiss.objects.get()
+    assert miss.count == 2 and miss.query == "resep rendang"
