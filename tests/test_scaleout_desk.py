@@ -10,6 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from reference.models import Queue
 from reference.tokens import issue_patron_token
 from tests.test_scaleout import login_cookie, open_socket
 
@@ -97,6 +98,21 @@ async def test_the_desk_agrees_across_processes_and_survives_a_killed_one(live_d
                           and (f["conversation"]["librarian"] or {}).get("name") == "Siti")
     await on_first.wait_for(lambda f: f["type"] == "conversation.released")
 
+    # Automatic routing: a chat asked on the second process is offered to the less busy Budi on
+    # the first (Siti holds one), who accepts by claiming.
+    await database_sync_to_async(Queue.objects.filter(pk=site.default_queue_id).update)(routing="auto")
+    second_patron = Client(await open_socket(second, "/ws/patron/"))
+    await second_patron.send(type="hello", v=1, token=issue_patron_token(site.key))
+    await second_patron.wait_for(lambda f: f["type"] == "welcome")
+    await second_patron.send(type="start", client_id="p-2", text="Jam buka Sabtu?")
+    routed_id = (await second_patron.wait_for(lambda f: f["type"] == "ack"))["conversation"]
+    offer = await on_first.wait_for(lambda f: f["type"] == "assignment" and f["offer"]["status"] == "offered")
+    assert offer["offer"]["conversation"]["id"] == routed_id
+    await on_first.send(type="claim", conversation=routed_id)
+    await second_patron.wait_for(lambda f: f["type"] == "conversation"
+                                 and (f["conversation"]["librarian"] or {}).get("name") == "Budi")
+    await second_patron.close()
+
     # The second process dies with Siti's chat: she goes offline and the chat goes back to the queue.
     killed_at = time.monotonic()
     live_daphne.kill(second)
@@ -110,6 +126,25 @@ async def test_the_desk_agrees_across_processes_and_survives_a_killed_one(live_d
     assert "antrean" in notice["message"]["text"]
     assert offline_after < 4 + 5 + 2  # presence timeout + one sweep period + slack
     print(f"\nSiti was shown offline {offline_after:.1f} s after her process was killed")
+
+    # Budi goes away: nobody is on duty, so a new patron is offered to leave a question instead.
+    await on_first.send(type="status", status="away")
+    await on_first.wait_for(presence_of("Budi", "away"))
+    deadline = time.monotonic() + 20  # each process caches the desk state for 10 s
+    while True:
+        late = Client(await open_socket(first, "/ws/patron/"))
+        await late.send(type="hello", v=1, token=issue_patron_token(site.key))
+        desk = (await late.wait_for(lambda f: f["type"] == "welcome"))["desk"]
+        if desk["open"] is False or time.monotonic() > deadline:
+            break
+        await late.close()
+        await asyncio.sleep(1)
+    assert desk == {"open": False, "reason": "nobody", "hours": ""}
+    await late.send(type="start", client_id="q-1", text="Bisa perpanjang lewat telepon?", offline=True,
+                    email="rina@example.org")
+    left = await late.wait_for(lambda f: f["type"] == "conversation")
+    assert left["conversation"]["offline"] is True
+    await late.close()
     for client in (on_first, patron):
         await client.close()
     on_second.beats.cancel()
