@@ -226,3 +226,22 @@ def test_fetch_answers_are_bounded(db, queue, site):
     assert [m.seq for m in first] == [1, 2, 3] and more is True
     rest, more = selectors.messages_between(conversation, 3, limit=3)
     assert [m.seq for m in rest] == [4, 5] and more is False
+
+
+async def test_a_frame_racing_the_close_of_its_socket_is_dropped_quietly():
+    """daphne raises when a fan-out frame reaches a socket that closed before its disconnect event
+    was handled; the consumer must not crash on it, and sends nothing more once it knows."""
+    from reference.consumers.base import ProtocolConsumer, SocketGone
+
+    sent = []
+
+    async def closed_transport(message):
+        sent.append(message)
+        raise SocketGone("Attempt to send on a closed protocol")
+
+    consumer = ProtocolConsumer()
+    consumer.base_send = closed_transport
+    await consumer.send_frame({"type": "presence"})
+    assert consumer.gone and len(sent) == 1
+    await consumer.send_frame({"type": "presence"})
+    assert len(sent) == 1

@@ -18,6 +18,12 @@ from reference.protocol import field
 
 logger = logging.getLogger(__name__)
 
+try:  # daphne's transport raises this when a fan-out frame races the socket's close
+    from autobahn.exception import Disconnected as SocketGone
+except ImportError:  # another ASGI server
+    class SocketGone(Exception):
+        pass
+
 
 class ProtocolConsumer(AsyncWebsocketConsumer):
     """Subclasses define `role`, `hello(frame)`, `visible_conversation(id)` (sync, raises
@@ -26,6 +32,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     role = None
     hello_timeout = protocol.HELLO_TIMEOUT
     heartbeat = None
+
+    gone = False  # the socket has closed: frames still queued for it go nowhere
 
     async def connect(self):
         self.ready = False
@@ -42,6 +50,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 await self.send_error(ServiceError("hello_timeout"))
 
     async def disconnect(self, code):
+        self.gone = True
         self.hello_watch.cancel()
         if self.heartbeat:
             self.heartbeat.cancel()
@@ -133,7 +142,14 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             await self.close(code=error.fatal_close_code)
 
     async def send_frame(self, frame):
-        await self.send(text_data=json.dumps(frame, cls=DjangoJSONEncoder, ensure_ascii=False))
+        if self.gone:
+            return
+        try:
+            await self.send(text_data=json.dumps(frame, cls=DjangoJSONEncoder, ensure_ascii=False))
+        except SocketGone:
+            # Closed before its disconnect event reached us; the database keeps the frame's content
+            # and the client's resume fetches it.
+            self.gone = True
 
     def welcome(self, **fields):
         return {"type": "welcome", "v": protocol.VERSION, "server_time": timezone.now().isoformat(),
