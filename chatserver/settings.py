@@ -177,6 +177,8 @@ PRESENCE_TIMEOUT = float(env_str("RT_PRESENCE_TIMEOUT", "60"))
 REQUEUE_GRACE = float(env_str("RT_REQUEUE_GRACE", "30"))
 # A waiting patron whose widget has been gone this long (closed, or offline) has abandoned the chat.
 ABANDON_GRACE = float(env_str("RT_ABANDON_GRACE", "120"))
+# The most chats a librarian may choose to hold at once from the dashboard (admins may set more).
+MAX_CHATS_CHOICE = int(env_str("RT_MAX_CHATS_CHOICE", "8"))
 PRESENCE_PREFIX = env_str("PRESENCE_PREFIX", "rt:presence")
 # Seconds a colleague has to accept a transfer before it returns to the sender.
 TRANSFER_TIMEOUT = float(env_str("RT_TRANSFER_TIMEOUT", "60"))

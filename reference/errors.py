@@ -25,6 +25,7 @@ MESSAGES = {
     "not_assigned": _("You do not hold this conversation."),
     "duplicate_client_id": _("That message id is already used in this conversation."),
     "invalid_status": _("The status must be available, away or offline."),
+    "invalid_capacity": _("Choose between 1 and %(limit)s chats at once."),
     "unknown_librarian": _("There is no such librarian."),
     "unknown_queue": _("There is no such queue."),
     "librarian_unavailable": _("%(name)s is not available right now."),

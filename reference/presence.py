@@ -36,6 +36,23 @@ def set_status(*, user, status):
     return profile
 
 
+def set_capacity(*, user, max_chats):
+    """The librarian chooses how many chats they hold at once. Lowering it below what they hold
+    keeps their chats (they just get no new ones); raising it offers them waiting chats at once."""
+    limit = settings.MAX_CHATS_CHOICE
+    if isinstance(max_chats, bool) or not isinstance(max_chats, int) or not 1 <= max_chats <= limit:
+        raise ServiceError("invalid_capacity", limit=limit)
+    profile = LibrarianProfile.objects.get(user=user)
+    raised = max_chats > profile.max_chats
+    if max_chats != profile.max_chats:
+        profile.max_chats = max_chats
+        profile.save(update_fields=["max_chats"])
+    announce(profile)
+    if raised:
+        routing.assign_later(routing.member_queue_ids(user.pk))
+    return profile
+
+
 async def socket_beat(*, user, socket_id):
     """A dashboard socket is alive. Tells colleagues when this makes the librarian connected.
     The beat itself stays off the database thread; only news of a change goes through it."""

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.admin.views.decorators import staff_member_required as admin_staff_required
 from django.core.paginator import Paginator
@@ -21,6 +22,7 @@ def dashboard(request):
     return render(request, "reference/dashboard.html", {
         "profile": profile,
         "queues": profile.queues.filter(is_active=True),
+        "capacity_choices": range(1, max(settings.MAX_CHATS_CHOICE, profile.max_chats) + 1),
     })
 
 

@@ -212,6 +212,9 @@ def test_librarians_see_each_others_presence_live(live_daphne, django_user_model
             expect(budi_seen_by_siti).to_have_class("team-item presence-available", timeout=15000)
             expect(budi_seen_by_siti).to_contain_text("0 of 3 chats")
 
+            desks["budi"].select_option("#capacity-max", "5")  # Budi can take more at once
+            expect(budi_seen_by_siti).to_contain_text("0 of 5 chats", timeout=15000)
+
             desks["budi"].select_option("#my-status", "away")
             expect(budi_seen_by_siti).to_have_class("team-item presence-away", timeout=15000)
 

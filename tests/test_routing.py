@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import connection
 from django.utils import timezone
 
@@ -154,6 +155,51 @@ def test_assignment_runs_again_when_a_librarian_becomes_available(
     with django_capture_on_commit_callbacks(execute=True):
         presence.set_status(user=siti, status="available")
     assert offered_to(chat) == "siti"
+
+
+def test_assignment_runs_again_when_a_librarian_raises_their_capacity(
+        site, auto_queue, member, django_capture_on_commit_callbacks):
+    siti = member("siti", max_chats=1)
+    give(siti, site, auto_queue)
+    chat = ask(site, auto_queue)
+    routing.assign(auto_queue.pk)
+    assert offered_to(chat) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        presence.set_capacity(user=siti, max_chats=2)
+    assert offered_to(chat) == "siti"
+
+
+def test_lowering_capacity_keeps_the_chats_held(site, auto_queue, member):
+    siti = member("siti", max_chats=3)
+    held = [give(siti, site, auto_queue) for _ in range(2)]
+    presence.set_capacity(user=siti, max_chats=1)
+    assert LibrarianProfile.objects.get(user=siti).max_chats == 1
+    assert Conversation.objects.filter(pk__in=[c.pk for c in held], librarian=siti, status="active").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("max_chats", [0, -1, 9, "2", True, None])
+async def test_a_capacity_out_of_range_is_refused_and_changes_nothing(librarian, max_chats, settings):
+    settings.MAX_CHATS_CHOICE = 8
+    desk = await librarian_socket(librarian)
+    await desk.send({"type": "capacity", "max_chats": max_chats})
+    error = await desk.receive_type("error")
+    assert error["code"] in {"invalid_capacity", "invalid_frame"} and error["message"]
+    assert await database_sync_to_async(lambda: LibrarianProfile.objects.get(user=librarian).max_chats)() == 3
+    await desk.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_new_capacity_reaches_every_dashboard(librarian, make_librarian):
+    budi = await database_sync_to_async(make_librarian)("budi", "Budi")
+    desk, colleague = await librarian_socket(librarian), await librarian_socket(budi)
+    await desk.send({"type": "capacity", "max_chats": 5})
+    for socket in (desk, colleague):
+        while (frame := await socket.receive_type("presence"))["librarian"]["id"] != librarian.pk:
+            pass
+        assert frame["librarian"]["capacity"] == 5
+    await desk.close()
+    await colleague.close()
 
 
 def test_a_chat_nobody_picks_up_rolls_over_to_the_fallback_queue(site, auto_queue, other_queue):

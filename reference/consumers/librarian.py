@@ -101,6 +101,10 @@ class LibrarianConsumer(ProtocolConsumer):
         status = field(frame, "status", str)
         await database_sync_to_async(presence.set_status)(user=self.user, status=status)
 
+    async def on_capacity(self, frame):
+        max_chats = field(frame, "max_chats", int)
+        await database_sync_to_async(presence.set_capacity)(user=self.user, max_chats=max_chats)
+
     async def on_transfer(self, frame):
         conversation_id = field(frame, "conversation", int)
         to_librarian = field(frame, "to_librarian", int, required=False)

@@ -532,6 +532,7 @@
     if (!p || typeof p.id !== "number") return;
     state.team.set(p.id, p);
     if (p.id === state.me.id && p.status) el.myStatus.value = p.status;
+    if (p.id === state.me.id && p.capacity) { state.me.max_chats = p.capacity; renderChatList(); }
     renderTeam();
   }
 
@@ -1195,7 +1196,7 @@
     el.chatsEmpty.hidden = state.order.length > 0;
     var held = heldCount();
     el.capacityHeld.textContent = String(held);
-    el.capacityMax.textContent = String(state.me.max_chats);
+    if (el.capacityMax.value !== String(state.me.max_chats)) el.capacityMax.value = String(state.me.max_chats);
     el.capacity.classList.toggle("full", held >= state.me.max_chats);
     el.capacity.title = held >= state.me.max_chats ? t("full") : "";
     var keep = new Set();
@@ -1480,6 +1481,7 @@
   el.dismissButton.addEventListener("click", function () { if (state.activeId !== null) dismissConv(state.activeId); });
   el.connRetry.addEventListener("click", reconnectNow);
   el.myStatus.addEventListener("change", function () { send({ type: "status", status: el.myStatus.value }); });
+  el.capacityMax.addEventListener("change", function () { send({ type: "capacity", max_chats: parseInt(el.capacityMax.value, 10) }); });
   el.transferButton.addEventListener("click", function () { if (el.transferForm.hidden) openTransfer(); else closeTransfer(true); });
   el.transferCancel.addEventListener("click", function () { closeTransfer(true); });
   el.transferForm.addEventListener("submit", function (event) { event.preventDefault(); submitTransfer(); });
