@@ -28,6 +28,7 @@ def dashboard(request):
     return render(request, "reference/dashboard.html", {
         "profile": profile,
         "queues": profile.queues.filter(is_active=True),
+        "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
     })
 
 

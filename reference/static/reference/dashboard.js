@@ -204,7 +204,8 @@
       var items = [];
       state.outbox.forEach(function (item) {
         if (item.status === "sending") {
-          items.push({ client_id: item.client_id, conversation: item.conversation, text: item.text, created: item.created });
+          items.push({ client_id: item.client_id, conversation: item.conversation, text: item.text, created: item.created,
+                       attachment: item.attachment, file: item.file });
         }
       });
       sessionStorage.setItem(OUTBOX_KEY, JSON.stringify(items));
@@ -425,7 +426,7 @@
       if (item.status !== "sending") return;
       var conv = state.convs.get(item.conversation);
       if (conv && conv.status === "active") {
-        send({ type: "message", conversation: item.conversation, client_id: item.client_id, text: item.text });
+        send(messageFrame(item));
       } else {
         item.status = "failed";
         item.error = t("reason_closed");
@@ -763,7 +764,7 @@
       // Stored: show it at its place now, the message frame will confirm (and be dropped by seq).
       conv.messages.set(frame.seq, {
         conversation: conv.id, seq: frame.seq, role: "librarian", author: state.me.name,
-        text: item.text, client_id: item.client_id, sent_at: isoNow(), local: true
+        text: item.text, client_id: item.client_id, sent_at: isoNow(), local: true, attachment: item.file || null
       });
       while (conv.messages.has(conv.have + 1)) conv.have += 1;
     }
@@ -1015,16 +1016,27 @@
     if (!text) { showAlert(el.chatAlerts, t("empty_message")); return; }
     if (text.length > MAX_LENGTH) return;
     clearAlert(el.chatAlerts);
-    var item = { client_id: uuid(), conversation: conv.id, text: text, created: Date.now(), status: "sending", error: null };
-    state.outbox.set(item.client_id, item);
-    saveOutbox();
     sendTyping(conv, false);
-    if (state.ready) send({ type: "message", conversation: conv.id, client_id: item.client_id, text: text });
     el.input.value = "";
     conv.draft = "";
     renderCounter();
+    queueMessage(conv, text, null);
+  }
+
+  /* Into the outbox, and out now if connected; `extra`: {attachment: id, file: {name, size, type}}. */
+  function queueMessage(conv, text, extra) {
+    var item = Object.assign({ client_id: uuid(), conversation: conv.id, text: text, created: Date.now(),
+                               status: "sending", error: null }, extra);
+    state.outbox.set(item.client_id, item);
+    saveOutbox();
+    if (state.ready) send(messageFrame(item));
     renderConv(conv);
     scrollToBottom();
+  }
+  function messageFrame(item) {
+    var frame = { type: "message", conversation: item.conversation, client_id: item.client_id, text: item.text };
+    if (item.attachment) frame.attachment = item.attachment;
+    return frame;
   }
 
   function sendTyping(conv, active) {
@@ -1439,6 +1451,7 @@
     }
     var body = h("div", "msg-body");
     appendLinkified(body, m ? m.text : pending.text);
+    hook("message", body, m ? m.attachment : pending.file);
     li.appendChild(meta);
     li.appendChild(body);
     if (pending) {
@@ -1512,6 +1525,16 @@
       if (Date.now() - beatAt > BEAT_MS && send({ type: "heartbeat" })) beatAt = Date.now();
     }
   }, 1000);
+
+  // ---- plugins (dashboard-attachments.js) register in window.RuangTanyaDashboardPlugins before us
+  var plugins = (window.RuangTanyaDashboardPlugins || []).map(function (plugin) {
+    return plugin({ activeConversation: function () { return state.convs.get(state.activeId) || null; },
+      queueMessage: queueMessage, showAlert: function (text) { showAlert(el.chatAlerts, text); },
+      clearAlert: function () { clearAlert(el.chatAlerts); } });
+  });
+  function hook(name, a, b) {
+    (plugins || []).forEach(function (p) { if (p && p[name]) p[name](a, b); });
+  }
 
   loadOutbox();
   renderAll();
