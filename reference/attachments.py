@@ -192,4 +192,4 @@ def from_signed(token):
 def payload(attachment):
     return {"id": attachment.pk, "name": attachment.name, "size": attachment.size,
             "type": attachment.content_type, "width": attachment.width, "height": attachment.height,
-            "url": signed_url(attachment)}
+            "url": signed_url(attachment), "expires_in": settings.ATTACHMENT_LINK_MAX_AGE}

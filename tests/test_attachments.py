@@ -177,7 +177,7 @@ def test_refused_uploads_store_nothing_and_say_why(patron_client, conversation, 
     assert not any(path.is_file() for path in media_root.rglob("*"))
 
 
-def test_an_oversized_upload_is_refused_before_it_is_read(patron_client, conversation):
+def test_an_oversized_upload_is_refused_before_it_is_parsed(patron_client, conversation):
     response = post_file(patron_client, conversation.pk, "big.pdf", files.pdf(padding=5 * MB + 70 * 1024))
     assert (response.status_code, response.json()["error"]) == (413, "attachment_too_large")
     assert not Attachment.objects.exists()

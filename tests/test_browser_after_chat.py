@@ -39,7 +39,8 @@ def test_files_go_both_ways_and_show_inline_or_as_cards(live_daphne, host_page, 
 
     origin, write_page = host_page
     site, _users = library(django_user_model, origin)
-    service = live_daphne({"MEDIA_ROOT": str(tmp_path)})
+    # Short-lived links, so that renewing them is seen within the test.
+    service = live_daphne({"MEDIA_ROOT": str(tmp_path), "RT_ATTACHMENT_LINK_MAX_AGE": "60"})
     page_url = write_page(service, site.key)
     question = "Which edition is this?"
 
@@ -80,6 +81,15 @@ def test_files_go_both_ways_and_show_inline_or_as_cards(live_daphne, host_page, 
             assert download.status == 200
             assert download.headers["content-type"] == "application/pdf"
             assert download.body() == files.pdf()
+
+            # Links about to expire are renewed on both sides (here: at once, as the tab is shown).
+            patron.wait_for_timeout(1100)  # signatures carry whole seconds: the next one differs
+            for page, selector in ((patron.frames[1], ".msg-patron a.attachment"),
+                                   (desk, ".msg-librarian a.attachment")):
+                before = page.locator(selector).get_attribute("href")
+                page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+                expect(page.locator(selector)).not_to_have_attribute("href", before, timeout=15000)
+                assert patron.request.get(service + page.locator(selector).get_attribute("href")).status == 200
 
             desk.click("#close-button")
             desk.click("#close-yes")

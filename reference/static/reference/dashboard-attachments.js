@@ -27,7 +27,7 @@
     var isImage = /^image\//.test(file.type) && file.url;
     var box = h(file.url ? "a" : "div", isImage ? "attachment attachment-image" : "attachment attachment-file");
     if (file.url) {
-      box.href = file.url;
+      link(box, file);
       box.target = "_blank";
       box.rel = "noopener noreferrer";
       if (!isImage) box.setAttribute("aria-label", String(S.open).replace("{name}", file.name) + " (" + size(file.size) + ")");
@@ -48,6 +48,25 @@
     box.appendChild(text);
     return box;
   }
+
+  /* Links expire (expires_in seconds after the server built them): shown links are renewed before
+     that with a `fetch` of their messages, whose answer carries fresh ones (see `stored`). */
+  function link(box, file) {
+    box.href = file.url;
+    box.dataset.id = file.id;
+    box.dataset.expires = Date.now() + (file.expires_in || 600) * 1000;
+  }
+  function renewLinks() {
+    var conv = dash.activeConversation(), seqs = [], soon = Date.now() + 90000;
+    if (!conv || document.hidden) return;
+    conv.messages.forEach(function (m) {
+      var shown = m.attachment && document.querySelector("a.attachment[data-id='" + m.attachment.id + "']");
+      if (shown && Number(shown.dataset.expires) <= soon) seqs.push(m.seq);
+    });
+    if (seqs.length) dash.fetch(conv, Math.min.apply(null, seqs) - 1, Math.max.apply(null, seqs) + 1);
+  }
+  setInterval(renewLinks, 30000);
+  document.addEventListener("visibilitychange", renewLinks);
 
   function upload(file, conv) {
     var body = new FormData();
@@ -86,6 +105,14 @@
   return {
     message: function (body, file) {
       if (file) body.appendChild(render(file));
+    },
+    /* A message we hold came again (a renewal fetch): its shown link takes the fresh url. */
+    stored: function (m, held) {
+      if (!m.attachment) return;
+      held.attachment = m.attachment; // a later rebuild of the message uses the fresh link too
+      document.querySelectorAll("a.attachment[data-id='" + m.attachment.id + "']").forEach(function (a) {
+        link(a, m.attachment);
+      });
     }
   };
 });

@@ -936,6 +936,7 @@
     var existing = conv.messages.get(m.seq);
     if (existing) {
       if (existing.local) conv.messages.set(m.seq, m);   // the server's copy replaces our guess
+      else hook("stored", m, existing);
       return false;
     }
     conv.messages.set(m.seq, m);
@@ -946,7 +947,7 @@
     }
     if (live && m.role === "patron") {
       if (conv.id !== state.activeId || document.hidden) conv.unread += 1;
-      announce(t("announce_message", { name: m.author || patronName(conv), text: truncate(m.text, 140) }));
+      announce(t("announce_message", { name: m.author || patronName(conv), text: truncate(shownText(m), 140) }));
     }
     return true;
   }
@@ -1254,6 +1255,8 @@
     return { li: li, button: button, name: name, badge: badge, badgeNumber: badgeNumber, badgeLabel: badgeLabel, status: status, preview: preview, remove: remove };
   }
 
+  /* A message's text, or the name of the file it sends when it has no text. */
+  function shownText(m) { return m.text || (m.attachment ? m.attachment.name : ""); }
   function lastMessage(conv) {
     var best = null;
     conv.messages.forEach(function (m) { if (m.role !== "system" && (!best || m.seq > best.seq)) best = m; });
@@ -1274,7 +1277,7 @@
     entry.status.textContent = statusText;
     entry.status.className = "ci-status" + (conv.status === "closed" ? " is-closed" : conv.typingIn.active ? " is-typing" : "");
     var last = lastMessage(conv);
-    var preview = last ? (last.role === "librarian" ? t("you") + ": " : "") + truncate(last.text, 80) : truncate(conv.question, 80);
+    var preview = last ? (last.role === "librarian" ? t("you") + ": " : "") + truncate(shownText(last), 80) : truncate(conv.question, 80);
     entry.preview.textContent = ((conv.queue && conv.queue.name) ? conv.queue.name + " · " : "") + preview;
     entry.remove.hidden = conv.status !== "closed";
     entry.remove.setAttribute("aria-label", t("remove_label", { name: patronName(conv) }));
@@ -1530,6 +1533,7 @@
   var plugins = (window.RuangTanyaDashboardPlugins || []).map(function (plugin) {
     return plugin({ activeConversation: function () { return state.convs.get(state.activeId) || null; },
       queueMessage: queueMessage, showAlert: function (text) { showAlert(el.chatAlerts, text); },
+      fetch: function (conv, after, before) { send({ type: "fetch", conversation: conv.id, after: after, before: before }); },
       clearAlert: function () { clearAlert(el.chatAlerts); } });
   });
   function hook(name, a, b) {

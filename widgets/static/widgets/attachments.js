@@ -31,7 +31,7 @@
     var isImage = /^image\//.test(file.type) && file.url;
     var box = el(file.url ? "a" : "div", isImage ? "attachment attachment-image" : "attachment attachment-file");
     if (file.url) {
-      box.href = file.url;
+      link(box, file);
       box.target = "_blank";
       box.rel = "noopener noreferrer";
       if (!isImage) box.setAttribute("aria-label", fill(S.open, "name", file.name) + " (" + size(file.size) + ")");
@@ -52,6 +52,27 @@
     box.appendChild(text);
     return box;
   }
+
+  /* Links expire (expires_in seconds after the server built them): shown links are renewed before
+     that with a `fetch` of their messages, whose answer carries fresh ones (see `stored`). */
+  function link(box, file) {
+    box.href = file.url;
+    box.dataset.id = file.id;
+    box.dataset.expires = Date.now() + (file.expires_in || 600) * 1000;
+  }
+  function renewLinks() {
+    var conversation = chat.conversation(), first = 0, last = 0, soon = Date.now() + 90000;
+    if (!conversation || document.hidden) return;
+    log.querySelectorAll("a.attachment[data-expires]").forEach(function (a) {
+      var seq = Number(a.closest("li").dataset.seq);
+      if (Number(a.dataset.expires) > soon || !seq) return;
+      first = first ? Math.min(first, seq) : seq;
+      last = Math.max(last, seq);
+    });
+    if (first) chat.send({ type: "fetch", conversation: conversation.id, after: first - 1, before: last + 1 });
+  }
+  setInterval(renewLinks, 30000);
+  document.addEventListener("visibilitychange", renewLinks);
 
   function refuse(text) { chat.showAlert(text); }
 
@@ -107,10 +128,13 @@
     message: function (bubble, m) {
       if (m.attachment) bubble.appendChild(render(m.attachment));
     },
-    /* Our own file, shown from the outbox while sending, now stored: it gets its link. */
+    /* A message shown before comes again: our own file, shown from the outbox while sending, gets
+       its link; a shown link gets the fresh one (the image itself stays as it is). */
     stored: function (li, m) {
       var shown = li.querySelector(".attachment");
-      if (m.attachment && shown && !shown.href) shown.replaceWith(render(m.attachment));
+      if (!m.attachment || !shown) return;
+      if (shown.href) link(shown, m.attachment);
+      else shown.replaceWith(render(m.attachment));
     },
     render: function (conversation) {
       // A file needs a conversation to go into (the question comes first) that is still open.
