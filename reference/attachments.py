@@ -19,7 +19,8 @@ from reference.errors import ServiceError
 from reference.models import Attachment, Conversation, Role
 
 LINK_SALT = "ruangtanya.attachment"
-HEAD_BYTES = 64 * 1024  # enough to reach the size header of any JPEG worth showing
+# Enough to reach a JPEG's frame header behind large metadata (EXIF, ICC profile, up to 64 KB each).
+HEAD_BYTES = 1024 * 1024
 NAME_MAX_LENGTH = 200
 
 

@@ -6,6 +6,8 @@ become a way to send mail to anybody, endlessly). Attachments are listed by name
 expire, so they are not in the email.
 """
 
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -16,7 +18,20 @@ from reference.models import Conversation, Role
 from reference.validation import clean_email
 
 
-def send_transcript(*, patron_id, conversation_id, address):
+async def send_transcript(*, patron_id, conversation_id, address):
+    """Check, count and compose on the database thread; send off it, so a slow mail server never
+    holds up the messages of other chats. A send that fails does not count."""
+    email = await database_sync_to_async(compose_transcript)(
+        patron_id=patron_id, conversation_id=conversation_id, address=address)
+    try:
+        await sync_to_async(email.send, thread_sensitive=False)()
+    except Exception:
+        await database_sync_to_async(_uncount)(conversation_id)
+        raise ServiceError("email_failed") from None
+    return email.to[0]
+
+
+def compose_transcript(*, patron_id, conversation_id, address):
     address = clean_email(address if isinstance(address, str) else "")
     if not address:
         raise ServiceError("invalid_email")
@@ -32,20 +47,14 @@ def send_transcript(*, patron_id, conversation_id, address):
         transcript_emails_sent=F("transcript_emails_sent") + 1)
     if not counted:
         raise ServiceError("transcript_limit", limit=limit)
-    try:
-        _send(conversation, address)
-    except Exception:
-        Conversation.objects.filter(pk=conversation.pk).update(
-            transcript_emails_sent=F("transcript_emails_sent") - 1)
-        raise ServiceError("email_failed") from None
-    return address
-
-
-def _send(conversation, address):
     messages = list(conversation.messages.select_related("attachment").order_by("seq"))
-    mail.send_to_patron(
+    return mail.compose_for_patron(
         patron=conversation.patron, to=address, template="reference/email/transcript",
         subject=lambda: _("Your chat with %(library)s") % {"library": conversation.site.name},
         context={"conversation": conversation, "site": conversation.site, "patron": conversation.patron,
                  "messages": messages, "system": Role.SYSTEM, "time_zone": settings.TIME_ZONE},
     )
+
+
+def _uncount(conversation_id):
+    Conversation.objects.filter(pk=conversation_id).update(transcript_emails_sent=F("transcript_emails_sent") - 1)

@@ -34,10 +34,11 @@ def upload(name, content, content_type="application/octet-stream"):
     (files.WEBP_LOSSLESS, "image/webp", (1, 1)),
     (files.WEBP_LOSSY, "image/webp", (1, 1)),
     (files.jpeg(3, 2), "image/jpeg", (3, 2)),
+    (files.jpeg(4000, 3000, metadata_segments=3), "image/jpeg", (4000, 3000)),  # ~200 KB of metadata first
     (files.pdf(), "application/pdf", (None, None)),
 ])
 def test_accepted_files_are_known_by_their_content(content, content_type, size):
-    kind = attachments.sniff(content)
+    kind = attachments.check_file(upload("file", content))
     assert (kind.content_type, (kind.width, kind.height)) == (content_type, size)
 
 

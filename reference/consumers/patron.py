@@ -124,7 +124,7 @@ class PatronConsumer(ProtocolConsumer):
 
     async def on_transcript_email(self, frame):
         conversation_id = field(frame, "conversation", int)
-        address = await database_sync_to_async(transcript_email.send_transcript)(
+        address = await transcript_email.send_transcript(
             patron_id=self.identity.patron_id, conversation_id=conversation_id,
             address=field(frame, "email", str))
         await self.send_frame({"type": "transcript.sent", "conversation": conversation_id, "email": address})
