@@ -19,7 +19,11 @@
   }
   function paintStars() {
     var value = chosen();
-    radios().forEach(function (r) { r.nextElementSibling.classList.toggle("on", Number(r.value) <= value); });
+    radios().forEach(function (r) {
+      var on = Number(r.value) <= value, star = r.nextElementSibling;
+      star.classList.toggle("on", on);
+      star.firstChild.textContent = on ? "★" : "☆"; // filled or not: not told by colour alone
+    });
   }
   function say(node, text, failed) {
     node.textContent = text;
