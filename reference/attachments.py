@@ -175,6 +175,18 @@ def claim_for_message(*, conversation, attachment_id, role, patron_id=None, user
     return attachment
 
 
+def purge_unsent(*, older_than):
+    """Files uploaded before `older_than` that no message ever sent (the patron left, the upload's
+    message was refused): deleted from the storage and the database. Returns how many."""
+    unsent = Attachment.objects.filter(message__isnull=True, created_at__lt=older_than)
+    count = 0
+    for attachment in unsent.iterator():
+        attachment.file.delete(save=False)
+        attachment.delete()
+        count += 1
+    return count
+
+
 # ---- links that expire
 
 

@@ -245,3 +245,24 @@ def test_the_staff_upload_needs_a_staff_session_and_the_csrf_token(conversation,
     strict.force_login(librarian)
     assert post_file(strict, conversation.pk, "a.png", files.png(), url="/staff/attachments/").status_code == 403
     assert not Attachment.objects.exists()
+
+
+def test_uploads_never_sent_are_purged_and_sent_ones_kept(conversation, media_root):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from reference.messaging import send_patron_message
+
+    def stored(name):
+        return attachments.upload_for_patron(patron=conversation.patron, conversation_id=conversation.pk,
+                                             uploaded=upload(name, files.png()))
+
+    sent, unsent, recent = stored("sent.png"), stored("unsent.png"), stored("recent.png")
+    send_patron_message(patron=conversation.patron, text="", client_id="p-2", attachment_id=sent.pk)
+    Attachment.objects.filter(pk__in=[sent.pk, unsent.pk]).update(created_at=timezone.now() - timedelta(days=2))
+    call_command("purge_attachments", "--hours", "24")
+    assert sorted(Attachment.objects.values_list("name", flat=True)) == ["recent.png", "sent.png"]
+    assert not (media_root / unsent.file.name).exists()
+    assert (media_root / sent.file.name).exists() and (media_root / recent.file.name).exists()
