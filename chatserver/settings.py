@@ -151,8 +151,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded attachments, stored through Django's default storage (FileSystemStorage here; any
+# storage backend set in STORAGES["default"] works). There is deliberately no MEDIA_URL route:
+# files are only served through expiring signed links (reference.attachments).
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 
-# --- Email (answers to offline questions): the console by default, SMTP when EMAIL_HOST is set ---
+# --- Email (answers to offline questions, transcripts): the console by default, SMTP when EMAIL_HOST is set ---
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -161,7 +165,8 @@ if EMAIL_HOST:
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")  # for the filebased backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ruang Tanya <tanya@localhost>")
 
 # --- Ruang Tanya --------------------------------------------------------------------------------
@@ -182,6 +187,11 @@ MAX_CHATS_CHOICE = int(env_str("RT_MAX_CHATS_CHOICE", "8"))
 PRESENCE_PREFIX = env_str("PRESENCE_PREFIX", "rt:presence")
 # Seconds a colleague has to accept a transfer before it returns to the sender.
 TRANSFER_TIMEOUT = float(env_str("RT_TRANSFER_TIMEOUT", "60"))
+# Attachments (images and PDF): the largest file accepted, and how long a download link works.
+ATTACHMENT_MAX_BYTES = int(env_str("RT_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+ATTACHMENT_LINK_MAX_AGE = int(env_str("RT_ATTACHMENT_LINK_MAX_AGE", "600"))
+# How many times a patron may have one conversation's transcript emailed.
+TRANSCRIPT_EMAILS_PER_CONVERSATION = int(env_str("RT_TRANSCRIPT_EMAILS", "3"))
 
 LOGGING = {
     "version": 1,

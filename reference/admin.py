@@ -18,7 +18,7 @@ class LibrarianProfileAdmin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["seq", "role", "author_name", "text", "created_at"]
+    fields = ["seq", "role", "author_name", "text", "attachment", "created_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -29,11 +29,12 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["pk", "subject", "queue", "status", "librarian", "created_at"]
-    list_filter = ["status", "queue"]
+    list_display = ["pk", "subject", "queue", "status", "librarian", "rating", "created_at"]
+    list_filter = ["status", "queue", "rating"]
     search_fields = ["subject"]
     readonly_fields = ["patron", "site", "last_seq", "created_at", "assigned_at",
-                       "first_response_at", "closed_at", "closed_by_role", "closed_by"]
+                       "first_response_at", "closed_at", "closed_by_role", "closed_by",
+                       "rating", "rating_comment", "rated_at", "transcript_emails_sent"]
     inlines = [MessageInline]
 
 

@@ -40,6 +40,17 @@ MESSAGES = {
     "bad_seq": _("That message number is beyond the end of the conversation."),
     "invalid_email": _("That email address does not look right."),
     "name_too_long": _("The name is too long (at most 100 characters)."),
+    "attachment_missing": _("Choose a file to send."),
+    "attachment_empty": _("That file is empty."),
+    "attachment_too_large": _("That file is too large (at most %(limit)s)."),
+    "attachment_type": _("Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent."),
+    "attachment_not_yours": _("That file was not uploaded by you into this conversation."),
+    "attachment_used": _("That file has already been sent."),
+    "not_closed": _("This can only be done once the chat has ended."),
+    "invalid_rating": _("Choose a rating from 1 to 5."),
+    "comment_too_long": _("The comment is too long (at most %(limit)s characters)."),
+    "transcript_limit": _("This transcript has already been sent %(limit)s times."),
+    "email_failed": _("The email could not be sent. Please try again later."),
 }
 
 # Errors after which the socket is closed, with the close code to use.

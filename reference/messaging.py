@@ -9,14 +9,14 @@ message instead of storing it twice, so a client can retry safely.
 from django.db import transaction
 from django.utils import translation
 
-from reference import events
+from reference import attachments, events
 from reference.errors import ServiceError
 from reference.models import Conversation, Message, Role
 from reference.payloads import librarian_name, message_frame
 from reference.validation import clean_client_id, clean_text
 
 
-def send_patron_message(*, patron, text, client_id):
+def send_patron_message(*, patron, text, client_id, attachment_id=None):
     """Store a patron's message in their open conversation. Returns (message, created)."""
     clean_client_id(client_id)
     conversation = (
@@ -30,10 +30,11 @@ def send_patron_message(*, patron, text, client_id):
         text=text,
         client_id=client_id,
         author_name=patron.name,
+        attachment_id=attachment_id,
     )
 
 
-def send_librarian_message(*, user, conversation_id, text, client_id):
+def send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None):
     """Store a librarian's message in a conversation they hold. Returns (message, created)."""
     clean_client_id(client_id)
     conversation = Conversation.objects.filter(pk=conversation_id).first()
@@ -49,11 +50,15 @@ def send_librarian_message(*, user, conversation_id, text, client_id):
         client_id=client_id,
         author=user,
         author_name=librarian_name(user),
+        attachment_id=attachment_id,
     )
 
 
-def store_message(*, conversation_id, role, text, client_id="", author=None, author_name=""):
-    text = clean_text(text)
+def store_message(*, conversation_id, role, text, client_id="", author=None, author_name="",
+                  attachment_id=None):
+    """`attachment_id`: a file the sender uploaded into this conversation (reference.attachments);
+    the text may then be empty."""
+    text = clean_text(text, allow_empty=attachment_id is not None)
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         if client_id:
@@ -64,8 +69,13 @@ def store_message(*, conversation_id, role, text, client_id="", author=None, aut
                 return existing, False
         if conversation.is_closed:
             raise ServiceError("conversation_closed")
+        attachment = None
+        if attachment_id is not None:
+            attachment = attachments.claim_for_message(
+                conversation=conversation, attachment_id=attachment_id, role=role,
+                patron_id=conversation.patron_id, user=author)
         message = append_message(conversation, role=role, text=text, client_id=client_id,
-                          author=author, author_name=author_name)
+                                 author=author, author_name=author_name, attachment=attachment)
         if role == Role.LIBRARIAN and conversation.first_response_at is None:
             conversation.first_response_at = message.created_at
             conversation.save(update_fields=["first_response_at"])
@@ -85,7 +95,7 @@ def notice_language(conversation):
     return translation.override(conversation.patron.language or None)
 
 
-def append_message(conversation, *, role, text, client_id="", author=None, author_name=""):
+def append_message(conversation, *, role, text, client_id="", author=None, author_name="", attachment=None):
     conversation.last_seq += 1
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
     return Message.objects.create(
@@ -96,4 +106,5 @@ def append_message(conversation, *, role, text, client_id="", author=None, autho
         client_id=client_id,
         author=author,
         author_name=author_name,
+        attachment=attachment,
     )

@@ -147,6 +147,12 @@ class Conversation(models.Model):
     librarian_read_seq = models.PositiveIntegerField(default=0)
     # The patron asked that this conversation never feed FAQ drafts or candidates.
     faq_opt_out = models.BooleanField(_("no FAQ reuse"), default=False)
+    # The patron's rating once the chat has ended (reference.feedback); re-rating replaces it.
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    # Transcripts sent by email on the patron's request; capped per conversation.
+    transcript_emails_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -165,6 +171,8 @@ class Conversation(models.Model):
                 condition=Q(status="queued") | Q(librarian__isnull=False) | Q(status="closed"),
                 name="active_conversation_has_librarian",
             ),
+            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                                   name="rating_from_one_to_five"),
         ]
 
     def __str__(self):
@@ -184,9 +192,14 @@ class Message(models.Model):
     )
     # Snapshot of the name shown at the time, so the transcript survives renames.
     author_name = models.CharField(_("author"), max_length=100, blank=True)
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), blank=True)
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    # A file sent with the message (the text may then be empty); one message per file.
+    attachment = models.OneToOneField(
+        "Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="message",
+        verbose_name=_("attachment"),
+    )
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -203,6 +216,38 @@ class Message(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id}/{self.seq} {self.role}"
+
+
+class Attachment(models.Model):
+    """A file uploaded into a conversation (reference.attachments), sent by a later message.
+
+    The stored name is random; `name` is what the uploader called it, shown and used for downloads.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
+    role = models.CharField(_("uploaded by"), max_length=10, choices=Role)
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/", max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return f"#{self.conversation_id} {self.name}"
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/")
 
 
 class Transfer(models.Model):

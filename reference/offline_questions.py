@@ -9,14 +9,11 @@ librarian answers, and the answer goes to the patron by email, in their language
 
 import time
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, hours
+from reference import events, hours, mail
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language
 from reference.models import Conversation, LibrarianProfile, Role
@@ -97,12 +94,9 @@ def answer(*, user, conversation_id, text):
 
 def send_answer(conversation, message):
     question = conversation.messages.get(seq=1).text
-    with translation.override(conversation.patron.language or settings.LANGUAGE_CODE):
-        context = {"site": conversation.site, "patron": conversation.patron, "question": question,
-                   "answer": message.text, "librarian": message.author_name}
-        subject = _("The answer to your question — %(library)s") % {"library": conversation.site.name}
-        body = render_to_string("reference/email/offline_answer.txt", context)
-        html = render_to_string("reference/email/offline_answer.html", context)
-    email = EmailMultiAlternatives(subject, body, to=[conversation.patron.email])
-    email.attach_alternative(html, "text/html")
-    email.send()
+    mail.send_to_patron(
+        patron=conversation.patron, template="reference/email/offline_answer",
+        subject=lambda: _("The answer to your question — %(library)s") % {"library": conversation.site.name},
+        context={"site": conversation.site, "patron": conversation.patron, "question": question,
+                 "answer": message.text, "librarian": message.author_name},
+    )

@@ -1,5 +1,7 @@
 """The JSON objects of docs/protocol.md, built from models in one place."""
 
+from reference import attachments
+
 
 def _time(value):
     return value.isoformat() if value else None
@@ -29,6 +31,8 @@ def conversation_payload(conversation, *, for_librarian=False):
         "last_seq": conversation.last_seq,
         "offline": conversation.is_offline,
         "read": {"patron": conversation.patron_read_seq, "librarian": conversation.librarian_read_seq},
+        "rating": ({"rating": conversation.rating, "comment": conversation.rating_comment}
+                   if conversation.rating else None),
     }
 
 
@@ -41,6 +45,8 @@ def message_payload(message):
         "text": message.text,
         "client_id": message.client_id,
         "sent_at": _time(message.created_at),
+        # With a fresh expiring link each time the message is sent out (fan-out, resume, fetch).
+        "attachment": attachments.payload(message.attachment) if message.attachment_id else None,
     }
 
 

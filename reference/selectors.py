@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from reference.errors import ServiceError
@@ -27,7 +27,7 @@ def patron_current_conversation(patron):
 
 
 def messages_after(conversation, after_seq=0):
-    return list(conversation.messages.filter(seq__gt=after_seq).order_by("seq"))
+    return list(conversation.messages.filter(seq__gt=after_seq).select_related("attachment").order_by("seq"))
 
 
 def waiting_in_queues(queue_ids):
@@ -43,7 +43,7 @@ def held_by(user):
         Conversation.objects.select_related(*_RELATED)
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
-        .prefetch_related("messages")
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")))
     )
 
 
@@ -97,7 +97,7 @@ def _visible(conversations, conversation_id):
 
 def messages_between(conversation, after_seq, before_seq=None, limit=FETCH_LIMIT):
     """Messages with after_seq < seq < before_seq, oldest first; and whether more remain."""
-    messages = conversation.messages.filter(seq__gt=after_seq)
+    messages = conversation.messages.filter(seq__gt=after_seq).select_related("attachment")
     if before_seq is not None:
         messages = messages.filter(seq__lt=before_seq)
     found = list(messages.order_by("seq")[: limit + 1])

@@ -9,11 +9,13 @@ from reference.errors import ServiceError
 NAME_MAX_LENGTH = 100
 
 
-def clean_text(text):
+def clean_text(text, *, allow_empty=False):
+    if allow_empty and text is None:
+        return ""
     if not isinstance(text, str):
         raise ServiceError("invalid_frame", field="text")
     text = text.strip()
-    if not text:
+    if not text and not allow_empty:
         raise ServiceError("empty_message")
     if len(text) > settings.MESSAGE_MAX_LENGTH:
         raise ServiceError("message_too_long", limit=settings.MESSAGE_MAX_LENGTH)

@@ -1,15 +1,21 @@
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.admin.views.decorators import staff_member_required as admin_staff_required
+from django.core import signing
 from django.core.paginator import Paginator
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import offline_questions, queueing, selectors
+from reference import attachments, offline_questions, queueing, selectors
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
-from reference.models import Conversation
+from reference.models import Attachment, Conversation, Patron
+from reference.tokens import read_patron_token
 
 
 def staff_member_required(view):
@@ -23,6 +29,7 @@ def dashboard(request):
         "profile": profile,
         "queues": profile.queues.filter(is_active=True),
         "capacity_choices": range(1, max(settings.MAX_CHATS_CHOICE, profile.max_chats) + 1),
+        "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
     })
 
 
@@ -51,9 +58,12 @@ def transcript_detail(request, pk):
         Conversation.objects.select_related("patron", "queue", "site", "librarian__librarian_profile"),
         pk=pk,
     )
+    messages = list(conversation.messages.select_related("author", "attachment").order_by("seq"))
+    for message in messages:
+        message.attachment_url = attachments.signed_url(message.attachment) if message.attachment_id else None
     return render(request, "reference/transcript_detail.html", {
         "conversation": conversation,
-        "messages": conversation.messages.select_related("author").order_by("seq"),
+        "messages": messages,
         "transfers": conversation.transfers.select_related(
             "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
     })
@@ -84,3 +94,79 @@ def offline_question_list(request):
             for c in offline_questions.waiting_questions()]
     status = 400 if error else 200
     return render(request, "reference/offline_questions.html", {"rows": rows, "error": error}, status=status)
+
+
+# ---- attachments: upload (patron by token, librarian by session), download by expiring link
+
+# Room for the multipart envelope around a file of the largest size allowed.
+_UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _upload_response(request, upload):
+    """Run `upload(file, conversation id)`; 201 with the attachment, or 400/403/404 with a message."""
+    too_big = int(request.META.get("CONTENT_LENGTH") or 0) > settings.ATTACHMENT_MAX_BYTES + _UPLOAD_OVERHEAD
+    try:
+        if too_big:
+            raise ServiceError("attachment_too_large",
+                               limit=f"{settings.ATTACHMENT_MAX_BYTES / (1024 * 1024):g} MB")
+        conversation_id = request.POST.get("conversation", "")
+        if not conversation_id.isdigit():
+            raise ServiceError("invalid_frame", field="conversation")
+        attachment = upload(request.FILES.get("file"), int(conversation_id))
+    except ServiceError as refused:
+        status = {"not_found": 404, "not_assigned": 403, "token_invalid": 401, "token_expired": 401,
+                  "not_authenticated": 403, "attachment_too_large": 413}.get(refused.code, 400)
+        return JsonResponse({"error": refused.code, "message": refused.message}, status=status)
+    return JsonResponse({"attachment": attachments.payload(attachment)}, status=201)
+
+
+def _patron_language(request):
+    lang = request.POST.get("lang") or request.GET.get("lang")
+    return lang if lang in dict(settings.LANGUAGES) else translation.get_language()
+
+
+@csrf_exempt  # authenticated by the patron token in a header, which a foreign page cannot send
+@require_POST
+def patron_upload(request):
+    """The widget uploads a file into the patron's conversation: `Authorization: Bearer <token>`."""
+    with translation.override(_patron_language(request)):
+        def upload(uploaded, conversation_id):
+            header = request.headers.get("Authorization", "")
+            identity = read_patron_token(header.removeprefix("Bearer ").strip())
+            patron = Patron.objects.filter(pk=identity.patron_id, site__key=identity.site_key).first()
+            if patron is None:
+                raise ServiceError("not_found")
+            return attachments.upload_for_patron(patron=patron, conversation_id=conversation_id, uploaded=uploaded)
+
+        return _upload_response(request, upload)
+
+
+@require_POST
+def staff_upload(request):
+    """The dashboard uploads a file into a chat the librarian holds (session + CSRF token)."""
+    def upload(uploaded, conversation_id):
+        if not (request.user.is_authenticated and request.user.is_active and request.user.is_staff):
+            raise ServiceError("not_authenticated")
+        return attachments.upload_for_librarian(user=request.user, conversation_id=conversation_id,
+                                                uploaded=uploaded)
+
+    return _upload_response(request, upload)
+
+
+@never_cache
+@require_GET
+def attachment_download(request, token):
+    """A file, for whoever holds a link that is still valid; the link is the permission."""
+    try:
+        attachment = attachments.from_signed(token)
+    except signing.SignatureExpired:
+        return render(request, "reference/attachment_link.html", {"expired": True}, status=410)
+    except (signing.BadSignature, ValueError, Attachment.DoesNotExist):
+        return render(request, "reference/attachment_link.html", {"expired": False}, status=403)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=not attachment.is_image, filename=attachment.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Even a file that fooled the checks cannot run script on our origin.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

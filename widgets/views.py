@@ -82,6 +82,7 @@ def chat_panel(request, key):
             "maxLength": 4000,
         },
         "queue_choices": list(site.queue_choices.filter(is_active=True).order_by("name")),
+        "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
     })
     ancestors = " ".join(["'self'", *site.origins])
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"

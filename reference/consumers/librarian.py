@@ -148,11 +148,13 @@ class LibrarianConsumer(ProtocolConsumer):
         await self.follow(conversation_id)
 
     async def on_message(self, frame):
+        attachment = field(frame, "attachment", int, required=False)
         message, _created = await database_sync_to_async(send_librarian_message)(
             user=self.user,
             conversation_id=field(frame, "conversation", int),
-            text=field(frame, "text", str),
+            text=field(frame, "text", str, required=attachment is None, default=""),
             client_id=field(frame, "client_id", str),
+            attachment_id=attachment,
         )
         await self.send_frame({"type": "ack", "client_id": message.client_id,
                                "conversation": message.conversation_id, "seq": message.seq})

@@ -3,7 +3,7 @@
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from reference import events, offline_questions, queueing, selectors, waiting
+from reference import events, feedback, offline_questions, queueing, selectors, transcript_email, waiting
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import send_patron_message
@@ -100,16 +100,34 @@ class PatronConsumer(ProtocolConsumer):
         await self.send_position(conversation)
 
     async def on_message(self, frame):
-        text = field(frame, "text", str)
+        attachment = field(frame, "attachment", int, required=False)
+        text = field(frame, "text", str, required=attachment is None, default="")
         client_id = field(frame, "client_id", str)
-        message, _created = await database_sync_to_async(self._send)(text, client_id)
+        message, _created = await database_sync_to_async(self._send)(text, client_id, attachment)
         await self.send_ack(message)
 
-    def _send(self, text, client_id):
+    def _send(self, text, client_id, attachment):
         patron = Patron.objects.filter(pk=self.identity.patron_id).first()
         if patron is None:
             raise ServiceError("no_conversation")
-        return send_patron_message(patron=patron, text=text, client_id=client_id)
+        return send_patron_message(patron=patron, text=text, client_id=client_id, attachment_id=attachment)
+
+    async def on_rate(self, frame):
+        conversation = await database_sync_to_async(feedback.rate)(
+            patron_id=self.identity.patron_id,
+            conversation_id=field(frame, "conversation", int),
+            rating=field(frame, "rating", int),
+            comment=field(frame, "comment", str, required=False, default=""),
+        )
+        await self.send_frame({"type": "rated", "conversation": conversation.pk,
+                               "rating": conversation.rating, "comment": conversation.rating_comment})
+
+    async def on_transcript_email(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        address = await transcript_email.send_transcript(
+            patron_id=self.identity.patron_id, conversation_id=conversation_id,
+            address=field(frame, "email", str))
+        await self.send_frame({"type": "transcript.sent", "conversation": conversation_id, "email": address})
 
     async def on_typing(self, frame):
         active = field(frame, "active", bool)

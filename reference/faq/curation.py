@@ -45,7 +45,8 @@ def create_draft_from_transcript(*, conversation, message_ids, editor=None, lang
         raise FaqError(_("Select at least one message."))
     names = [conversation.patron.name] if conversation.patron.name else []
     question = " ".join(redact(m.text, names).text for m in messages if m.role == Role.PATRON).strip()
-    answer_parts = [redact(m.text, names).text for m in messages if m.role == Role.LIBRARIAN]
+    # A message that only sends a file has no text to reuse.
+    answer_parts = [redact(m.text, names).text for m in messages if m.role == Role.LIBRARIAN and m.text]
     if not question:
         raise FaqError(_("Select at least one message from the patron: it becomes the question."))
     if not answer_parts:

@@ -204,7 +204,8 @@
       var items = [];
       state.outbox.forEach(function (item) {
         if (item.status === "sending") {
-          items.push({ client_id: item.client_id, conversation: item.conversation, text: item.text, created: item.created });
+          items.push({ client_id: item.client_id, conversation: item.conversation, text: item.text, created: item.created,
+                       attachment: item.attachment, file: item.file });
         }
       });
       sessionStorage.setItem(OUTBOX_KEY, JSON.stringify(items));
@@ -425,7 +426,7 @@
       if (item.status !== "sending") return;
       var conv = state.convs.get(item.conversation);
       if (conv && conv.status === "active") {
-        send({ type: "message", conversation: item.conversation, client_id: item.client_id, text: item.text });
+        send(messageFrame(item));
       } else {
         item.status = "failed";
         item.error = t("reason_closed");
@@ -764,7 +765,7 @@
       // Stored: show it at its place now, the message frame will confirm (and be dropped by seq).
       conv.messages.set(frame.seq, {
         conversation: conv.id, seq: frame.seq, role: "librarian", author: state.me.name,
-        text: item.text, client_id: item.client_id, sent_at: isoNow(), local: true
+        text: item.text, client_id: item.client_id, sent_at: isoNow(), local: true, attachment: item.file || null
       });
       while (conv.messages.has(conv.have + 1)) conv.have += 1;
     }
@@ -936,6 +937,7 @@
     var existing = conv.messages.get(m.seq);
     if (existing) {
       if (existing.local) conv.messages.set(m.seq, m);   // the server's copy replaces our guess
+      else hook("stored", m, existing);
       return false;
     }
     conv.messages.set(m.seq, m);
@@ -946,7 +948,7 @@
     }
     if (live && m.role === "patron") {
       if (conv.id !== state.activeId || document.hidden) conv.unread += 1;
-      announce(t("announce_message", { name: m.author || patronName(conv), text: truncate(m.text, 140) }));
+      announce(t("announce_message", { name: m.author || patronName(conv), text: truncate(shownText(m), 140) }));
     }
     return true;
   }
@@ -1016,16 +1018,27 @@
     if (!text) { showAlert(el.chatAlerts, t("empty_message")); return; }
     if (text.length > MAX_LENGTH) return;
     clearAlert(el.chatAlerts);
-    var item = { client_id: uuid(), conversation: conv.id, text: text, created: Date.now(), status: "sending", error: null };
-    state.outbox.set(item.client_id, item);
-    saveOutbox();
     sendTyping(conv, false);
-    if (state.ready) send({ type: "message", conversation: conv.id, client_id: item.client_id, text: text });
     el.input.value = "";
     conv.draft = "";
     renderCounter();
+    queueMessage(conv, text, null);
+  }
+
+  /* Into the outbox, and out now if connected; `extra`: {attachment: id, file: {name, size, type}}. */
+  function queueMessage(conv, text, extra) {
+    var item = Object.assign({ client_id: uuid(), conversation: conv.id, text: text, created: Date.now(),
+                               status: "sending", error: null }, extra);
+    state.outbox.set(item.client_id, item);
+    saveOutbox();
+    if (state.ready) send(messageFrame(item));
     renderConv(conv);
     scrollToBottom();
+  }
+  function messageFrame(item) {
+    var frame = { type: "message", conversation: item.conversation, client_id: item.client_id, text: item.text };
+    if (item.attachment) frame.attachment = item.attachment;
+    return frame;
   }
 
   function sendTyping(conv, active) {
@@ -1243,6 +1256,8 @@
     return { li: li, button: button, name: name, badge: badge, badgeNumber: badgeNumber, badgeLabel: badgeLabel, status: status, preview: preview, remove: remove };
   }
 
+  /* A message's text, or the name of the file it sends when it has no text. */
+  function shownText(m) { return m.text || (m.attachment ? m.attachment.name : ""); }
   function lastMessage(conv) {
     var best = null;
     conv.messages.forEach(function (m) { if (m.role !== "system" && (!best || m.seq > best.seq)) best = m; });
@@ -1263,7 +1278,7 @@
     entry.status.textContent = statusText;
     entry.status.className = "ci-status" + (conv.status === "closed" ? " is-closed" : conv.typingIn.active ? " is-typing" : "");
     var last = lastMessage(conv);
-    var preview = last ? (last.role === "librarian" ? t("you") + ": " : "") + truncate(last.text, 80) : truncate(conv.question, 80);
+    var preview = last ? (last.role === "librarian" ? t("you") + ": " : "") + truncate(shownText(last), 80) : truncate(conv.question, 80);
     entry.preview.textContent = ((conv.queue && conv.queue.name) ? conv.queue.name + " · " : "") + preview;
     entry.remove.hidden = conv.status !== "closed";
     entry.remove.setAttribute("aria-label", t("remove_label", { name: patronName(conv) }));
@@ -1440,6 +1455,7 @@
     }
     var body = h("div", "msg-body");
     appendLinkified(body, m ? m.text : pending.text);
+    hook("message", body, m ? m.attachment : pending.file);
     li.appendChild(meta);
     li.appendChild(body);
     if (pending) {
@@ -1514,6 +1530,17 @@
       if (Date.now() - beatAt > BEAT_MS && send({ type: "heartbeat" })) beatAt = Date.now();
     }
   }, 1000);
+
+  // ---- plugins (dashboard-attachments.js) register in window.RuangTanyaDashboardPlugins before us
+  var plugins = (window.RuangTanyaDashboardPlugins || []).map(function (plugin) {
+    return plugin({ activeConversation: function () { return state.convs.get(state.activeId) || null; },
+      queueMessage: queueMessage, showAlert: function (text) { showAlert(el.chatAlerts, text); },
+      fetch: function (conv, after, before) { send({ type: "fetch", conversation: conv.id, after: after, before: before }); },
+      clearAlert: function () { clearAlert(el.chatAlerts); } });
+  });
+  function hook(name, a, b) {
+    (plugins || []).forEach(function (p) { if (p && p[name]) p[name](a, b); });
+  }
 
   loadOutbox();
   renderAll();

@@ -117,6 +117,7 @@
     if (m.role === "patron") li.appendChild(el("p", "visually-hidden", S.you + ":"));
     var bubble = el("div", "bubble");
     richText(bubble, m.text || "");
+    hook("message", bubble, m);
     li.appendChild(bubble);
     var meta = el("p", "msg-meta");
     var time = el("time", "", hhmm(m.sent_at));
@@ -164,11 +165,12 @@
     if (!m || typeof m.seq !== "number") return;
     if (conv && m.conversation !== conv.id) return;
     var stick = nearBottom(), li = bySeq[m.seq];
-    if (li) return; // already shown
+    if (li) { hook("stored", li, m); return; } // already shown; a plugin may complete it (a file's link)
     li = m.client_id && m.role === "patron" ? byClientId[m.client_id] : null;
     if (li) { // our own message coming back: it is stored
       li.querySelector("time").textContent = hhmm(m.sent_at);
       setPending(li, false);
+      hook("stored", li, m);
     } else {
       li = buildMessage(m);
       if (m.client_id) byClientId[m.client_id] = li;
@@ -215,7 +217,7 @@
   }
   function addPending(entry) {
     if (byClientId[entry.client_id]) return;
-    var li = buildMessage({ role: "patron", text: entry.text });
+    var li = buildMessage({ role: "patron", text: entry.text, attachment: entry.file });
     setPending(li, true);
     byClientId[entry.client_id] = li;
     log.appendChild(li);
@@ -261,6 +263,7 @@
     if (statusText.textContent !== text) statusText.textContent = text;
     if (!foot.hidden) autosize();
     renderDesk(closed);
+    hook("render", conv);
   }
   /* Nobody on duty (or outside opening hours): say so, and the question is left for an answer by
      email, so the email address becomes required. */
@@ -357,6 +360,7 @@
 
   // ---- frames from the server
   function onFrame(f) {
+    if (hook("frame", f)) return; // handled by a plugin
     switch (f.type) {
       case "welcome": return onWelcome(f);
       case "conversation": return onConversation(f.conversation);
@@ -653,6 +657,18 @@
     if (document.activeElement === document.body && Date.now() - pointedAt > 500 &&
         !matchMedia("(pointer: coarse)").matches) focusMain();
   });
+
+  // ---- plugins (attachments.js, after-chat.js) register in window.RuangTanyaPlugins before us
+  var plugins = (window.RuangTanyaPlugins || []).map(function (plugin) {
+    return plugin({ send: send, enqueue: enqueue, uid: uid, showAlert: showAlert, hideAlert: hideAlert,
+      toBottom: toBottom, token: function () { return token; }, conversation: function () { return conv; } });
+  });
+  /* Calls `name` on every plugin; true when one of them says it has handled the event. */
+  function hook(name, a, b) {
+    var handled = false;
+    (plugins || []).forEach(function (p) { if (p && p[name] && p[name](a, b)) handled = true; });
+    return handled;
+  }
 
   // ---- start
   var draft = store.getJSON("draft", {});
