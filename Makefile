@@ -47,8 +47,8 @@ test-scaleout: install
 	$(PY) -m pytest -m "not browser"
 
 messages: install
-	$(PY) manage.py makemessages -l id -l en --ignore=.venv --ignore=tests
-	$(PY) manage.py makemessages -d djangojs -l id -l en --ignore=.venv --ignore=tests
+	$(PY) manage.py makemessages -l id -l en --ignore=.venv --ignore=tests --ignore=node_modules
+	$(PY) manage.py makemessages -d djangojs -l id -l en --ignore=.venv --ignore=tests --ignore=node_modules
 	$(PY) manage.py compilemessages --ignore=.venv
 
 bench: install

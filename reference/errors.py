@@ -39,6 +39,9 @@ MESSAGES = {
     "bad_seq": _("That message number is beyond the end of the conversation."),
     "invalid_email": _("That email address does not look right."),
     "name_too_long": _("The name is too long (at most 100 characters)."),
+    "field_required": _("Please fill in “%(label)s”."),
+    "invalid_card": _("That library card number does not look right (letters, digits, spaces and dashes; "
+                      "at most %(limit)s)."),
 }
 
 # Errors after which the socket is closed, with the close code to use.

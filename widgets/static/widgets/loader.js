@@ -16,6 +16,8 @@
   if (w[guard]) return; // embedded twice: draw once
   w[guard] = 1;
   if (!key) { console.warn(TAG + " the script tag has no data-site attribute."); return; }
+  // data-lang, else the browser's language; the service falls back to Accept-Language, then Indonesian.
+  lang = (lang || navigator.language || "").slice(0, 2).toLowerCase();
   var query = /^[a-z]{2}$/.test(lang) ? "?lang=" + lang : "";
 
   fetch(origin + "/widget/sites/" + encodeURIComponent(key) + "/config" + query, { credentials: "omit" })
