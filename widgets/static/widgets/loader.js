@@ -54,7 +54,8 @@
     ".p iframe{display:block;width:100%;height:100%;border:0;margin:0;padding:0;background:#fff}" +
     "@media (prefers-reduced-motion:no-preference){.p{transition:opacity .18s,transform .18s,visibility 0s .18s}" +
     ".p.o{transition:opacity .18s,transform .18s}}" +
-    "@media (max-width:479px){.p{inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
+    // Phones, and big zoom (200% of a laptop screen): the panel takes the whole window.
+    "@media (max-width:480px),(max-height:500px){.p{inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
     ".l{right:12px;bottom:12px}}" +
     "@media print{.l,.p{display:none}}";
   var ICONS =

@@ -1,0 +1,382 @@
+"""The patron's side in headless Chromium: languages, accessibility (axe-core in every state), the
+keyboard alone, phones, notifications and the invitation. The host page is on another origin."""
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from reference.faq import services as faq_services
+from tests.test_browser import ARGS, CHROMIUM, library, log_in
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+if not AXE.exists() and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI needs axe-core at {AXE} (`make browser-tools` runs npm ci)")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"chromium not found at {CHROMIUM}"),
+    pytest.mark.skipif(bool(settings.DATABASE_URL), reason="runs in the embedded-default pass"),
+]
+needs_axe = pytest.mark.skipif(not AXE.exists(), reason=f"axe-core not installed at {AXE}: run `make browser-tools`")
+
+WIDGET = "#ruangtanya-widget"
+
+
+@pytest.fixture
+def host_page():
+    """A library page on another origin (localhost, not 127.0.0.1); write(service, key, lang) embeds the widget."""
+    folder = tempfile.mkdtemp(prefix="host-page-")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://localhost:{server.server_address[1]}"
+
+    def write(service_url, site_key, lang=None, name="index.html"):
+        data_lang = f' data-lang="{lang}"' if lang else ""
+        with open(os.path.join(folder, name), "w") as page:
+            page.write('<!doctype html><html lang="id"><head><meta charset="utf-8">'
+                       '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                       "<title>Perpustakaan</title></head><body><main><h1>Perpustakaan Kota</h1>"
+                       "<p>Jam buka: Senin–Sabtu, 08.00–16.00.</p></main>"
+                       f'<script src="{service_url}/widget.js" data-site="{site_key}"{data_lang} async></script>'
+                       "</body></html>")
+        return f"{origin}/{name}"
+
+    yield origin, write
+    server.shutdown()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def chat_frame(page):
+    """The widget's iframe as a Playwright Frame (axe runs inside it)."""
+    page.wait_for_selector(f"{WIDGET} iframe")
+    for _ in range(100):
+        frame = next((f for f in page.frames if "/widget/sites/" in f.url), None)
+        if frame is not None:
+            frame.wait_for_load_state()
+            return frame
+        page.wait_for_timeout(50)
+    raise AssertionError("the chat frame did not load")
+
+
+def assert_accessible(frame, what):
+    """axe-core (WCAG 2.0/2.1 A and AA, and its best practices) finds nothing on this page or frame."""
+    if not frame.evaluate("() => !!window.axe"):
+        frame.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = frame.evaluate("""async () => {
+        // A message still fading in is not its final colour: let entrance animations end first.
+        document.getAnimations().filter(a => a.effect.getTiming().iterations !== Infinity).forEach(a => a.finish());
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}));
+    }""")
+    assert not violations, f"axe-core on {what}:\n" + json.dumps(violations, indent=1, ensure_ascii=False)
+
+
+def open_widget(page):
+    page.locator(f"{WIDGET} button.l").click()
+    return chat_frame(page)
+
+
+def new_page(browser, **context):
+    return browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context}).new_page()
+
+
+@needs_axe
+def test_axe_finds_nothing_in_any_state_of_the_widget_nor_on_the_dashboard(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin, greeting="Halo!")
+    service = live_daphne()
+    page_url = write_page(service, site.key)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = log_in(browser, service, "siti", "Siti")
+            patron = new_page(browser, locale="id-ID")  # no data-lang: the browser's language
+            patron.goto(page_url)
+            expect(patron.locator(f"{WIDGET} button.l")).to_have_text("Tanya pustakawan")
+            assert_accessible(patron.main_frame, "the host page with the closed launcher")
+
+            frame = open_widget(patron)
+            chat = patron.frame_locator(f"{WIDGET} iframe")
+            expect(chat.locator("#start-form")).to_be_visible()
+            assert_accessible(patron.main_frame, "the host page with the open panel")
+            assert_accessible(frame, "the pre-chat form")
+
+            chat.locator("#q").fill("Apakah perpustakaan buka hari Minggu?")
+            chat.locator("#start-send").click()
+            expect(chat.locator("#status-text")).to_contain_text("antrean")
+            assert_accessible(frame, "waiting in the queue")
+
+            desk.locator(".queue-item").filter(has_text="hari Minggu").get_by_role("button").click()
+            expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+            desk.fill("#composer-input", "Ya, pukul 09.00–15.00.")
+            desk.locator("#composer-input").press("Enter")
+            expect(chat.locator(".msg-librarian")).to_contain_text("pukul 09.00", timeout=15000)
+            assert_accessible(frame, "the active chat")
+            assert_accessible(desk.main_frame, "the dashboard with a chat open")
+
+            desk.click("#close-button")
+            desk.click("#close-yes")
+            expect(chat.locator("#ended")).to_be_visible(timeout=15000)
+            assert_accessible(frame, "the closed chat")
+        finally:
+            browser.close()
+
+
+@needs_axe
+def test_axe_finds_nothing_on_the_nobody_on_duty_form_and_the_faq_pages(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    faq_services.import_records([{"slug": "jam-buka", "language": "id", "question": "Kapan perpustakaan buka?",
+                                  "answer": "Senin sampai Sabtu, pukul 08.00–16.00.", "topics": ["Layanan"]}])
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            patron = new_page(browser)
+            patron.goto(page_url)
+            frame = open_widget(patron)
+            expect(patron.frame_locator(f"{WIDGET} iframe").locator("#desk-notice")).to_contain_text(
+                "Nobody can answer live right now", timeout=15000)
+            assert_accessible(frame, "the nobody-on-duty form")
+
+            visitor = new_page(browser)
+            for path in ["/faq/", "/faq/jam-buka/", "/faq/search?q=jam+buka", "/faq/search?q=zzzz"]:
+                visitor.goto(service + path)
+                assert_accessible(visitor.main_frame, path)
+        finally:
+            browser.close()
+
+
+def focused_in_host(page):
+    """What has the focus on the host page: the launcher sits in the widget's shadow root."""
+    return page.evaluate("""() => {
+        const a = document.activeElement;
+        if (a && a.id === "ruangtanya-widget") return "widget:" + (a.shadowRoot.activeElement || {}).className;
+        return a ? a.tagName.toLowerCase() : null;
+    }""")
+
+
+def focused_in(frame):
+    return frame.evaluate("() => document.hasFocus() && document.activeElement.id")
+
+
+def test_a_whole_chat_with_the_keyboard_alone(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = log_in(browser, service, "siti", "Siti")
+            patron = new_page(browser)
+            patron.goto(page_url)
+            launcher = patron.locator(f"{WIDGET} button.l")
+            expect(launcher).to_have_text("Ask a librarian")
+            patron.keyboard.press("Tab")
+            assert focused_in_host(patron) == "widget:l"
+            patron.keyboard.press("Enter")  # open: the focus moves into the panel, on the question
+            frame = chat_frame(patron)
+            chat = patron.frame_locator(f"{WIDGET} iframe")
+            expect(chat.locator("#q")).to_be_focused()
+            patron.keyboard.type("Do you have large-print books?")
+            patron.keyboard.press("Enter")
+            expect(chat.locator(".msg-patron")).to_have_count(1)
+            expect(chat.locator("#msg")).to_be_focused()
+
+            patron.keyboard.press("Escape")  # close: the focus goes back to the launcher
+            expect(launcher).to_have_attribute("aria-expanded", "false")
+            assert focused_in_host(patron) == "widget:l"
+            patron.keyboard.press("Enter")
+            expect(chat.locator("#msg")).to_be_focused()
+
+            desk.locator(".queue-item").filter(has_text="large-print").get_by_role("button").click()
+            desk.fill("#composer-input", "Yes, on the ground floor.")
+            desk.locator("#composer-input").press("Enter")
+            reply = chat.locator("#log .msg-librarian")
+            expect(reply).to_contain_text("Yes, on the ground floor.", timeout=15000)
+            expect(chat.locator("#log")).to_have_attribute("aria-live", "polite")  # read out when it arrives
+
+            patron.keyboard.type("Thank you!")
+            patron.keyboard.press("Enter")
+            expect(desk.locator(".message-list")).to_contain_text("Thank you!", timeout=15000)
+            patron.keyboard.press("Tab")  # the send button
+            patron.keyboard.press("Tab")  # "End chat"
+            expect(chat.locator("#end")).to_be_focused()
+            patron.keyboard.press("Enter")
+            expect(chat.locator("#confirm-no")).to_be_focused()
+            patron.keyboard.press("Shift+Tab")
+            expect(chat.locator("#confirm-yes")).to_be_focused()
+            patron.keyboard.press("Enter")
+            expect(chat.locator("#ended")).to_be_visible(timeout=15000)
+            expect(chat.locator("#again")).to_be_focused()
+            assert focused_in(frame) == "again"
+        finally:
+            browser.close()
+
+
+def test_on_a_phone_the_panel_fills_the_screen(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="id")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = log_in(browser, service, "siti", "Siti")
+            phone = new_page(browser, viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
+                             device_scale_factor=2)
+            phone.goto(page_url)
+            launcher = phone.locator(f"{WIDGET} button.l")
+            box = launcher.bounding_box()
+            assert box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 640
+            launcher.tap()
+            frame = chat_frame(phone)
+            chat = phone.frame_locator(f"{WIDGET} iframe")
+            expect(chat.locator("#q")).to_be_visible()
+            assert phone.locator(f"{WIDGET} iframe").bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 640}
+            assert frame.evaluate("() => document.documentElement.scrollWidth") <= 360  # nothing to scroll sideways
+
+            chat.locator("#q").fill("Bisa pinjam buku lewat aplikasi?")
+            chat.locator("#start-send").tap()
+            desk.locator(".queue-item").filter(has_text="lewat aplikasi").get_by_role("button").click()
+            desk.fill("#composer-input", "Bisa, lewat menu Pinjaman.")
+            desk.locator("#composer-input").press("Enter")
+            expect(chat.locator(".msg-librarian")).to_contain_text("menu Pinjaman", timeout=15000)
+            send = chat.locator("#composer button[type=submit]").bounding_box()
+            assert send["x"] + send["width"] <= 360 and send["y"] + send["height"] <= 640
+
+            chat.locator("#minimise").tap()
+            expect(launcher).to_have_attribute("aria-expanded", "false")
+            expect(launcher).to_be_visible()
+        finally:
+            browser.close()
+
+
+@needs_axe
+@pytest.mark.parametrize("viewport", [{"width": 320, "height": 568}, {"width": 640, "height": 400}],
+                         ids=["320px-wide", "200%-zoom-of-1280x800"])
+def test_usable_at_320_px_and_at_200_percent(live_daphne, host_page, django_user_model, viewport):
+    """Zooming a 1280×800 window to 200% leaves 640×400 CSS pixels; 320 px is WCAG's reflow width."""
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            log_in(browser, service, "siti", "Siti")
+            patron = new_page(browser, viewport=viewport)
+            patron.goto(page_url)
+            frame = open_widget(patron)
+            chat = patron.frame_locator(f"{WIDGET} iframe")
+            panel = patron.locator(f"{WIDGET} iframe").bounding_box()
+            assert panel["width"] == viewport["width"] and panel["height"] == viewport["height"]
+            assert frame.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            chat.locator("#q").fill("Is there Wi-Fi?")
+            chat.locator("#start-send").scroll_into_view_if_needed()
+            chat.locator("#start-send").click()
+            expect(chat.locator(".msg-patron")).to_have_count(1)
+            expect(chat.locator("#msg")).to_be_in_viewport()
+            assert_accessible(frame, f"the chat at {viewport}")
+        finally:
+            browser.close()
+
+
+def test_reduced_motion_is_respected(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            moving = {}
+            for motion in ("no-preference", "reduce"):
+                patron = new_page(browser, reduced_motion=motion)
+                patron.goto(page_url)
+                frame = open_widget(patron)
+                frame.wait_for_selector("#q")
+                panel_transition = patron.evaluate("""() => getComputedStyle(
+                    document.getElementById("ruangtanya-widget").shadowRoot.querySelector(".p")).transitionDuration""")
+                typing_animation = frame.evaluate("""() => {
+                    const dot = document.querySelector(".dots i");
+                    document.getElementById("typing").hidden = false;
+                    return getComputedStyle(dot).animationName;
+                }""")
+                moving[motion] = (panel_transition != "0s", typing_animation != "none")
+            assert moving == {"no-preference": (True, True), "reduce": (False, False)}
+        finally:
+            browser.close()
+
+
+def test_the_widget_speaks_the_embed_tags_language_and_the_librarys_time(live_daphne, host_page, django_user_model):
+    import datetime
+    import zoneinfo
+
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    service = live_daphne()
+    pages = {lang: write_page(service, site.key, lang=lang, name=f"{lang}.html") for lang in ("id", "en")}
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = log_in(browser, service, "siti", "Siti")
+            for lang, browser_locale, launcher_text, question_label in [
+                    ("id", "en-US", "Tanya pustakawan", "Pertanyaan Anda"),
+                    ("en", "id-ID", "Ask a librarian", "Your question")]:
+                patron = new_page(browser, locale=browser_locale, timezone_id="America/New_York")
+                patron.goto(pages[lang])
+                expect(patron.locator(f"{WIDGET} button.l")).to_have_text(launcher_text)
+                open_widget(patron)
+                chat = patron.frame_locator(f"{WIDGET} iframe")
+                expect(chat.locator("label[for=q]")).to_have_text(question_label)
+                chat.locator("#q").fill(f"Jam berapa sekarang? ({lang})")
+                chat.locator("#start-send").click()
+                desk.locator(".queue-item").filter(has_text=f"({lang})").get_by_role("button").click()
+                desk.fill("#composer-input", "Lihat jam di pojok kanan.")
+                desk.locator("#composer-input").press("Enter")
+                time = chat.locator(".msg-librarian time")
+                expect(time).to_have_count(1, timeout=15000)
+                sent = datetime.datetime.fromisoformat(time.get_attribute("datetime"))
+                jakarta = sent.astimezone(zoneinfo.ZoneInfo("Asia/Jakarta")).strftime("%H:%M")
+                expect(time).to_have_text(jakarta)  # not New York's time, the patron's own
+                desk.click("#close-button")
+                desk.click("#close-yes")
+                expect(chat.locator("#ended")).to_be_visible(timeout=15000)
+                patron.context.close()
+        finally:
+            browser.close()
