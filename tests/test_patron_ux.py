@@ -45,6 +45,23 @@ class TestWidgetLanguage:
         config = Client().get(f"/widget/sites/{site.key}/config?lang=id", HTTP_ACCEPT_LANGUAGE="en").json()
         assert config["launcher_label"] == "Tanya pustakawan"
 
+    def test_the_invitation_is_off_by_default_and_configured_per_site(self, site):
+        config = Client().get(f"/widget/sites/{site.key}/config?lang=id").json()
+        assert config["invite_after"] is None
+        site.invite_after = 30
+        site.save()
+        config = Client().get(f"/widget/sites/{site.key}/config?lang=id").json()
+        assert config["invite_after"] == 30 and config["invite_text"] == "Perlu bantuan? Tanya pustakawan"
+        assert (config["unread_one"], config["unread_many"]) == ("1 pesan baru", "{n} pesan baru")
+
+    def test_an_invitation_delay_out_of_range_is_refused(self, site):
+        from django.core.exceptions import ValidationError
+
+        for bad in (0, 3601):
+            site.invite_after = bad
+            with pytest.raises(ValidationError):
+                site.full_clean()
+
     def test_the_widget_shows_times_in_the_librarys_time_zone(self, site, settings):
         settings.TIME_ZONE = "Asia/Makassar"
         assert '"timeZone": "Asia/Makassar"' in chat_page(site)

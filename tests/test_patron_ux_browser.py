@@ -380,3 +380,118 @@ def test_the_widget_speaks_the_embed_tags_language_and_the_librarys_time(live_da
                 patron.context.close()
         finally:
             browser.close()
+
+
+COUNT_BEEPS = """
+window.__beeps = 0;
+if (window.AudioContext) {
+  const make = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () { window.__beeps += 1; return make.call(this); };
+}
+"""
+
+
+def launcher_badge(page):
+    return page.locator(f"{WIDGET} button.l .b")
+
+
+def test_unread_answers_show_on_the_launcher_and_in_the_title_with_a_sound_that_can_be_switched_off(
+        live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = log_in(browser, service, "siti", "Siti")
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.add_init_script(COUNT_BEEPS)
+            patron = context.new_page()
+            patron.goto(page_url)
+            launcher = patron.locator(f"{WIDGET} button.l")
+            frame = open_widget(patron)
+            chat = patron.frame_locator(f"{WIDGET} iframe")
+            chat.locator("#q").fill("Can I print here?")
+            chat.locator("#start-send").click()
+            desk.locator(".queue-item").filter(has_text="print here").get_by_role("button").click()
+            expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+            desk.fill("#composer-input", "Hello!")
+            desk.locator("#composer-input").press("Enter")
+            expect(chat.locator(".msg-librarian")).to_have_count(1, timeout=15000)
+            assert launcher_badge(patron).inner_text() == "" and frame.evaluate("window.__beeps") == 0  # seen
+
+            launcher.click()  # closed: answers now count as unread
+            for text in ("Yes, on the first floor.", "It costs Rp 500 a page."):
+                desk.fill("#composer-input", text)
+                desk.locator("#composer-input").press("Enter")
+            expect(launcher_badge(patron)).to_have_text("2", timeout=15000)
+            expect(patron).to_have_title("(2) Perpustakaan")
+            expect(launcher).to_have_attribute("aria-label", "Ask a librarian, 2 new messages")
+            assert frame.evaluate("window.__beeps") == 2
+
+            launcher.click()  # open: read
+            expect(launcher_badge(patron)).to_have_text("")
+            expect(patron).to_have_title("Perpustakaan")
+            expect(launcher).to_have_attribute("aria-label", "Close chat")
+
+            sound = chat.locator("#sound")
+            expect(sound).to_have_attribute("aria-pressed", "true")
+            sound.click()
+            expect(sound).to_have_attribute("aria-pressed", "false")
+            launcher.click()
+            desk.fill("#composer-input", "Anything else?")
+            desk.locator("#composer-input").press("Enter")
+            expect(launcher_badge(patron)).to_have_text("1", timeout=15000)
+            expect(patron).to_have_title("(1) Perpustakaan")
+            assert frame.evaluate("window.__beeps") == 2  # silent now
+
+            patron.reload()  # the choice is remembered
+            open_widget(patron)
+            expect(chat.locator("#sound")).to_have_attribute("aria-pressed", "false")
+        finally:
+            browser.close()
+
+
+def test_the_invitation_appears_after_the_delay_and_once_dismissed_not_again_that_day(
+        live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    site.invite_after = 1
+    site.save()
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            patron = new_page(browser)
+            patron.goto(page_url)
+            bubble = patron.locator(f"{WIDGET} .i")
+            expect(bubble).to_have_count(0)
+            expect(bubble).to_contain_text("Need help? Ask a librarian", timeout=10000)
+            if AXE.exists():
+                assert_accessible(patron.main_frame, "the host page with the invitation")
+            bubble.get_by_role("button", name="Dismiss").click()
+            expect(bubble).to_have_count(0)
+            assert focused_in_host(patron) == "widget:l"
+
+            patron.reload()
+            expect(patron.locator(f"{WIDGET} button.l")).to_be_visible()
+            patron.wait_for_timeout(2500)  # more than the delay: dismissed today, so nothing comes
+            expect(bubble).to_have_count(0)
+
+            patron.evaluate(f"localStorage.setItem('ruangtanya:{site.key}:invited', '2000-1-1')")  # another day
+            patron.reload()
+            expect(bubble).to_be_visible(timeout=10000)
+            bubble.get_by_role("button", name="Need help? Ask a librarian").click()  # opens the chat
+            expect(patron.locator(f"{WIDGET} button.l")).to_have_attribute("aria-expanded", "true")
+            expect(bubble).to_have_count(0)
+            expect(patron.frame_locator(f"{WIDGET} iframe").locator("#q")).to_be_visible()
+        finally:
+            browser.close()

@@ -59,6 +59,11 @@ def site_config(request, key):
         "launcher_label": _("Ask a librarian"),
         "close_label": _("Close chat"),
         "title": _("Chat with a librarian"),
+        "unread_one": _("1 new message"),
+        "unread_many": _("{n} new messages"),
+        "invite_after": site.invite_after,
+        "invite_text": _("Need help? Ask a librarian"),
+        "dismiss_label": _("Dismiss"),
     })
     response["Vary"] = "Origin, Accept-Language"
     return _cors(response, origin)

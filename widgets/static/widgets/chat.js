@@ -368,7 +368,9 @@
     switch (f.type) {
       case "welcome": return onWelcome(f);
       case "conversation": return onConversation(f.conversation);
-      case "message": return addMessage(f.message);
+      case "message":
+        addMessage(f.message);
+        return document.dispatchEvent(new CustomEvent("ruangtanya:message", { detail: f.message })); // notify.js
       case "ack": return onAck(f);
       case "typing": return onTyping(f);
       case "error": return onError(f);
