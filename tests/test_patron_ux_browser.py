@@ -495,3 +495,33 @@ def test_the_invitation_appears_after_the_delay_and_once_dismissed_not_again_tha
             expect(patron.frame_locator(f"{WIDGET} iframe").locator("#q")).to_be_visible()
         finally:
             browser.close()
+
+
+@needs_axe
+def test_the_dashboard_and_the_faq_reflow_at_320_px(live_daphne, django_user_model):
+    """WCAG 1.4.10: at 320 CSS pixels (1280 px zoomed to 400%) nothing needs scrolling sideways."""
+    from playwright.sync_api import expect, sync_playwright
+
+    library(django_user_model)
+    faq_services.import_records([{"slug": "jam-buka", "language": "id", "question": "Kapan perpustakaan buka?",
+                                  "answer": "Senin sampai Sabtu, pukul 08.00–16.00.", "topics": ["Layanan"]}])
+    service = live_daphne()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = new_page(browser, viewport={"width": 320, "height": 640})
+            page.goto(f"{service}/login/?next=/dashboard/")
+            page.fill("#id_username", "siti")
+            page.fill("#id_password", "rahasia-123")
+            page.click("button[type=submit]")
+            expect(page.locator("#my-status")).to_be_visible(timeout=15000)
+            for path in ["/dashboard/", "/faq/", "/faq/jam-buka/", "/faq/search?q=jam+buka"]:
+                if path != "/dashboard/":
+                    page.goto(service + path)
+                too_wide = page.evaluate("""() => [...document.querySelectorAll("body *")]
+                    .filter(e => e.getBoundingClientRect().right > 320.5 && getComputedStyle(e).position !== "fixed")
+                    .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + e.className)""")
+                assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, (path, too_wide)
+                assert_accessible(page.main_frame, f"{path} at 320 px")
+        finally:
+            browser.close()
