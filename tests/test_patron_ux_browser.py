@@ -58,7 +58,7 @@ def host_page():
 
 def chat_frame(page):
     """The widget's iframe as a Playwright Frame (axe runs inside it)."""
-    page.wait_for_selector(f"{WIDGET} iframe")
+    page.wait_for_selector(f"{WIDGET} iframe", state="attached")
     for _ in range(100):
         frame = next((f for f in page.frames if "/widget/sites/" in f.url), None)
         if frame is not None:
@@ -258,7 +258,8 @@ def test_on_a_phone_the_panel_fills_the_screen(live_daphne, host_page, django_us
             frame = chat_frame(phone)
             chat = phone.frame_locator(f"{WIDGET} iframe")
             expect(chat.locator("#q")).to_be_visible()
-            assert phone.locator(f"{WIDGET} iframe").bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 640}
+            panel = phone.locator(f"{WIDGET} iframe").bounding_box()
+            assert [round(panel[k]) for k in ("x", "y", "width", "height")] == [0, 0, 360, 640]
             assert frame.evaluate("() => document.documentElement.scrollWidth") <= 360  # nothing to scroll sideways
 
             chat.locator("#q").fill("Bisa pinjam buku lewat aplikasi?")
@@ -298,7 +299,7 @@ def test_usable_at_320_px_and_at_200_percent(live_daphne, host_page, django_user
             frame = open_widget(patron)
             chat = patron.frame_locator(f"{WIDGET} iframe")
             panel = patron.locator(f"{WIDGET} iframe").bounding_box()
-            assert panel["width"] == viewport["width"] and panel["height"] == viewport["height"]
+            assert (round(panel["width"]), round(panel["height"])) == (viewport["width"], viewport["height"])
             assert frame.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
             chat.locator("#q").fill("Is there Wi-Fi?")
             chat.locator("#start-send").scroll_into_view_if_needed()
@@ -449,9 +450,24 @@ def test_unread_answers_show_on_the_launcher_and_in_the_title_with_a_sound_that_
             expect(patron).to_have_title("(1) Perpustakaan")
             assert frame.evaluate("window.__beeps") == 2  # silent now
 
-            patron.reload()  # the choice is remembered
-            open_widget(patron)
-            expect(chat.locator("#sound")).to_have_attribute("aria-pressed", "false")
+            patron.reload()  # another page of the library's site, the chat still going on
+            expect(launcher).to_have_attribute("aria-expanded", "false")
+            chat_frame(patron)  # loaded, closed, so that answers are counted here too
+            desk.fill("#composer-input", "Still there?")
+            desk.locator("#composer-input").press("Enter")
+            expect(launcher_badge(patron)).to_have_text("1", timeout=15000)
+            expect(patron).to_have_title("(1) Perpustakaan")
+            launcher.click()
+            expect(chat.locator("#sound")).to_have_attribute("aria-pressed", "false")  # the choice is remembered
+            expect(launcher_badge(patron)).to_have_text("")
+
+            desk.click("#close-button")
+            desk.click("#close-yes")
+            expect(chat.locator("#ended")).to_be_visible(timeout=15000)
+            patron.reload()  # the chat is over: nothing loads before the launcher is pressed
+            expect(launcher).to_be_visible()
+            patron.wait_for_load_state("networkidle")
+            expect(patron.locator(f"{WIDGET} iframe")).to_have_count(0)
         finally:
             browser.close()
 

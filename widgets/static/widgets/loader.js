@@ -127,28 +127,33 @@
       d.title = n ? "(" + n + ") " + title : title;
       setLabel();
     }
+    function load() {
+      if (frame) return;
+      frame = d.createElement("iframe");
+      frame.src = src;
+      frame.title = cfg.title || cfg.name || "";
+      // No navigating the host page from the frame (pointless, and warned about, on our own origin).
+      if (frameOrigin !== location.origin) {
+        frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
+      }
+      frame.addEventListener("load", function () {
+        tell();
+        // The frame took focus before its page existed: hand it to the page now.
+        if (open && d.activeElement === host) try { frame.contentWindow.focus(); } catch (e) { /* no */ }
+      });
+      panel.appendChild(frame);
+    }
+    // Tell the chat whether the patron can see it (read receipts, unread count); only our frame may listen.
+    function tell() {
+      try { frame.contentWindow.postMessage({ source: "ruangtanya", type: "panel", open: open }, frameOrigin); } catch (e) { /* loading */ }
+    }
     function toggle(show, refocus) {
       open = show;
-      if (show) invitation(false);
-      if (show && !frame) {
-        frame = d.createElement("iframe");
-        frame.src = src;
-        frame.title = cfg.title || cfg.name || "";
-        // No navigating the host page from the frame (pointless, and warned about, on our own origin).
-        if (frameOrigin !== location.origin) {
-          frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
-        }
-        frame.addEventListener("load", function () {
-          // The frame took focus before its page existed: hand it to the page now.
-          if (open && d.activeElement === host) try { frame.contentWindow.focus(); } catch (e) { /* no */ }
-        });
-        panel.appendChild(frame);
-      }
+      if (show) { invitation(false); load(); }
       panel.className = show ? "p o" : "p";
       btn.setAttribute("aria-expanded", String(show));
       setLabel();
-      // Tell the chat whether the patron can see it (read receipts); only our frame may listen.
-      try { frame.contentWindow.postMessage({ source: "ruangtanya", type: "panel", open: show }, frameOrigin); } catch (e) { /* loading */ }
+      tell();
       if (show) frame.focus();
       else if (refocus) btn.focus();
     }
@@ -164,7 +169,10 @@
       if (!m || m.source !== "ruangtanya") return;
       if (m.type === "close" && open) toggle(false, true);
       if (m.type === "unread" && typeof m.count === "number") setUnread(Math.max(0, Math.floor(m.count)));
+      if (m.type === "ongoing") store("ongoing", m.ongoing ? "1" : "");
     });
+    // A chat is going on (asked on an earlier page): load the closed panel now, so answers are counted.
+    if (store("ongoing")) load();
     if (cfg.invite_after > 0 && store("invited") !== today()) setTimeout(invitation, cfg.invite_after * 1000, true);
 
     /* "Need help? Ask a librarian", once a day at most: dismissing or opening the chat counts. */

@@ -4,7 +4,7 @@
  * unread: the loader shows the count on the launcher and in the tab's title (it owns both; we
  * post {type: "unread", count}), and a short beep sounds unless the patron switched it off (the
  * bell in the header, remembered in localStorage). chat.js fires "ruangtanya:message" for each
- * message frame. */
+ * message frame. Messages to the loader: {type: "unread", count}, {type: "ongoing", ongoing}. */
 (function () {
   "use strict";
 
@@ -57,6 +57,16 @@
     caughtUp();
   });
   document.addEventListener("visibilitychange", caughtUp);
+
+  /* Whether a chat is going on (chat.js marks #app with its status): the loader then loads the
+     closed panel on the library's next pages too, so answers still reach the patron there. */
+  var ongoing = null;
+  new MutationObserver(function () {
+    var now = /^(queued|active)$/.test(document.getElementById("app").dataset.status || "");
+    if (now === ongoing || !inFrame) return;
+    ongoing = now;
+    window.parent.postMessage({ source: "ruangtanya", type: "ongoing", ongoing: now }, "*");
+  }).observe(document.getElementById("app"), { attributes: true, attributeFilter: ["data-status"] });
 
   function showBell() { bell.setAttribute("aria-pressed", String(soundOn())); }
   bell.addEventListener("click", function () {
