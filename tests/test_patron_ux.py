@@ -85,6 +85,25 @@ class TestStaffLanguage:
         client.force_login(librarian)
         assert 'data-time-zone="Asia/Jakarta"' in client.get("/dashboard/").content.decode()
 
+    def test_transcripts_show_times_in_the_librarys_time_zone_with_the_card_number(self, librarian, identity, site):
+        import datetime
+
+        from reference import queueing
+
+        site.card_field = "optional"
+        site.save()
+        conversation, _m, _c = start(identity, card_number="TT-2024-00123")
+        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+        queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+        late_evening_utc = datetime.datetime(2026, 11, 28, 23, 30, tzinfo=datetime.UTC)
+        Conversation.objects.filter(pk=conversation.pk).update(created_at=late_evening_utc)
+        client = Client()
+        client.force_login(librarian)
+        client.post("/i18n/setlang/", {"language": "en", "next": "/dashboard/"})
+        page = client.get(f"/staff/transcripts/{conversation.pk}/").content.decode()
+        assert "29 Nov 2026 06:30:00" in page  # Jakarta is UTC+7
+        assert "Card TT-2024-00123" in page
+
     def test_an_unknown_language_changes_nothing(self, librarian):
         client = Client()
         client.force_login(librarian)
