@@ -558,3 +558,50 @@ def test_the_dashboard_and_the_faq_reflow_at_320_px(live_daphne, django_user_mod
                 assert_accessible(page.main_frame, f"{path} at 320 px")
         finally:
             browser.close()
+
+
+@needs_axe
+def test_a_site_that_asks_for_the_library_card_and_a_queue(live_daphne, host_page, django_user_model):
+    from playwright.sync_api import expect, sync_playwright
+
+    from reference.models import Queue
+
+    origin, write_page = host_page
+    site, _users = library(django_user_model, origin)
+    site.name_field, site.card_field, site.queue_field = "hidden", "required", "required"
+    site.privacy_notice = "We keep chats for six months."
+    site.save()
+    site.queue_choices.set([Queue.objects.create(name="Anak-anak", slug="anak")])
+    service = live_daphne()
+    page_url = write_page(service, site.key, lang="en")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = log_in(browser, service, "siti", "Siti")
+            patron = new_page(browser)
+            patron.goto(page_url)
+            frame = open_widget(patron)
+            chat = patron.frame_locator(f"{WIDGET} iframe")
+            expect(chat.locator("#card")).to_be_visible()
+            expect(chat.locator("#name")).to_be_hidden()
+            expect(chat.locator("#privacy")).to_have_text("We keep chats for six months.")
+            assert_accessible(frame, "a pre-chat form with a required card number and queue")
+
+            chat.locator("#q").fill("Can my child borrow DVDs?")
+            chat.locator("#start-send").click()  # nothing chosen: the browser asks first, nothing is sent
+            expect(chat.locator("#queue-choice:invalid")).to_have_count(1)
+            chat.locator("#queue-choice").select_option(label="Umum")
+            chat.locator("#card").fill("<b>")
+            chat.locator("#start-send").click()  # the server refuses the card number, says why, points at it
+            expect(chat.locator("#alert-text")).to_contain_text("library card number does not look right")
+            expect(chat.locator("#card")).to_be_focused()
+            expect(chat.locator("#q")).to_have_value("Can my child borrow DVDs?")  # given back
+            chat.locator("#card").fill("TT-2024-00123")
+            chat.locator("#start-send").click()
+            expect(chat.locator(".msg-patron")).to_have_count(1)
+
+            desk.locator(".queue-item").filter(has_text="borrow DVDs").get_by_role("button").click()
+            expect(desk.locator("#chat-meta")).to_contain_text("Card TT-2024-00123", timeout=15000)
+        finally:
+            browser.close()
