@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
+# axe-core, which the browser tests inject into pages (package.json); npm ci writes this file.
+NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test test-embedded test-scaleout install demo-data messages bench lint clean
+.PHONY: run test test-embedded test-scaleout install browser-tools demo-data messages bench lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -16,6 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+browser-tools: $(NODE_STAMP)
 
 demo-data: install
 	$(PY) manage.py migrate --noinput
@@ -36,7 +45,7 @@ run: demo-data
 # then again on PostgreSQL + Redis (skipped, with the reason, when they are not reachable).
 test: test-embedded test-scaleout
 
-test-embedded: install
+test-embedded: install browser-tools
 	.ci/ensure-chromium
 	$(PY) -m pytest
 
@@ -47,8 +56,8 @@ test-scaleout: install
 	$(PY) -m pytest -m "not browser"
 
 messages: install
-	$(PY) manage.py makemessages -l id -l en --ignore=.venv --ignore=tests
-	$(PY) manage.py makemessages -d djangojs -l id -l en --ignore=.venv --ignore=tests
+	$(PY) manage.py makemessages -l id -l en --ignore=.venv --ignore=tests --ignore=node_modules
+	$(PY) manage.py makemessages -d djangojs -l id -l en --ignore=.venv --ignore=tests --ignore=node_modules
 	$(PY) manage.py compilemessages --ignore=.venv
 
 bench: install
@@ -58,4 +67,4 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* .pytest_cache
+	rm -rf $(VENV) node_modules db.sqlite3* .test-db.sqlite3* .pytest_cache

@@ -51,6 +51,9 @@ MESSAGES = {
     "comment_too_long": _("The comment is too long (at most %(limit)s characters)."),
     "transcript_limit": _("This transcript has already been sent %(limit)s times."),
     "email_failed": _("The email could not be sent. Please try again later."),
+    "field_required": _("Please fill in “%(label)s”."),
+    "invalid_card": _("That library card number does not look right (letters, digits, spaces and dashes; "
+                      "at most %(limit)s)."),
 }
 
 # Errors after which the socket is closed, with the close code to use.

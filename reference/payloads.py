@@ -1,6 +1,7 @@
 """The JSON objects of docs/protocol.md, built from models in one place."""
 
 from reference import attachments
+from widgets.models import LibraryCard
 
 
 def _time(value):
@@ -16,6 +17,9 @@ def conversation_payload(conversation, *, for_librarian=False):
     patron = {"name": conversation.patron.name}
     if for_librarian:
         patron["email"] = conversation.patron.email
+        card = LibraryCard.objects.filter(patron_id=conversation.patron_id).values_list("number", flat=True).first()
+        if card:
+            patron["card"] = card
     librarian = conversation.librarian
     return {
         "id": conversation.pk,

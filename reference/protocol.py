@@ -48,10 +48,18 @@ def check_version(frame):
 
 def choose_language(requested, headers):
     """`lang` from hello if we speak it, else the browser's Accept-Language, else the default."""
-    candidates = [requested] if isinstance(requested, str) else []
-    for name, value in headers:
-        if name == b"accept-language":
-            candidates += [code for code, _q in parse_accept_lang_header(value.decode("latin-1"))]
+    accept = b", ".join(value for name, value in headers if name == b"accept-language")
+    return preferred_language(requested, accept.decode("latin-1"))
+
+
+def preferred_language(requested, accept_language):
+    """`requested` if we speak it, else the first of an Accept-Language header we speak, else the default.
+
+    Unlike Django's LocaleMiddleware this ignores the session and the language cookie: a patron's
+    widget follows the embed tag and the browser, not what a librarian chose on the same service.
+    """
+    candidates = [requested] if isinstance(requested, str) and requested else []
+    candidates += [code for code, _q in parse_accept_lang_header(accept_language or "")]
     for code in candidates:
         try:
             return get_supported_language_variant(code)

@@ -9,14 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, handoff, offline_questions, presence, routing, waiting
+from reference import events, handoff, offline_questions, prechat, presence, routing, waiting
 from reference.errors import ServiceError
 from reference.messaging import append_message, notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Patron, Role
 from reference.payloads import conversation_frame, librarian_name
 from reference.presence_store import get_store
-from reference.validation import clean_client_id, clean_email, clean_name, clean_text
-from widgets.models import Site
+from reference.validation import clean_client_id, clean_text
+from widgets.models import LibraryCard, Site
 
 
 def patron_for(identity, *, language=None):
@@ -33,11 +33,12 @@ def patron_for(identity, *, language=None):
     return site, patron
 
 
-def start_conversation(*, identity, text, client_id, name="", email="", language="id", offline=False,
-                       queue_id=None):
+def start_conversation(*, identity, text, client_id, name="", email="", card_number="", language="id",
+                       offline=False, queue_id=None):
     """A patron asks a question: a new conversation waits in the site's default queue.
 
-    `queue_id`: one of the site's queue choices, else the site's default queue.
+    `name`, `email`, `card_number`, `queue_id`: the pre-chat form, checked against what the site
+    asks for (reference.prechat). `queue_id`: one of the site's queue choices, else the default queue.
     `offline`: nobody is on duty, so the question is left for an answer by email (reference.offline)
     instead of waiting live; it needs an email address.
 
@@ -46,11 +47,10 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
     """
     text = clean_text(text)
     clean_client_id(client_id)
-    name, email = clean_name(name), clean_email(email)
-    if offline and not email:
-        raise ServiceError("email_required")
     site, patron = patron_for(identity)
-    queue = _chosen_queue(site, queue_id)
+    details = prechat.clean_details(site, name=name, email=email, card_number=card_number, queue_id=queue_id,
+                                    offline=offline)
+    queue = _chosen_queue(site, details.queue_id)
     if patron is not None:
         retried = patron.conversations.filter(messages__seq=1, messages__client_id=client_id).first()
         if retried is not None:
@@ -59,7 +59,9 @@ def start_conversation(*, identity, text, client_id, name="", email="", language
             raise ServiceError("conversation_open")
     try:
         with transaction.atomic():
-            patron = _save_patron(identity, site, name=name, email=email, language=language)
+            patron = _save_patron(identity, site, name=details.name, email=details.email, language=language)
+            if details.card_number:
+                LibraryCard.objects.update_or_create(patron=patron, defaults={"number": details.card_number})
             conversation = Conversation.objects.create(
                 patron=patron, site=site, queue=queue, subject=text[:280]
             )

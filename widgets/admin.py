@@ -11,8 +11,13 @@ class SiteAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "default_queue"]
     search_fields = ["name", "key", "allowed_origins"]
     readonly_fields = ["embed_code"]
-    fields = ["name", "key", "allowed_origins", "default_queue", "queue_choices", "greeting", "is_active",
-              "embed_code"]
+    fieldsets = [
+        (None, {"fields": ["name", "key", "allowed_origins", "default_queue", "queue_choices", "greeting",
+                           "is_active", "embed_code"]}),
+        (_("Pre-chat form"), {"fields": ["name_field", "email_field", "card_field", "queue_field",
+                                         "privacy_notice"]}),
+        (_("Invitation"), {"fields": ["invite_after"]}),
+    ]
     filter_horizontal = ["queue_choices"]
 
     @admin.display(description=_("embed code"))

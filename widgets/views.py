@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from reference.protocol import preferred_language
 from reference.tokens import issue_patron_token
 from widgets.models import Site
 
@@ -27,12 +28,11 @@ def loader(request):
 
 
 def _use_requested_language(view):
-    """`?lang=id|en` (from the embed tag's data-lang) wins over the browser's language."""
+    """The widget speaks `?lang=id|en` (the embed tag's data-lang, else the browser's language the
+    loader read), else the browser's Accept-Language, else Indonesian."""
 
     def wrapped(request, *args, **kwargs):
-        lang = request.GET.get("lang")
-        if lang not in dict(settings.LANGUAGES):
-            return view(request, *args, **kwargs)
+        lang = preferred_language(request.GET.get("lang"), request.headers.get("Accept-Language", ""))
         with translation.override(lang):
             request.LANGUAGE_CODE = lang
             return view(request, *args, **kwargs)
@@ -59,6 +59,11 @@ def site_config(request, key):
         "launcher_label": _("Ask a librarian"),
         "close_label": _("Close chat"),
         "title": _("Chat with a librarian"),
+        "unread_one": _("1 new message"),
+        "unread_many": _("{n} new messages"),
+        "invite_after": site.invite_after,
+        "invite_text": _("Need help? Ask a librarian"),
+        "dismiss_label": _("Dismiss"),
     })
     response["Vary"] = "Origin, Accept-Language"
     return _cors(response, origin)
@@ -80,6 +85,7 @@ def chat_panel(request, key):
             "token": token,
             "socketPath": "/ws/patron/",
             "maxLength": 4000,
+            "timeZone": settings.TIME_ZONE,
         },
         "queue_choices": list(site.queue_choices.filter(is_active=True).order_by("name")),
         "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,

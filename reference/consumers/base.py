@@ -137,7 +137,10 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(interval)
 
     async def send_error(self, error, ref=None):
-        await self.send_frame({"type": "error", "code": error.code, "message": error.message, "ref": ref})
+        frame = {"type": "error", "code": error.code, "message": error.message, "ref": ref}
+        if "field" in error.params:  # the form field to point the person at
+            frame["field"] = error.params["field"]
+        await self.send_frame(frame)
         if error.fatal_close_code:
             await self.close(code=error.fatal_close_code)
 

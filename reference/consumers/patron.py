@@ -88,6 +88,7 @@ class PatronConsumer(ProtocolConsumer):
             client_id=field(frame, "client_id", str),
             name=field(frame, "name", str, required=False, default=""),
             email=field(frame, "email", str, required=False, default=""),
+            card_number=field(frame, "card", str, required=False, default=""),
             language=self.language,
             offline=field(frame, "offline", bool, required=False, default=False),
             queue_id=field(frame, "queue", int, required=False),

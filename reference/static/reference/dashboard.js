@@ -109,11 +109,12 @@
     return Date.parse(String(iso).replace(/(\.\d{3})\d+/, "$1"));
   }
   function pad(n) { return n < 10 ? "0" + n : String(n); }
-  function clock(ms) {
-    if (isNaN(ms)) return "";
-    var d = new Date(ms);
-    return pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
+  var clockFormat = (function () { // HH:MM in the library's time zone, whatever the computer's
+    var options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: root.dataset.timeZone };
+    try { return new Intl.DateTimeFormat("en-GB", options); } catch (e) { delete options.timeZone; }
+    return new Intl.DateTimeFormat("en-GB", options);
+  })();
+  function clock(ms) { return isNaN(ms) ? "" : clockFormat.format(new Date(ms)); }
   function duration(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
     var hours = Math.floor(s / 3600), minutes = Math.floor((s % 3600) / 60), seconds = s % 60;
@@ -1299,6 +1300,7 @@
       a.href = "mailto:" + email;
       el.chatMeta.appendChild(a);
     }
+    if (conv.patron && conv.patron.card) el.chatMeta.appendChild(h("span", "tag", t("card", { number: conv.patron.card })));
     if (conv.queue && conv.queue.name) el.chatMeta.appendChild(h("span", "tag", conv.queue.name));
     el.chatMeta.appendChild(h("span", "chat-times"));
     tickChat();

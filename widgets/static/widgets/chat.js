@@ -38,6 +38,7 @@
   // ---- elements
   var app = $("app"), statusText = $("status-text"), banner = $("banner"), scroller = $("scroller");
   var intro = $("intro"), startForm = $("start-form"), q = $("q"), nameField = $("name"), email = $("email");
+  var card = $("card");
   var chat = $("chat"), log = $("log"), typingEl = $("typing"), typingText = $("typing-text");
   var alertBox = $("alert"), alertText = $("alert-text");
   var foot = $("foot"), composer = $("composer"), msg = $("msg"), tools = $("tools"), endBtn = $("end");
@@ -94,10 +95,15 @@
     }
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
+  /* HH:MM in the library's time zone (the patron's own may differ). */
+  var clockParts = (function () {
+    try {
+      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: cfg.timeZone });
+    } catch (e) { return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }); }
+  })();
   function hhmm(iso) {
     var d = iso ? new Date(iso) : new Date();
-    if (isNaN(d)) return "";
-    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    return isNaN(d) ? "" : clockParts.format(d);
   }
 
   // ---- the message log
@@ -275,8 +281,10 @@
       notice.textContent = desk.reason === "closed" ? S.deskClosed : S.deskNobody;
       if (desk.reason === "closed" && desk.hours) notice.textContent += " " + S.hours + " " + desk.hours.replace(/\n/g, "; ");
     }
-    email.required = offlineForm;
-    $("email-opt").hidden = offlineForm;
+    var emailMode = $("email-field").dataset.mode; // the site's choice; an offline question needs it
+    $("email-field").hidden = emailMode === "hidden" && !offlineForm;
+    email.required = offlineForm || emailMode === "required";
+    $("email-opt").hidden = email.required;
     $("start-send").textContent = offlineForm ? S.leave : S.send;
     $("ended-text").textContent = closed && conv && conv.offline ? S.offlineSent : S.ended;
   }
@@ -364,7 +372,9 @@
     switch (f.type) {
       case "welcome": return onWelcome(f);
       case "conversation": return onConversation(f.conversation);
-      case "message": return addMessage(f.message);
+      case "message":
+        addMessage(f.message);
+        return document.dispatchEvent(new CustomEvent("ruangtanya:message", { detail: f.message })); // notify.js
       case "ack": return onAck(f);
       case "typing": return onTyping(f);
       case "error": return onError(f);
@@ -470,6 +480,8 @@
     if (f.ref === "fetch") { fetching = false; return; }
     if (f.ref === "close" && (f.code === "conversation_closed" || f.code === "no_conversation")) return;
     showAlert(f.message);
+    var wrong = entry && entry.type === "start" && $(f.field === "queue" ? "queue-choice" : f.field);
+    if (wrong && wrong.focus) wrong.focus(); // a pre-chat field the site requires
   }
 
   /* The stored token is no good (expired, or its site is gone): start afresh with the page's own
@@ -510,6 +522,7 @@
     if (entry.type === "start" && !conv) {
       if (entry.name && !nameField.value) nameField.value = entry.name;
       if (entry.email && !email.value) email.value = entry.email;
+      if (entry.card && !card.value) card.value = entry.card;
       showForm = true;
     }
     target.value = target.value ? target.value + "\n\n" + entry.text : entry.text;
@@ -528,7 +541,7 @@
 
   // ---- drafts, counters, typing
   function saveDraft() {
-    store.set("draft", JSON.stringify({ q: q.value, name: nameField.value, email: email.value, msg: msg.value }));
+    store.set("draft", JSON.stringify({ q: q.value, name: nameField.value, email: email.value, card: card.value, msg: msg.value }));
   }
   function counter(field) {
     var out = $(field.getAttribute("aria-describedby"));
@@ -566,6 +579,7 @@
     };
   }
 
+  function asked(input) { return !input.closest(".field").hidden; }
   startForm.addEventListener("submit", function (e) {
     e.preventDefault();
     q.value = q.value.trim() ? q.value : "";
@@ -573,9 +587,10 @@
     hideAlert();
     var entry = { type: "start", client_id: uid(), text: q.value.trim() };
     if (!desk.open) entry.offline = true;
-    if ($("queue-choice")) entry.queue = Number($("queue-choice").value);
-    if (nameField.value.trim()) entry.name = nameField.value.trim();
-    if (email.value.trim()) entry.email = email.value.trim();
+    if ($("queue-choice") && $("queue-choice").value) entry.queue = Number($("queue-choice").value);
+    if (asked(nameField) && nameField.value.trim()) entry.name = nameField.value.trim();
+    if (asked(email) && email.value.trim()) entry.email = email.value.trim();
+    if (asked(card) && card.value.trim()) entry.card = card.value.trim();
     q.value = "";
     counter(q);
     saveDraft();
@@ -609,6 +624,7 @@
   q.addEventListener("input", function () { counter(q); saveDraft(); });
   nameField.addEventListener("input", saveDraft);
   email.addEventListener("input", saveDraft);
+  card.addEventListener("input", saveDraft);
 
   endBtn.addEventListener("click", function () {
     confirmBox.hidden = false;
@@ -675,6 +691,7 @@
   q.value = draft.q || "";
   nameField.value = draft.name || "";
   email.value = draft.email || "";
+  card.value = draft.card || "";
   msg.value = draft.msg || "";
   counter(q);
   counter(msg);

@@ -16,6 +16,8 @@
   if (w[guard]) return; // embedded twice: draw once
   w[guard] = 1;
   if (!key) { console.warn(TAG + " the script tag has no data-site attribute."); return; }
+  // data-lang, else the browser's language; the service falls back to Accept-Language, then Indonesian.
+  lang = (lang || navigator.language || "").slice(0, 2).toLowerCase();
   var query = /^[a-z]{2}$/.test(lang) ? "?lang=" + lang : "";
 
   fetch(origin + "/widget/sites/" + encodeURIComponent(key) + "/config" + query, { credentials: "omit" })
@@ -52,12 +54,30 @@
     ".p iframe{display:block;width:100%;height:100%;border:0;margin:0;padding:0;background:#fff}" +
     "@media (prefers-reduced-motion:no-preference){.p{transition:opacity .18s,transform .18s,visibility 0s .18s}" +
     ".p.o{transition:opacity .18s,transform .18s}}" +
-    "@media (max-width:479px){.p{inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
+    // Phones, and big zoom (200% of a laptop screen): the panel takes the whole window.
+    "@media (max-width:480px),(max-height:500px){.p{inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
     ".l{right:12px;bottom:12px}}" +
-    "@media print{.l,.p{display:none}}";
+    ".b{min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#b42318;color:#fff;font-size:13px;" +
+    "line-height:22px;text-align:center}.b:empty{display:none}" +
+    ".i{position:fixed;right:20px;bottom:84px;z-index:1;display:flex;align-items:center;max-width:calc(100vw - 40px);" +
+    "border-radius:14px;background:#fff;color:#1f2933;box-shadow:0 6px 24px rgba(0,0,0,.25);" +
+    "font:500 15px/1.35 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+    ".i button{margin:0;border:0;background:none;color:inherit;font:inherit;cursor:pointer;min-height:44px}" +
+    ".i .t{padding:10px 4px 10px 16px;text-align:left}.i .t:hover{text-decoration:underline}" +
+    ".i .d{width:44px;font-size:22px;color:#52606d}" +
+    ".i button:focus-visible{outline:3px solid #115e67;outline-offset:-3px;border-radius:14px}" +
+    "@media print{.l,.p,.i{display:none}}";
   var ICONS =
     '<svg class="c" viewBox="0 0 24 24" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.5-4.9A8 8 0 1 1 21 12z"/></svg>' +
     '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+
+  function today() { var t = new Date(); return t.getFullYear() + "-" + (t.getMonth() + 1) + "-" + t.getDate(); }
+  function store(name, value) { // the host page's localStorage; it may be off, then we forget
+    try {
+      if (value === undefined) return localStorage.getItem("ruangtanya:" + key + ":" + name);
+      localStorage.setItem("ruangtanya:" + key + ":" + name, value);
+    } catch (e) { return null; }
+  }
 
   function draw(cfg) {
     var host = d.createElement("div");
@@ -75,6 +95,10 @@
     btn.innerHTML = ICONS; // constant markup; the label below is text only
     var label = d.createElement("span");
     btn.appendChild(label);
+    var badge = d.createElement("span"); // unread messages while the panel is closed or the tab hidden
+    badge.className = "b";
+    badge.setAttribute("aria-hidden", "true");
+    btn.appendChild(badge);
     var panel = d.createElement("div");
     panel.className = "p";
     panel.id = "rt-panel";
@@ -89,31 +113,47 @@
     var src = cfg.chat_url + (query ? (cfg.chat_url.indexOf("?") < 0 ? "?" : "&") + query.slice(1) : "");
     var frameOrigin = new URL(src, origin).origin;
 
+    var unread = 0, title = d.title;
     function setLabel() {
       var text = open ? cfg.close_label : cfg.launcher_label;
       label.textContent = text;
+      badge.textContent = unread || "";
+      btn.setAttribute("aria-label", unread ? text + ", " + (unread === 1 ? cfg.unread_one : cfg.unread_many)
+        .replace("{n}", unread) : text);
+    }
+    function setUnread(n) {
+      if (!unread) title = d.title; // the host page may have changed its title since
+      unread = n;
+      d.title = n ? "(" + n + ") " + title : title;
+      setLabel();
+    }
+    function load() {
+      if (frame) return;
+      frame = d.createElement("iframe");
+      frame.src = src;
+      frame.title = cfg.title || cfg.name || "";
+      // No navigating the host page from the frame (pointless, and warned about, on our own origin).
+      if (frameOrigin !== location.origin) {
+        frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
+      }
+      frame.addEventListener("load", function () {
+        tell();
+        // The frame took focus before its page existed: hand it to the page now.
+        if (open && d.activeElement === host) try { frame.contentWindow.focus(); } catch (e) { /* no */ }
+      });
+      panel.appendChild(frame);
+    }
+    // Tell the chat whether the patron can see it (read receipts, unread count); only our frame may listen.
+    function tell() {
+      try { frame.contentWindow.postMessage({ source: "ruangtanya", type: "panel", open: open }, frameOrigin); } catch (e) { /* loading */ }
     }
     function toggle(show, refocus) {
       open = show;
-      if (show && !frame) {
-        frame = d.createElement("iframe");
-        frame.src = src;
-        frame.title = cfg.title || cfg.name || "";
-        // No navigating the host page from the frame (pointless, and warned about, on our own origin).
-        if (frameOrigin !== location.origin) {
-          frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
-        }
-        frame.addEventListener("load", function () {
-          // The frame took focus before its page existed: hand it to the page now.
-          if (open && d.activeElement === host) try { frame.contentWindow.focus(); } catch (e) { /* no */ }
-        });
-        panel.appendChild(frame);
-      }
+      if (show) { invitation(false); load(); }
       panel.className = show ? "p o" : "p";
       btn.setAttribute("aria-expanded", String(show));
       setLabel();
-      // Tell the chat whether the patron can see it (read receipts); only our frame may listen.
-      try { frame.contentWindow.postMessage({ source: "ruangtanya", type: "panel", open: show }, frameOrigin); } catch (e) { /* loading */ }
+      tell();
       if (show) frame.focus();
       else if (refocus) btn.focus();
     }
@@ -126,7 +166,39 @@
       // Only our own chat frame may close the panel; anything else is ignored unread.
       if (!frame || e.origin !== frameOrigin || e.source !== frame.contentWindow) return;
       var m = e.data;
-      if (m && m.source === "ruangtanya" && m.type === "close" && open) toggle(false, true);
+      if (!m || m.source !== "ruangtanya") return;
+      if (m.type === "close" && open) toggle(false, true);
+      if (m.type === "unread" && typeof m.count === "number") setUnread(Math.max(0, Math.floor(m.count)));
+      if (m.type === "ongoing") store("ongoing", m.ongoing ? "1" : "");
     });
+    // A chat is going on (asked on an earlier page): load the closed panel now, so answers are counted.
+    if (store("ongoing")) load();
+    if (cfg.invite_after > 0 && store("invited") !== today()) setTimeout(invitation, cfg.invite_after * 1000, true);
+
+    /* "Need help? Ask a librarian", once a day at most: dismissing or opening the chat counts. */
+    var bubble = null;
+    function invitation(show) {
+      if (show && !open && !bubble) {
+        bubble = d.createElement("div");
+        bubble.className = "i";
+        bubble.setAttribute("role", "status");
+        var ask = d.createElement("button"), dismiss = d.createElement("button");
+        ask.type = dismiss.type = "button";
+        ask.className = "t";
+        ask.textContent = cfg.invite_text;
+        dismiss.className = "d";
+        dismiss.textContent = "\u00d7";
+        dismiss.setAttribute("aria-label", cfg.dismiss_label);
+        ask.addEventListener("click", function () { toggle(true, false); });
+        dismiss.addEventListener("click", function () { invitation(false); btn.focus(); });
+        bubble.appendChild(ask);
+        bubble.appendChild(dismiss);
+        root.appendChild(bubble);
+      } else if (!show && bubble) {
+        store("invited", today());
+        bubble.remove();
+        bubble = null;
+      }
+    }
   }
 })();
