@@ -567,7 +567,15 @@ async def run(args, setup):
         patron.conversation = conversation
         return patron
 
-    tasks = [asyncio.create_task(open_conversation(p)) for p in patrons]
+    # At most --wave conversations between `start` and claimed at once: every start and claim
+    # re-announces the queue to every dashboard and every waiting patron (N² frames at once).
+    wave = asyncio.Semaphore(args.wave)
+
+    async def in_wave(patron):
+        async with wave:
+            return await open_conversation(patron)
+
+    tasks = [asyncio.create_task(in_wave(p)) for p in patrons]
     _done, pending = await asyncio.wait(tasks, timeout=args.setup_timeout)
     for task in pending:
         task.cancel()
@@ -964,6 +972,12 @@ def parse_args(argv=None):
     parser.add_argument("--text-length", type=int, default=80, help="characters per message")
     parser.add_argument(
         "--connect-concurrency", type=int, default=50, help="sockets being opened/set up at once"
+    )
+    parser.add_argument(
+        "--wave",
+        type=int,
+        default=20,
+        help="conversations being started and claimed at once (waiting at the same time)",
     )
     parser.add_argument(
         "--step-timeout",
