@@ -253,13 +253,13 @@ def load_run(stack, conversations, rate, args):
     loads = loadavg()
     timeout = args.warmup + args.duration + args.grace + conversations * 0.2 + 300
     report = run_json(command, stack.env, timeout)
-    name = f"{datetime.now(UTC):%H%M%S}-{stack.config}-x{len(stack.pids)}-{conversations}x{rate:g}.json"
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / name).write_text(json.dumps(report, indent=2))
     report.update(
         configuration=stack.config, daphnes=len(stack.pids), daphne_pids=stack.pids, redis_pid=redis,
         loadavg_before=loads,
     )  # fmt: skip
+    name = f"{datetime.now(UTC):%H%M%S}-{stack.config}-x{len(stack.pids)}-{conversations}x{rate:g}.json"
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / name).write_text(json.dumps(report, indent=2))
     row = summarise(report)
     log(
         f"  {stack.config} x{len(stack.pids)} {conversations}x{rate:g}: {row['delivered_per_s']} msg/s, "
@@ -275,6 +275,7 @@ def summarise(report):
     redis = str(report.get("redis_pid"))
     return {
         "delivered_per_s": measured["delivered_per_s"],
+        "acked_per_s": round(measured["acked"] / report["duration_s"], 1) if "acked" in measured else "–",
         "sent": measured["sent"],
         "delivered": measured["delivered"],
         **{k: measured["latency_ms"][k] for k in ("p50", "p90", "p99", "max")},
@@ -307,10 +308,10 @@ def clean(report, p99_bound_ms):
 # --------------------------------------------------------------------------------------------
 
 TABLE_HEAD = (
-    "| configuration | daphnes | conv × rate | offered msg/s | delivered msg/s | p50 | p90 | p99 | max (ms) "
-    "| lost | dup | unacked | daphne CPU % | daphne RSS MiB | redis CPU % | bench CPU % "
+    "| configuration | daphnes | conv × rate | offered msg/s | acked msg/s | delivered msg/s | p50 | p90 | p99 "
+    "| max (ms) | lost | dup | unacked | daphne CPU % | daphne RSS MiB | redis CPU % | bench CPU % "
     "| load avg before | cores busy % (window) |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -320,7 +321,8 @@ def table_row(report):
     unacked = "–" if row["unacked"] is None else row["unacked"]
     return (
         f"| {report['configuration']} | {report['daphnes']} | {report['conversations']} × "
-        f"{report['rate_per_conversation']:g} | {report['offered_msgs_per_s']:g} | {row['delivered_per_s']:g} "
+        f"{report['rate_per_conversation']:g} | {report['offered_msgs_per_s']:g} | {row['acked_per_s']} "
+        f"| {row['delivered_per_s']:g} "
         f"| {row['p50']} | {row['p90']} | {row['p99']} | {row['max']} | {row['lost']} | {row['duplicated']} "
         f"| {unacked} | {row['daphne_cpu']} | {row['daphne_rss_mib']} | {row['redis_cpu']} | {row['bench_cpu']} "
         f"| {report['loadavg_before']} | {' / '.join(f'{v:g}' for v in cores.values())} |"
@@ -522,6 +524,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so every started server and load generator is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.sched_setaffinity(0, {1})  # this script and its children stay off the server's core
     if args.find_max:
         mode_find_max(args)
