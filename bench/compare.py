@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -149,6 +150,13 @@ class Stack:
         return env
 
     def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def start(self):
         self.env = self.environment()
         tutorial = self.config.startswith("tutorial-")
         if tutorial:
@@ -187,7 +195,9 @@ class Stack:
         port = free_port()
         servers = "\n".join(f"    server d{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
         config = self.tmp / "haproxy.cfg"
-        config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers))
+        # Two file descriptors per proxied socket; HAProxy refuses a maxconn above the fd limit.
+        maxconn = resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2 - 100
+        config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers, maxconn=maxconn))
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         out = open(self.tmp / "haproxy.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen([haproxy, "-f", str(config), "-db"], stdout=out, stderr=subprocess.STDOUT)
@@ -207,7 +217,7 @@ class Stack:
 # socket, because the channel layer (Redis) and the database hold all shared state.
 HAPROXY_CONFIG = """\
 global
-    maxconn 50000
+    maxconn {maxconn}
 defaults
     mode http
     timeout connect 5s
@@ -400,7 +410,7 @@ def mode_find_max(args):
 
 
 def mode_scale_out(args):
-    best, rows, notes = {1: None, 2: None}, [], []
+    best, top, rows, notes = {1: None, 2: None}, {1: None, 2: None}, [], []
     for daphnes in (1, 2):
         for rate in args.rates:
             with Stack("rt-scaleout", args, daphnes=daphnes) as stack:
@@ -411,16 +421,19 @@ def mode_scale_out(args):
                 f"* {daphnes} daphne(s) at {args.conversations} × {rate:g}: p99 {summarise(report)['p99']} ms, "
                 f"lost {summarise(report)['lost']}: **{'holds' if ok else 'fails'}**"
             )
-            if not ok:
-                break
-            best[daphnes] = args.conversations * rate
+            if ok:  # every step runs: on a shared machine one noisy step must not end the search
+                best[daphnes] = max(best[daphnes] or 0, args.conversations * rate)
+            top[daphnes] = summarise(report)["acked_per_s"]
     ratio = f"{best[2] / best[1]:.2f}" if best[1] and best[2] else "n/a"
+    top_ratio = f"{top[2] / top[1]:.2f}" if top[1] and top[2] else "n/a"
     body = "\n".join(
         [header(args, f"Bound: nothing lost/duplicated/unacked, p99 ≤ {args.p99_bound_ms:g} ms. "
                       "Two daphnes: cores 0 and 1 behind HAProxy (round robin, no stickiness); the load "
                       "generator shares core 1."),
          f"* one daphne: highest clean rate **{best[1]} msg/s**; two daphnes: **{best[2]} msg/s**; "
-         f"ratio **{ratio}**", "", *notes, "", TABLE_HEAD, *(table_row(r) for r in rows)]
+         f"ratio **{ratio}**",
+         f"* stored and acknowledged at the last (highest) step: one daphne {top[1]} msg/s, two {top[2]} msg/s, "
+         f"ratio **{top_ratio}**", "", *notes, "", TABLE_HEAD, *(table_row(r) for r in rows)]
     )  # fmt: skip
     write_section(args.output, "scale-out", body)
 
