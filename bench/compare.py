@@ -435,7 +435,7 @@ def mode_scale_out(args):
          f"* stored and acknowledged at the last (highest) step: one daphne {top[1]} msg/s, two {top[2]} msg/s, "
          f"ratio **{top_ratio}**", "", *notes, "", TABLE_HEAD, *(table_row(r) for r in rows)]
     )  # fmt: skip
-    write_section(args.output, "scale-out", body)
+    write_section(args.output, f"scale-out-{args.conversations}x{'-'.join(f'{r:g}' for r in args.rates)}", body)
 
 
 def mode_idle(args):
@@ -444,7 +444,7 @@ def mode_idle(args):
         with Stack(config, args) as stack:
             kind = "tutorial" if config.startswith("tutorial-") else "patron"
             command = [str(BENCH / "idle.py"), "--url", stack.url, "--sockets", str(args.idle), "--kind", kind]
-            command += ["--server-pid", str(stack.pids[0])]
+            command += ["--server-pid", str(stack.pids[0]), "--settle", f"{args.idle_settle:g}"]
             loads = loadavg()
             report = run_json(command, stack.env, timeout=args.idle * 0.1 + 300)
             log(f"  {config}: {report['bytes_per_socket']:.0f} bytes/socket")
@@ -456,12 +456,13 @@ def mode_idle(args):
     body = "\n".join(
         [header(args, "Idle sockets: patrons after `hello`/`welcome` (Ruang Tanya) or connected room sockets "
                       "(tutorial); RSS of the one daphne after a 50-socket warm-up, then after all are open "
-                      "and 5 s of quiet."),
+                      f"and {args.idle_settle:g} s of quiet."),
          "| configuration | sockets open | RSS before (MiB) | RSS after (MiB) | KiB per socket | connect time (s) "
          "| load avg before |",
          "|---|---|---|---|---|---|---|", *rows]
     )  # fmt: skip
-    write_section(args.output, f"idle-{args.idle}", body)
+    settle = f"-settle{args.idle_settle:g}" if args.idle_settle != 5 else ""
+    write_section(args.output, f"idle-{args.idle}{settle}", body)
 
 
 FANOUT_LINE = re.compile(
@@ -495,7 +496,7 @@ def mode_fanout(args):
          "| per dashboard p50 / p90 / p99 / max (ms) | missing | load avg before |",
          "|---|---|---|---|---|---|---|", *rows]
     )  # fmt: skip
-    write_section(args.output, f"fanout-{args.fanout}", body)
+    write_section(args.output, f"fanout-{args.fanout}x{args.fanout_rounds}", body)
 
 
 def parse_args(argv=None):
@@ -515,6 +516,7 @@ def parse_args(argv=None):
     mode.add_argument("--idle", type=int, metavar="SOCKETS")
     mode.add_argument("--fanout", type=int, metavar="DASHBOARDS")
     parser.add_argument("--fanout-rounds", type=int, default=100)
+    parser.add_argument("--idle-settle", type=float, default=5.0, help="seconds of quiet before reading RSS")
     parser.add_argument("--rates", default="0.1,0.2,0.4,0.6,0.8,1,1.5,2", help="steps of --find-max/--scale-out")
     parser.add_argument("--p99-bound-ms", type=float, default=100.0, help="latency bound of --scale-out")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/rt_perf_bench")
