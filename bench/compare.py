@@ -172,8 +172,9 @@ class Stack:
         ports = []
         for index in range(self.daphnes):
             port = free_port()
+            core = self.args.daphne_cores[index % len(self.args.daphne_cores)]
             command = [
-                "taskset", "-c", str(index % os.cpu_count()), DAPHNE, "-b", "127.0.0.1", "-p", str(port),
+                "taskset", "-c", str(core), DAPHNE, "-b", "127.0.0.1", "-p", str(port),
                 "-v", "0", "--ping-interval", "20", "--ping-timeout", "30", app,
             ]  # fmt: skip
             out = open(self.tmp / f"daphne-{index}.log", "w")  # noqa: SIM115 - closed with the process
@@ -428,14 +429,15 @@ def mode_scale_out(args):
     top_ratio = f"{top[2] / top[1]:.2f}" if top[1] and top[2] else "n/a"
     body = "\n".join(
         [header(args, f"Bound: nothing lost/duplicated/unacked, p99 ≤ {args.p99_bound_ms:g} ms. "
-                      "Two daphnes: cores 0 and 1 behind HAProxy (round robin, no stickiness); the load "
-                      "generator shares core 1."),
+                      f"Two daphnes on cores {args.daphne_cores[:2]} behind HAProxy (round robin, no "
+                      "stickiness); the load generator is on core 1."),
          f"* one daphne: highest clean rate **{best[1]} msg/s**; two daphnes: **{best[2]} msg/s**; "
          f"ratio **{ratio}**",
          f"* stored and acknowledged at the last (highest) step: one daphne {top[1]} msg/s, two {top[2]} msg/s, "
          f"ratio **{top_ratio}**", "", *notes, "", TABLE_HEAD, *(table_row(r) for r in rows)]
     )  # fmt: skip
-    write_section(args.output, f"scale-out-{args.conversations}x{'-'.join(f'{r:g}' for r in args.rates)}", body)
+    cores = "" if args.daphne_cores == [0, 1] else "-cores" + "".join(map(str, args.daphne_cores))
+    write_section(args.output, f"scale-out-{args.conversations}x{'-'.join(f'{r:g}' for r in args.rates)}{cores}", body)
 
 
 def mode_idle(args):
@@ -519,6 +521,9 @@ def parse_args(argv=None):
     parser.add_argument("--idle-settle", type=float, default=5.0, help="seconds of quiet before reading RSS")
     parser.add_argument("--rates", default="0.1,0.2,0.4,0.6,0.8,1,1.5,2", help="steps of --find-max/--scale-out")
     parser.add_argument("--p99-bound-ms", type=float, default=100.0, help="latency bound of --scale-out")
+    parser.add_argument(
+        "--daphne-cores", default="0,1", help="core of the 1st, 2nd… daphne (--scale-out; '0,0': both on core 0)"
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/rt_perf_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="Ruang Tanya's (flushed!)")
     parser.add_argument("--tutorial-redis-url", default="redis://127.0.0.1:6379/13", help="flushed!")
@@ -532,6 +537,7 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f"unknown configurations {sorted(unknown)}")
     args.rates = [float(r) for r in args.rates.split(",")]
+    args.daphne_cores = [int(c) for c in args.daphne_cores.split(",")]
     if os.cpu_count() < 2:
         parser.error("needs two cores (server on core 0, load generator on core 1)")
     return args
