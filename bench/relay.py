@@ -419,6 +419,69 @@ def read_loadavg():
         return None
 
 
+def read_rss_kib(pid):
+    """Resident set size of a process in KiB, or None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def window_start(pids):
+    """What to read at the start of a measured window: CPU of each pid, every core, load."""
+    return {
+        "start": {pid: read_cpu(pid) for pid in pids},
+        "cores_start": read_cores(),
+        "loadavg_start": read_loadavg(),
+    }
+
+
+def window_end(window, pids):
+    window.update(
+        end={pid: read_cpu(pid) for pid in pids},
+        rss_kib={pid: read_rss_kib(pid) for pid in pids},
+        cores_end=read_cores(),
+        loadavg_end=read_loadavg(),
+    )
+
+
+def window_figures(window, duration):
+    """Server CPU (% of one core, per pid and summed), RSS per pid, core use and load average."""
+    by_pid = {}
+    for pid, start in window.get("start", {}).items():
+        end = window.get("end", {}).get(pid)
+        if start is not None and end is not None:
+            by_pid[str(pid)] = round(100 * (end - start) / duration, 1)
+    cores = {}
+    for name, (busy, total) in window.get("cores_end", {}).items():
+        busy0, total0 = window.get("cores_start", {}).get(name, (busy, total))
+        if total > total0:
+            cores[name] = round(100 * (busy - busy0) / (total - total0), 1)
+    return {
+        "server_cpu_pct": round(sum(by_pid.values()), 1) if by_pid else None,
+        "server_cpu_pct_by_pid": by_pid,
+        "server_rss_kib_by_pid": {str(pid): kib for pid, kib in window.get("rss_kib", {}).items()},
+        "machine": {
+            "cores_busy_pct": cores,  # every process on each core, during the measured window
+            "loadavg_1min": [window.get("loadavg_start"), window.get("loadavg_end")],
+        },
+    }
+
+
+def percentiles_ms(values, ps=(50, 90, 99), with_max=True):
+    """{"p50": ms, …, "max": ms} of an already sorted list of seconds (None when empty)."""
+    figures = {
+        f"p{p}": None if percentile(values, p) is None else round(percentile(values, p) * 1000, 2)
+        for p in ps
+    }
+    if with_max:
+        figures["max"] = round(values[-1] * 1000, 2) if values else None
+    return figures
+
+
 async def run(args, setup):
     stats = Stats()
     parts = urlsplit(args.url)
@@ -504,7 +567,15 @@ async def run(args, setup):
         patron.conversation = conversation
         return patron
 
-    tasks = [asyncio.create_task(open_conversation(p)) for p in patrons]
+    # At most --wave conversations between `start` and claimed at once: every start and claim
+    # re-announces the queue to every dashboard and every waiting patron (N² frames at once).
+    wave = asyncio.Semaphore(args.wave)
+
+    async def in_wave(patron):
+        async with wave:
+            return await open_conversation(patron)
+
+    tasks = [asyncio.create_task(in_wave(p)) for p in patrons]
     _done, pending = await asyncio.wait(tasks, timeout=args.setup_timeout)
     for task in pending:
         task.cancel()
@@ -566,13 +637,9 @@ async def run(args, setup):
 
     async def mark_measure_window():
         await asyncio.sleep(max(0, measure_start - time.perf_counter()))
-        server_cpu["start"] = read_cpu(args.server_pid)
-        server_cpu["cores_start"] = read_cores()
-        server_cpu["loadavg_start"] = read_loadavg()
+        server_cpu.update(window_start(args.server_pid))
         await asyncio.sleep(max(0, load_end - time.perf_counter()))
-        server_cpu["end"] = read_cpu(args.server_pid)
-        server_cpu["cores_end"] = read_cores()
-        server_cpu["loadavg_end"] = read_loadavg()
+        window_end(server_cpu, args.server_pid)
 
     log(
         f"load: {len(ready)} conversations x {args.rate:g} msg/s, warm-up {args.warmup:g} s, "
@@ -742,21 +809,8 @@ def build_report(
     loop_lag = sorted(stats.loop_lag)
 
     def pcts(values, ps):
-        return {
-            f"p{p}": None
-            if percentile(values, p) is None
-            else round(percentile(values, p) * 1000, 2)
-            for p in ps
-        }
+        return percentiles_ms(values, ps, with_max=False)
 
-    server_cpu_pct = None
-    if server_cpu.get("start") is not None and server_cpu.get("end") is not None:
-        server_cpu_pct = round(100 * (server_cpu["end"] - server_cpu["start"]) / args.duration, 1)
-    cores = {}
-    for name, (busy, total) in server_cpu.get("cores_end", {}).items():
-        busy0, total0 = server_cpu.get("cores_start", {}).get(name, (busy, total))
-        if total > total0:
-            cores[name] = round(100 * (busy - busy0) / (total - total0), 1)
     report = {
         "url": args.url,
         "database": setup["database"],
@@ -828,11 +882,7 @@ def build_report(
             },
             "cpu_pct_during_load": round(100 * cpu_bench / (args.warmup + args.duration), 1),
         },
-        "server_cpu_pct": server_cpu_pct,
-        "machine": {
-            "cores_busy_pct": cores,  # every process on each core, during the measured window
-            "loadavg_1min": [server_cpu.get("loadavg_start"), server_cpu.get("loadavg_end")],
-        },
+        **window_figures(server_cpu, args.duration),
         "frames": dict(stats.frames),
         "stale_conversations_closed_before": setup["closed_stale"],
     }
@@ -878,7 +928,8 @@ def print_report(r):
     ]
     if r["server_cpu_pct"] is not None:
         lines.append(
-            f"server cpu           {r['server_cpu_pct']}% of one core during the measured window"
+            f"server cpu           {r['server_cpu_pct']}% of one core during the measured window "
+            f"(per pid {r['server_cpu_pct_by_pid']}), RSS KiB at its end {r['server_rss_kib_by_pid']}"
         )
     lines.append(
         f"machine              cores busy {r['machine']['cores_busy_pct']} (all processes), "
@@ -923,6 +974,12 @@ def parse_args(argv=None):
         "--connect-concurrency", type=int, default=50, help="sockets being opened/set up at once"
     )
     parser.add_argument(
+        "--wave",
+        type=int,
+        default=20,
+        help="conversations being started and claimed at once (waiting at the same time)",
+    )
+    parser.add_argument(
         "--step-timeout",
         type=float,
         default=30.0,
@@ -937,8 +994,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--server-pid",
         type=int,
-        default=0,
-        help="pid of the server process, to report its CPU use (read from /proc)",
+        action="append",
+        default=[],
+        help="pid of a server process, to report its CPU use and RSS (from /proc); repeatable",
     )
     parser.add_argument(
         "--dump",
