@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reference import events, presence, routing, waiting
+from reference import events, presence, routing, selectors, waiting
 from reference.errors import ServiceError
 from reference.messaging import notice_language, store_notice
 from reference.models import Conversation, LibrarianProfile, Queue, Transfer
@@ -151,9 +152,8 @@ def transfer_payload(transfer, conversation=None):
 
 
 def transfer_history(conversation):
-    transfers = conversation.transfers.select_related("from_user__librarian_profile", "to_user__librarian_profile",
-                                                      "to_queue", "conversation__patron")
-    return [transfer_payload(t, conversation) for t in transfers]
+    prefetch_related_objects([conversation], selectors.transfers_prefetch())  # no query when already fetched
+    return [transfer_payload(t, conversation) for t in conversation.transfers.all()]
 
 
 def librarian_conversation_frame(conversation):

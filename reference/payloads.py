@@ -1,7 +1,6 @@
 """The JSON objects of docs/protocol.md, built from models in one place."""
 
 from reference import attachments
-from widgets.models import LibraryCard
 
 
 def _time(value):
@@ -17,9 +16,9 @@ def conversation_payload(conversation, *, for_librarian=False):
     patron = {"name": conversation.patron.name}
     if for_librarian:
         patron["email"] = conversation.patron.email
-        card = LibraryCard.objects.filter(patron_id=conversation.patron_id).values_list("number", flat=True).first()
+        card = getattr(conversation.patron, "library_card", None)  # selected with the patron (selectors)
         if card:
-            patron["card"] = card
+            patron["card"] = card.number
     librarian = conversation.librarian
     return {
         "id": conversation.pk,

@@ -11,7 +11,13 @@ from reference.models import AssignmentOffer, Conversation, Message, Transfer
 # A reload within this time after a chat closed still shows how it ended.
 RECENTLY_CLOSED = timedelta(hours=1)
 
-_RELATED = ("patron", "queue", "librarian__librarian_profile")
+_RELATED = ("patron", "patron__library_card", "queue", "librarian__librarian_profile")
+
+
+def transfers_prefetch():
+    """A conversation's transfers with what their payloads name (handoff.transfer_history)."""
+    return Prefetch("transfers", queryset=Transfer.objects.select_related(
+        "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"))
 
 
 def patron_current_conversation(patron):
@@ -43,7 +49,8 @@ def held_by(user):
         Conversation.objects.select_related(*_RELATED)
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
-        .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")))
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
+                          transfers_prefetch())
     )
 
 

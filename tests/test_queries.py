@@ -1,0 +1,83 @@
+"""Pages and the dashboard's welcome cost the same number of queries for 2 rows as for 8 (no N+1)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reference import queueing
+from reference.consumers.librarian import LibrarianConsumer
+from reference.messaging import send_librarian_message, send_patron_message
+from reference.models import Patron
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chats(make_identity, librarian):
+    """`chats(n, messages=m, close=True)`: n conversations Siti answered, each m exchanges long;
+    `claim=False`: n questions still waiting."""
+    def make(count, *, messages=2, close=True, claim=True):
+        for index in range(count):
+            identity = make_identity()
+            conversation, _message, _created = queueing.start_conversation(
+                identity=identity, text=f"Pertanyaan {index}", client_id="p-0", name=f"Patron {index}")
+            if not claim:
+                continue
+            queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+            patron = Patron.objects.get(pk=identity.patron_id)
+            for k in range(messages):
+                send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
+                                       client_id=f"l-{k}")
+                send_patron_message(patron=patron, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
+            if close:
+                queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+    return make
+
+
+def queries(call):
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured)
+
+
+def test_the_transcript_list_does_not_grow_with_its_rows(client, librarian, chats):
+    client.force_login(librarian)
+    chats(2)
+    few = queries(lambda: client.get("/staff/transcripts/"))
+    chats(6)
+    assert queries(lambda: client.get("/staff/transcripts/")) == few
+
+
+def test_a_transcript_does_not_grow_with_its_messages(client, librarian, chats):
+    client.force_login(librarian)
+    chats(1, messages=1)
+    chats(1, messages=8)
+    short, long = Patron.objects.order_by("pk").values_list("conversations__pk", flat=True)
+    assert queries(lambda: client.get(f"/staff/transcripts/{long}/")) == \
+        queries(lambda: client.get(f"/staff/transcripts/{short}/"))
+
+
+def test_the_dashboard_welcome_does_not_grow_with_the_chats_held(librarian, chats):
+    librarian.librarian_profile.max_chats = 10
+    librarian.librarian_profile.save()
+    consumer = LibrarianConsumer()
+    consumer.scope = {"user": librarian}
+    queue_ids = list(librarian.librarian_profile.queues.values_list("pk", flat=True))
+    chats(2, close=False)
+    chats(2, claim=False)
+    few = queries(lambda: consumer._state(queue_ids, {}))
+    chats(6, close=False)
+    chats(6, claim=False)
+    waiting, held = [], []
+    many = queries(lambda: (lambda w, h: (waiting.extend(w), held.extend(h)))(*consumer._state(queue_ids, {})))
+    assert (len(waiting), len(held)) == (8, 8) and many == few
+
+
+def test_the_dashboard_page_does_not_grow_with_the_chats_held(client, librarian, chats):
+    client.force_login(librarian)
+    librarian.librarian_profile.max_chats = 10
+    librarian.librarian_profile.save()
+    chats(2, close=False)
+    few = queries(lambda: client.get("/dashboard/"))
+    chats(6, close=False)
+    assert queries(lambda: client.get("/dashboard/")) == few
