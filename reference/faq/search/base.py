@@ -16,6 +16,9 @@ class SearchBackend:
     def rebuild(self):
         """Rebuild the whole index from the stored analysed fields of published entries."""
 
-    def candidates(self, terms, limit):
-        """Ids of published entries containing any of `terms`, best first by the engine's rank."""
+    def candidates(self, terms, limit, rank_budget):
+        """Ids of published entries containing any of `terms`, best first by the engine's rank.
+
+        The engine ranks at most `rank_budget` of the matching entries (the most recently added):
+        ranking runs on every row it is given, before LIMIT, and is what a query costs."""
         raise NotImplementedError
