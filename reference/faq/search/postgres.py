@@ -23,6 +23,16 @@ DROP_SQL = "DROP INDEX IF EXISTS faq_search_gin"
 class PostgresBackend(SearchBackend):
     vendor = "postgresql"
 
+    def document_frequencies(self, terms):
+        # One array parameter: with a few hundred terms (the candidates' question words, typo
+        # variants) an `IN (…)` list of parameters makes the planner scan the whole vocabulary
+        # (3.8 ms against 0.7 ms for 400 terms of 50,000).
+        if not terms:
+            return {}
+        with self.connection.cursor() as c:
+            c.execute("SELECT term, df FROM reference_faqterm WHERE term = ANY(%s)", [terms])
+            return dict(c.fetchall())
+
     def candidates(self, terms, limit, rank_budget):
         if not terms:
             return []

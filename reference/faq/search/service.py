@@ -171,15 +171,8 @@ def _edits1(term):
 
 
 def _document_frequencies(terms):
-    terms = list(terms)
-    out = {}
-    with connection.cursor() as c:
-        for i in range(0, len(terms), 2000):
-            chunk = terms[i:i + 2000]
-            c.execute("SELECT term, df FROM reference_faqterm WHERE term IN ({})".format(",".join(["%s"] * len(chunk))),
-                      chunk)
-            out.update(c.fetchall())
-    return out
+    """{term: number of published entries containing it} for the terms the index knows."""
+    return get_backend().document_frequencies(list(terms))
 
 
 def expand(query):
@@ -320,7 +313,7 @@ def _selective(terms, df, budget):
     are scored. Rarer terms are added while the entries containing them stay within the rank budget
     (the engine ranks every entry it matches); the rarest one is always asked for."""
     n = df.get(DOCS_KEY, 0)
-    common = max(setting("FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR", 1000), n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.05))
+    common = max(setting("FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR", 1000), n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.01))
     chosen, matched = [], 0
     for t in sorted(terms, key=lambda t: (df.get(t, 0), t)):
         matched += df.get(t, 0)
