@@ -43,6 +43,6 @@ class PostgresBackend(SearchBackend):
                 "SELECT id FROM (SELECT id, ts_rank(search_vector, q, 1) AS rank "
                 "FROM reference_faqentry, to_tsquery('simple', %s) AS q "
                 "WHERE status = 'published' AND search_vector @@ q ORDER BY id DESC LIMIT %s) AS matches "
-                "ORDER BY rank DESC LIMIT %s",
+                "ORDER BY rank DESC, id LIMIT %s",
                 [tsquery, rank_budget, limit])
             return [row[0] for row in c.fetchall()]

@@ -40,6 +40,6 @@ class SqliteBackend(SearchBackend):
         # most rank_budget rows (about 0.6 µs each) instead of every match.
         with self.connection.cursor() as c:
             c.execute("SELECT rowid FROM (SELECT rowid, bm25(faq_fts, 3.0, 1.0) AS rank FROM faq_fts "
-                      "WHERE faq_fts MATCH %s ORDER BY rowid DESC LIMIT %s) ORDER BY rank LIMIT %s",
+                      "WHERE faq_fts MATCH %s ORDER BY rowid DESC LIMIT %s) ORDER BY rank, rowid LIMIT %s",
                       [match, rank_budget, limit])
             return [row[0] for row in c.fetchall()]
