@@ -310,8 +310,8 @@ def _selective(terms, df, budget):
 
     In a large index, a term in more than FAQ_SEARCH_CANDIDATE_MAX_DF of the entries (and more than
     1,000 of them) selects nothing and costs a long posting list; it still counts when candidates
-    are scored. Rarer terms are added while the entries containing them stay within the rank budget
-    (the engine ranks every entry it matches); the rarest one is always asked for."""
+    are scored. Terms are taken rarest first while the entries containing them stay within the rank
+    budget (the engine ranks every entry it matches); the rarest one is always asked for."""
     n = df.get(DOCS_KEY, 0)
     common = max(setting("FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR", 1000), n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.01))
     chosen, matched = [], 0
