@@ -126,3 +126,31 @@ def test_misses_are_counted_for_staff(faq):
     search("Resep   RENDANG!", lang="id", log_miss=True)
     miss = FaqSearchMiss.objects.get()
     assert miss.count == 2 and miss.query == "resep rendang"
+
+
+def test_edits_leave_the_old_words_behind(faq):
+    entry = FaqEntry.objects.get(slug="jam-buka")
+    services.save_entry(entry=entry, slug="jam-buka", language="id", question="Kapan perpustakaan tutup?",
+                        answer="Pukul 16.00.", topics=[])
+    assert "jam-buka" not in slugs("jam buka senin kamis")
+
+
+def test_the_engine_ranks_at_most_the_budget_newest_matches(faq):
+    for i in range(3):
+        services.save_entry(slug=f"loker-{i}", language="id", question=f"Di mana loker nomor {i}?",
+                            answer="Di lantai dasar.", status=FaqEntry.Status.PUBLISHED)
+    newest = list(FaqEntry.objects.filter(slug__startswith="loker-").order_by("-pk").values_list("pk", flat=True))
+    assert sorted(get_backend().candidates(["loker"], limit=10, rank_budget=2)) == sorted(newest[:2])
+    assert sorted(get_backend().candidates(["loker"], limit=10, rank_budget=10)) == sorted(newest)
+    assert get_backend().candidates([], limit=10, rank_budget=10) == []
+
+
+def test_common_terms_are_scored_but_not_retrieved_when_the_index_is_large(faq, settings):
+    # Every term counts as common and the budget holds one entry: only the rarest term is asked
+    # for, and the entries it finds are still scored on every query word.
+    settings.FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR = 0
+    settings.FAQ_SEARCH_CANDIDATE_MAX_DF = 0.0
+    settings.FAQ_SEARCH_RANK_BUDGET = 1
+    assert slugs("denda keterlambatan buku")[0] == "denda-keterlambatan"
+    assert slugs("cara perpanjang pinjaman buku")[0] == "perpanjang-pinjaman"
+    assert slugs("resep rendang padang pedas") == []

@@ -1,8 +1,11 @@
-"""The search backend interface: the vendor-specific part is only the candidate retrieval."""
+"""The search backend interface: the vendor-specific parts are the index, candidate retrieval and
+vocabulary lookups."""
 
 
 class SearchBackend:
     vendor = ""
+    # Terms per `IN (…)` list: well under SQLite's limit of bound parameters.
+    lookup_chunk = 2000
 
     def __init__(self, connection):
         self.connection = connection
@@ -16,6 +19,20 @@ class SearchBackend:
     def rebuild(self):
         """Rebuild the whole index from the stored analysed fields of published entries."""
 
-    def candidates(self, terms, limit):
-        """Ids of published entries containing any of `terms`, best first by the engine's rank."""
+    def document_frequencies(self, terms):
+        """{term: df} from the vocabulary table (FaqTerm) for the given terms it holds."""
+        out = {}
+        with self.connection.cursor() as c:
+            for i in range(0, len(terms), self.lookup_chunk):
+                chunk = terms[i:i + self.lookup_chunk]
+                c.execute("SELECT term, df FROM reference_faqterm WHERE term IN ({})".format(
+                    ",".join(["%s"] * len(chunk))), chunk)
+                out.update(c.fetchall())
+        return out
+
+    def candidates(self, terms, limit, rank_budget):
+        """Ids of published entries containing any of `terms`, best first by the engine's rank.
+
+        The engine ranks at most `rank_budget` of the matching entries (the most recently added):
+        ranking runs on every row it is given, before LIMIT, and is what a query costs."""
         raise NotImplementedError

@@ -1,15 +1,20 @@
-"""PostgreSQL full-text search: a GIN index over the weighted tsvector of the analysed terms.
+"""PostgreSQL full-text search: a stored, weighted tsvector of the analysed terms with a GIN index.
 
 The analysed fields already hold stemmed, normalised terms (the same analysis the SQLite backend
 indexes), so the `simple` configuration is used: it only lower-cases and splits. Running the
 `indonesian` or `english` snowball configuration on top would stem a second time and make the two
 backends disagree.
+
+`search_vector` is a generated column (migration 0009): PostgreSQL keeps it in step with the
+analysed fields, and ts_rank() reads it instead of recomputing to_tsvector() for every match.
+It is not a model field: only this backend reads it, and SQLite has no such column.
 """
 
 from reference.faq.search.base import SearchBackend
 
 VECTOR_SQL = ("(setweight(to_tsvector('simple'::regconfig, search_question), 'A') || "
               "setweight(to_tsvector('simple'::regconfig, search_answer), 'B'))")
+# The expression index of migration 0008 (replaced by the stored column in 0009).
 CREATE_SQL = (f"CREATE INDEX IF NOT EXISTS faq_search_gin ON reference_faqentry USING GIN ({VECTOR_SQL}) "
               "WHERE status = 'published'")
 DROP_SQL = "DROP INDEX IF EXISTS faq_search_gin"
@@ -18,14 +23,26 @@ DROP_SQL = "DROP INDEX IF EXISTS faq_search_gin"
 class PostgresBackend(SearchBackend):
     vendor = "postgresql"
 
-    def candidates(self, terms, limit):
+    def document_frequencies(self, terms):
+        # One array parameter: with a few hundred terms (the candidates' question words, typo
+        # variants) an `IN (…)` list of parameters makes the planner scan the whole vocabulary
+        # (3.8 ms against 0.7 ms for 400 terms of 50,000).
+        if not terms:
+            return {}
+        with self.connection.cursor() as c:
+            c.execute("SELECT term, df FROM reference_faqterm WHERE term = ANY(%s)", [terms])
+            return dict(c.fetchall())
+
+    def candidates(self, terms, limit, rank_budget):
         if not terms:
             return []
-        tsquery = " | ".join("'" + t.replace("'", "") + "'" for t in terms)
+        tsquery = " | ".join("'" + t.replace("'", "").replace("\\", "") + "'" for t in terms)
+        # ts_rank() on at most rank_budget matches, the most recently added, as on SQLite.
         with self.connection.cursor() as c:
             c.execute(
-                f"SELECT id FROM reference_faqentry WHERE status = 'published' "
-                f"AND {VECTOR_SQL} @@ to_tsquery('simple', %s) "
-                f"ORDER BY ts_rank({VECTOR_SQL}, to_tsquery('simple', %s), 1) DESC LIMIT %s",
-                [tsquery, tsquery, limit])
+                "SELECT id FROM (SELECT id, ts_rank(search_vector, q, 1) AS rank "
+                "FROM reference_faqentry, to_tsquery('simple', %s) AS q "
+                "WHERE status = 'published' AND search_vector @@ q ORDER BY id DESC LIMIT %s) AS matches "
+                "ORDER BY rank DESC, id LIMIT %s",
+                [tsquery, rank_budget, limit])
             return [row[0] for row in c.fetchall()]

@@ -171,15 +171,8 @@ def _edits1(term):
 
 
 def _document_frequencies(terms):
-    terms = list(terms)
-    out = {}
-    with connection.cursor() as c:
-        for i in range(0, len(terms), 2000):
-            chunk = terms[i:i + 2000]
-            c.execute("SELECT term, df FROM reference_faqterm WHERE term IN ({})".format(",".join(["%s"] * len(chunk))),
-                      chunk)
-            out.update(c.fetchall())
-    return out
+    """{term: number of published entries containing it} for the terms the index knows."""
+    return get_backend().document_frequencies(list(terms))
 
 
 def expand(query):
@@ -295,7 +288,8 @@ def search(query, lang="id", limit=5, threshold=None, log_miss=False):
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
     if terms:
         backend = get_backend()
-        ids = backend.candidates(_selective(terms, df), setting("FAQ_SEARCH_CANDIDATES", 60))
+        budget = setting("FAQ_SEARCH_RANK_BUDGET", 5000)
+        ids = backend.candidates(_selective(terms, df, budget), setting("FAQ_SEARCH_CANDIDATES", 60), budget)
         details = _entries(ids=ids)
         rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
         question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
@@ -311,15 +305,22 @@ def search(query, lang="id", limit=5, threshold=None, log_miss=False):
     return response
 
 
-def _selective(terms, df):
-    """The terms worth asking the engine for: in a large index, a term in more than
-    FAQ_SEARCH_CANDIDATE_MAX_DF of the entries (and more than 1,000 of them) selects nothing and
-    costs a long posting list; it still counts when candidates are scored. The rarest few are kept
-    if every term is that common."""
+def _selective(terms, df, budget):
+    """The terms worth asking the engine for, rarest first.
+
+    In a large index, a term in more than FAQ_SEARCH_CANDIDATE_MAX_DF of the entries (and more than
+    1,000 of them) selects nothing and costs a long posting list; it still counts when candidates
+    are scored. Terms are taken rarest first while the entries containing them stay within the rank
+    budget (the engine ranks every entry it matches); the rarest one is always asked for."""
     n = df.get(DOCS_KEY, 0)
-    limit = max(setting("FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR", 1000), n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.05))
-    chosen = [t for t in terms if df.get(t, 0) <= limit]
-    return chosen or sorted(terms, key=lambda t: df.get(t, 0))[:3]
+    common = max(setting("FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR", 1000), n * setting("FAQ_SEARCH_CANDIDATE_MAX_DF", 0.01))
+    chosen, matched = [], 0
+    for t in sorted(terms, key=lambda t: (df.get(t, 0), t)):
+        matched += df.get(t, 0)
+        if chosen and (df.get(t, 0) > common or matched > budget):
+            break
+        chosen.append(t)
+    return chosen
 
 
 _COLUMNS = ("id", "slug", "question", "answer", "language", "translation_of_id", "search_question", "search_answer",

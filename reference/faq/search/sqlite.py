@@ -32,11 +32,14 @@ class SqliteBackend(SearchBackend):
                       "FROM reference_faqentry WHERE status = 'published'")
             c.execute("INSERT INTO faq_fts(faq_fts) VALUES ('optimize')")
 
-    def candidates(self, terms, limit):
+    def candidates(self, terms, limit, rank_budget):
         if not terms:
             return []
         match = " OR ".join(_quote(t) for t in terms)
+        # FTS5 yields matches in rowid order, so the inner LIMIT stops the scan: bm25() runs on at
+        # most rank_budget rows (about 0.6 µs each) instead of every match.
         with self.connection.cursor() as c:
-            c.execute("SELECT rowid FROM faq_fts WHERE faq_fts MATCH %s ORDER BY bm25(faq_fts, 3.0, 1.0) LIMIT %s",
-                      [match, limit])
+            c.execute("SELECT rowid FROM (SELECT rowid, bm25(faq_fts, 3.0, 1.0) AS rank FROM faq_fts "
+                      "WHERE faq_fts MATCH %s ORDER BY rowid DESC LIMIT %s) ORDER BY rank, rowid LIMIT %s",
+                      [match, rank_budget, limit])
             return [row[0] for row in c.fetchall()]
