@@ -29,6 +29,6 @@ def _run(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reference", "0008_faq")]
+    dependencies = [("reference", "0009_attachments_rating")]
 
     operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
