@@ -118,7 +118,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "chatserver.channel_layers.ThrottledInMemoryChannelLayer",
             "CONFIG": {"capacity": 1000, "expiry": 60},
         }
     }

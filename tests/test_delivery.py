@@ -245,3 +245,17 @@ async def test_a_frame_racing_the_close_of_its_socket_is_dropped_quietly():
     assert consumer.gone and len(sent) == 1
     await consumer.send_frame({"type": "presence"})
     assert len(sent) == 1
+
+
+async def test_a_burst_reaches_the_other_side_in_sequence_order(chat):
+    """Stored one after another by the database thread, handed to the loop in commit order: the
+    librarian sees a burst the patron sent without waiting for acks exactly in sequence."""
+    patron, desk, conversation_id = chat
+    for k in range(40):
+        await patron.send({"type": "message", "client_id": f"burst-{k}", "text": f"pesan {k}"})
+    seqs = []
+    while len(seqs) < 40:
+        frame = await desk.receive_type("message")
+        seqs.append(frame["message"]["seq"])
+    assert seqs == list(range(seqs[0], seqs[0] + 40))
+    assert seqs == (await stored_seqs(conversation_id))[-40:]
