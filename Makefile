@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core (apt-get install npm)"; exit 1; }
+	.ci/ensure-test-tools
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
@@ -46,7 +46,7 @@ run: demo-data
 test: test-embedded test-scaleout
 
 test-embedded: install browser-tools
-	.ci/ensure-chromium
+	.ci/ensure-test-tools
 	$(PY) -m pytest
 
 test-scaleout: install

@@ -19,7 +19,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-features=PaintHolding"]
 
 if not os.path.exists(CHROMIUM) and os.environ.get("CI") == "true":
-    raise RuntimeError(f"CI needs chromium at {CHROMIUM} (.ci/ensure-chromium installs it)")
+    raise RuntimeError(f"CI needs chromium at {CHROMIUM} (.ci/ensure-test-tools installs it)")
 
 pytestmark = [
     pytest.mark.browser,
