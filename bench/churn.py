@@ -55,6 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.relay import login_sessions  # noqa: E402
 from bench.resilient import ResilientLibrarian, ResilientPatron  # noqa: E402
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -320,10 +321,9 @@ def django_setup(origins, conversations, per_librarian):
     import django
 
     django.setup()
-    from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
     from django.db import transaction
     from django.utils import timezone
 
@@ -348,15 +348,7 @@ def django_setup(origins, conversations, per_librarian):
                 user=user, defaults={"display_name": f"Churn {i:03d}", "max_chats": per_librarian})
             profile.queues.set([queue])
             users.append(user)
-    engine = import_module(settings.SESSION_ENGINE)
-    cookies = []
-    for user in users:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
+    cookies = [f"{settings.SESSION_COOKIE_NAME}={key}" for key, _name in login_sessions(users)]
     tokens = [issue_patron_token(site.key) for _ in range(conversations)]
     return {"cookies": cookies, "tokens": tokens, "closed_stale": closed}
 

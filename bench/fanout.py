@@ -57,7 +57,7 @@ from websockets.asyncio.client import connect
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.relay import LOCAL_HOSTS, percentile  # noqa: E402
+from bench.relay import LOCAL_HOSTS, login_sessions, percentile  # noqa: E402
 
 BENCH_QUEUE_SLUG = "bench-fanout"
 BENCH_SITE_KEY = "bench-fanout"
@@ -72,10 +72,9 @@ def django_setup(origins, librarians, rounds):
 
     django.setup()
 
-    from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
     from django.db import connections, transaction
     from django.utils import timezone
 
@@ -117,16 +116,7 @@ def django_setup(origins, librarians, rounds):
             profile.queues.set([queue])
             users.append(user)
 
-    engine = import_module(settings.SESSION_ENGINE)
-    backend = settings.AUTHENTICATION_BACKENDS[0]
-    sessions = []
-    for user in users:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = backend
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        sessions.append((store.session_key, user.get_username()))
+    sessions = login_sessions(users)
     tokens = [issue_patron_token(site.key) for _ in range(rounds)]
     db = settings.DATABASES["default"]
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]

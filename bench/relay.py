@@ -62,13 +62,9 @@ def django_setup(origin, conversations, per_librarian):
 
     django.setup()
 
-    from importlib import import_module
 
     from django.conf import settings
     from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
         get_user_model,
     )
     from django.db import connections, transaction
@@ -117,16 +113,7 @@ def django_setup(origin, conversations, per_librarian):
             profile.queues.set([queue])
             users.append(user)
 
-    engine = import_module(settings.SESSION_ENGINE)
-    backend = settings.AUTHENTICATION_BACKENDS[0]
-    sessions = []
-    for user in users:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = backend
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        sessions.append((store.session_key, user.get_username()))
+    sessions = login_sessions(users)
     tokens = [issue_patron_token(site.key) for _ in range(conversations)]
     cookie_name = settings.SESSION_COOKIE_NAME
     db = settings.DATABASES["default"]
@@ -149,6 +136,26 @@ def django_setup(origin, conversations, per_librarian):
 
 class BenchAbort(Exception):
     """The run cannot go on; the message says why."""
+
+
+def login_sessions(users):
+    """A logged-in Django session per staff user, made directly in the session store (no HTTP
+    login): [(session key, username)]. Django must be set up, on the server's database."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    engine = import_module(settings.SESSION_ENGINE)
+    sessions = []
+    for user in users:
+        store = engine.SessionStore()
+        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        sessions.append((store.session_key, user.get_username()))
+    return sessions
 
 
 def percentile(sorted_values, p):
