@@ -7,6 +7,7 @@ message instead of storing it twice, so a client can retry safely.
 """
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import translation
 
 from reference import attachments, events
@@ -16,11 +17,11 @@ from reference.payloads import librarian_name, message_frame
 from reference.validation import clean_client_id, clean_text
 
 
-def send_patron_message(*, patron, text, client_id, attachment_id=None):
-    """Store a patron's message in their open conversation. Returns (message, created)."""
+def send_patron_message(*, patron_id, text, client_id, attachment_id=None):
+    """Store a patron's message in their latest conversation. Returns (message, created)."""
     clean_client_id(client_id)
     conversation = (
-        Conversation.objects.filter(patron=patron).order_by("-created_at").first()
+        Conversation.objects.filter(patron_id=patron_id).select_related("patron").order_by("-created_at").first()
     )
     if conversation is None:
         raise ServiceError("no_conversation")
@@ -29,7 +30,7 @@ def send_patron_message(*, patron, text, client_id, attachment_id=None):
         role=Role.PATRON,
         text=text,
         client_id=client_id,
-        author_name=patron.name,
+        author_name=conversation.patron.name,
         attachment_id=attachment_id,
     )
 
@@ -60,13 +61,16 @@ def store_message(*, conversation_id, role, text, client_id="", author=None, aut
     the text may then be empty."""
     text = clean_text(text, allow_empty=attachment_id is not None)
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        if client_id:
-            existing = conversation.messages.filter(client_id=client_id).first()
-            if existing is not None:
-                if existing.role != role or existing.author_id != (author.pk if author else None):
-                    raise ServiceError("duplicate_client_id")
-                return existing, False
+        locked = Conversation.objects.select_for_update(of=("self",))
+        if client_id:  # one round trip locks the row and tells whether this is a retry
+            locked = locked.annotate(retry_of=Subquery(
+                Message.objects.filter(conversation=OuterRef("pk"), client_id=client_id).values("pk")[:1]))
+        conversation = locked.get(pk=conversation_id)
+        if getattr(conversation, "retry_of", None) is not None:
+            existing = Message.objects.get(pk=conversation.retry_of)
+            if existing.role != role or existing.author_id != (author.pk if author else None):
+                raise ServiceError("duplicate_client_id")
+            return existing, False
         if conversation.is_closed:
             raise ServiceError("conversation_closed")
         attachment = None

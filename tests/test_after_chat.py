@@ -201,7 +201,7 @@ def test_transcript_pages_show_the_rating_and_the_files(identity, librarian, cli
         user=librarian, conversation_id=conversation.pk, uploaded=SimpleUploadedFile("peta.pdf", files.pdf()))
     send_librarian_message(user=librarian, conversation_id=conversation.pk, text="", client_id="l-1",
                            attachment_id=attachment.pk)
-    send_patron_message(patron=conversation.patron, text="Terima kasih", client_id="p-2")
+    send_patron_message(patron_id=conversation.patron_id, text="Terima kasih", client_id="p-2")
     queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
     Conversation.objects.filter(pk=conversation.pk).update(rating=4, rating_comment="Sangat membantu")
     client.force_login(librarian)

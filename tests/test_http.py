@@ -91,7 +91,7 @@ class TestStaffPages:
         send_librarian_message(user=librarian, conversation_id=conversation.pk,
                                text="Isi formulir di https://perpustakaan.example/daftar ya.",
                                client_id="l-1")
-        send_patron_message(patron=Patron.objects.get(pk=identity.patron_id),
+        send_patron_message(patron_id=identity.patron_id,
                             text="<script>alert('x')</script> terima kasih", client_id="p-2")
         return queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
 

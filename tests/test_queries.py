@@ -28,7 +28,7 @@ def chats(make_identity, librarian):
             for k in range(messages):
                 send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
                                        client_id=f"l-{k}")
-                send_patron_message(patron=patron, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
+                send_patron_message(patron_id=patron.pk, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
             if close:
                 queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
     return make
@@ -81,3 +81,14 @@ def test_the_dashboard_page_does_not_grow_with_the_chats_held(client, librarian,
     few = queries(lambda: client.get("/dashboard/"))
     chats(6, close=False)
     assert queries(lambda: client.get("/dashboard/")) == few
+
+
+def test_a_patron_message_is_four_statements(chats, librarian):
+    """Find the conversation (with the patron's name), lock it and check for a retry in one query,
+    take the next seq, insert: the database thread's whole share of a message."""
+    chats(1, close=False)
+    conversation = librarian.conversations.get()
+    with CaptureQueriesContext(connection) as captured:
+        send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
+    statements = [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"].upper()]
+    assert len(statements) == 4, statements

@@ -160,13 +160,10 @@ class TestMessages:
         conversation, _m, _c = start(identity)
         return queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
 
-    def patron(self, identity):
-        return Patron.objects.get(pk=identity.patron_id)
-
     def test_messages_are_numbered_in_order(self, active, identity, librarian):
         reply, created = send_librarian_message(user=librarian, conversation_id=active.pk,
                                                 text="Buka, pukul 09.00.", client_id="l-1")
-        follow_up, _ = send_patron_message(patron=self.patron(identity), text="Terima kasih!",
+        follow_up, _ = send_patron_message(patron_id=identity.patron_id, text="Terima kasih!",
                                            client_id="p-2")
         assert created and (reply.seq, follow_up.seq) == (3, 4)
         active.refresh_from_db()
@@ -182,7 +179,7 @@ class TestMessages:
 
     def test_a_client_id_of_someone_else_is_refused(self, active, identity, librarian):
         send_librarian_message(user=librarian, conversation_id=active.pk, text="Halo", client_id="x")
-        assert error_code(send_patron_message, patron=self.patron(identity), text="Hai",
+        assert error_code(send_patron_message, patron_id=identity.patron_id, text="Hai",
                           client_id="x") == "duplicate_client_id"
 
     def test_only_the_holder_may_write(self, active, make_librarian):
@@ -195,11 +192,11 @@ class TestMessages:
     def test_a_message_to_a_closed_conversation_is_refused_but_a_retry_is_acknowledged(
         self, active, identity, librarian
     ):
-        sent, _ = send_patron_message(patron=self.patron(identity), text="Satu lagi", client_id="p-9")
+        sent, _ = send_patron_message(patron_id=identity.patron_id, text="Satu lagi", client_id="p-9")
         queueing.close_by_librarian(user=librarian, conversation_id=active.pk)
-        assert error_code(send_patron_message, patron=self.patron(identity), text="Halo?",
+        assert error_code(send_patron_message, patron_id=identity.patron_id, text="Halo?",
                           client_id="p-10") == "conversation_closed"
-        again, created = send_patron_message(patron=self.patron(identity), text="Satu lagi",
+        again, created = send_patron_message(patron_id=identity.patron_id, text="Satu lagi",
                                              client_id="p-9")
         assert again.seq == sent.seq and not created
 
@@ -212,7 +209,7 @@ class TestMessages:
 
     def test_a_patron_without_a_conversation(self, identity, site):
         patron = Patron.objects.create(pk=identity.patron_id, site=site)
-        assert error_code(send_patron_message, patron=patron, text="Halo",
+        assert error_code(send_patron_message, patron_id=patron.pk, text="Halo",
                           client_id="p-1") == "no_conversation"
 
 

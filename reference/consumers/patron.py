@@ -104,14 +104,9 @@ class PatronConsumer(ProtocolConsumer):
         attachment = field(frame, "attachment", int, required=False)
         text = field(frame, "text", str, required=attachment is None, default="")
         client_id = field(frame, "client_id", str)
-        message, _created = await database_sync_to_async(self._send)(text, client_id, attachment)
+        message, _created = await database_sync_to_async(send_patron_message)(
+            patron_id=self.identity.patron_id, text=text, client_id=client_id, attachment_id=attachment)
         await self.send_ack(message)
-
-    def _send(self, text, client_id, attachment):
-        patron = Patron.objects.filter(pk=self.identity.patron_id).first()
-        if patron is None:
-            raise ServiceError("no_conversation")
-        return send_patron_message(patron=patron, text=text, client_id=client_id, attachment_id=attachment)
 
     async def on_rate(self, frame):
         conversation = await database_sync_to_async(feedback.rate)(
