@@ -258,6 +258,9 @@ def test_on_a_phone_the_panel_fills_the_screen(live_daphne, host_page, django_us
             frame = chat_frame(phone)
             chat = phone.frame_locator(f"{WIDGET} iframe")
             expect(chat.locator("#q")).to_be_visible()
+            # Measure where the panel comes to rest, not a frame of its opening slide.
+            phone.evaluate("""(host) => Promise.all(document.querySelector(host).shadowRoot.getAnimations()
+                                                    .map(a => a.finished))""", WIDGET)
             panel = phone.locator(f"{WIDGET} iframe").bounding_box()
             assert [round(panel[k]) for k in ("x", "y", "width", "height")] == [0, 0, 360, 640]
             assert frame.evaluate("() => document.documentElement.scrollWidth") <= 360  # nothing to scroll sideways
