@@ -11,51 +11,11 @@
   try { S = JSON.parse($("dash-attach-strings").textContent); } catch (e) { /* keys show instead */ }
   var input = $("dash-attach-input"), progress = $("dash-attach-progress");
 
-  function h(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
-  function size(bytes) {
-    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (bytes >= 1024) return Math.round(bytes / 1024) + " KB";
-    return bytes + " B";
-  }
+  var F = window.RuangTanyaFiles, link = F.link;
+  function render(file) { return F.render(file, S.open); }
 
-  function render(file) {
-    var isImage = /^image\//.test(file.type) && file.url;
-    var box = h(file.url ? "a" : "div", isImage ? "attachment attachment-image" : "attachment attachment-file");
-    if (file.url) {
-      link(box, file);
-      box.target = "_blank";
-      box.rel = "noopener noreferrer";
-      if (!isImage) box.setAttribute("aria-label", String(S.open).replace("{name}", file.name) + " (" + size(file.size) + ")");
-    }
-    if (isImage) {
-      var img = h("img");
-      img.src = file.url;
-      img.alt = file.name;
-      img.loading = "lazy";
-      if (file.width && file.height) { img.width = file.width; img.height = file.height; }
-      box.appendChild(img);
-      return box;
-    }
-    box.appendChild(h("span", "attachment-icon", /pdf/.test(file.type) ? "PDF" : "IMG")).setAttribute("aria-hidden", "true");
-    var text = h("span", "attachment-text");
-    text.appendChild(h("span", "attachment-name", file.name));
-    text.appendChild(h("span", "attachment-size", size(file.size)));
-    box.appendChild(text);
-    return box;
-  }
-
-  /* Links expire (expires_in seconds after the server built them): shown links are renewed before
-     that with a `fetch` of their messages, whose answer carries fresh ones (see `stored`). */
-  function link(box, file) {
-    box.href = file.url;
-    box.dataset.id = file.id;
-    box.dataset.expires = Date.now() + (file.expires_in || 600) * 1000;
-  }
+  /* Shown links are renewed before they expire with a `fetch` of their messages, whose answer
+     carries fresh ones (see `stored`). */
   function renewLinks() {
     var conv = dash.activeConversation(), seqs = [], soon = Date.now() + 90000;
     if (!conv || document.hidden) return;

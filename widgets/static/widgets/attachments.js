@@ -14,52 +14,12 @@
   var LANG = document.documentElement.lang || "";
 
   function fill(text, name, value) { return String(text || "").replace("{" + name + "}", function () { return value; }); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
-  function size(bytes) {
-    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (bytes >= 1024) return Math.round(bytes / 1024) + " KB";
-    return bytes + " B";
-  }
+  var F = window.RuangTanyaFiles, el = F.el, link = F.link;
 
-  /* What a message's file looks like; without a url (still sending) it is not a link yet. */
-  function render(file) {
-    var isImage = /^image\//.test(file.type) && file.url;
-    var box = el(file.url ? "a" : "div", isImage ? "attachment attachment-image" : "attachment attachment-file");
-    if (file.url) {
-      link(box, file);
-      box.target = "_blank";
-      box.rel = "noopener noreferrer";
-      if (!isImage) box.setAttribute("aria-label", fill(S.open, "name", file.name) + " (" + size(file.size) + ")");
-    }
-    if (isImage) {
-      var img = el("img");
-      img.src = file.url;
-      img.alt = file.name;
-      img.loading = "lazy";
-      if (file.width && file.height) { img.width = file.width; img.height = file.height; }
-      box.appendChild(img);
-      return box;
-    }
-    box.appendChild(el("span", "attachment-icon", /pdf/.test(file.type) ? "PDF" : "IMG")).setAttribute("aria-hidden", "true");
-    var text = el("span", "attachment-text");
-    text.appendChild(el("span", "attachment-name", file.name));
-    text.appendChild(el("span", "attachment-size", size(file.size)));
-    box.appendChild(text);
-    return box;
-  }
+  function render(file) { return F.render(file, S.open); }
 
-  /* Links expire (expires_in seconds after the server built them): shown links are renewed before
-     that with a `fetch` of their messages, whose answer carries fresh ones (see `stored`). */
-  function link(box, file) {
-    box.href = file.url;
-    box.dataset.id = file.id;
-    box.dataset.expires = Date.now() + (file.expires_in || 600) * 1000;
-  }
+  /* Shown links are renewed before they expire with a `fetch` of their messages, whose answer
+     carries fresh ones (see `stored`). */
   function renewLinks() {
     var conversation = chat.conversation(), first = 0, last = 0, soon = Date.now() + 90000;
     if (!conversation || document.hidden) return;
