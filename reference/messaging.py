@@ -4,15 +4,19 @@ A message gets the conversation's next sequence number in the same transaction t
 The caller acknowledges the sender only after this returns (the transaction has committed), and
 the fan-out to other sockets happens on commit too. A repeated client id returns the stored
 message instead of storing it twice, so a client can retry safely.
+
+Every chat message goes through `_take_next_seq`, so it is written in SQL by hand: compiling the
+ORM's versions of its queries cost more than running them (about 1 ms a message; docs/performance.md).
 """
 
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from dataclasses import dataclass
+
+from django.db import connection, transaction
 from django.utils import translation
 
 from reference import attachments, events
 from reference.errors import ServiceError
-from reference.models import Conversation, Message, Role
+from reference.models import Conversation, Message, Patron, Role
 from reference.payloads import librarian_name, message_frame
 from reference.validation import clean_client_id, clean_text
 
@@ -20,71 +24,107 @@ from reference.validation import clean_client_id, clean_text
 def send_patron_message(*, patron_id, text, client_id, attachment_id=None):
     """Store a patron's message in their latest conversation. Returns (message, created)."""
     clean_client_id(client_id)
-    conversation = (
-        Conversation.objects.filter(patron_id=patron_id).select_related("patron").order_by("-created_at").first()
-    )
-    if conversation is None:
-        raise ServiceError("no_conversation")
-    return store_message(
-        conversation_id=conversation.pk,
-        role=Role.PATRON,
-        text=text,
-        client_id=client_id,
-        author_name=conversation.patron.name,
-        attachment_id=attachment_id,
-    )
+    return store_message(patron_id=patron_id, role=Role.PATRON, text=text, client_id=client_id,
+                         attachment_id=attachment_id)
 
 
 def send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None):
     """Store a librarian's message in a conversation they hold. Returns (message, created)."""
     clean_client_id(client_id)
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None:
-        raise ServiceError("not_found")
-    is_retry = conversation.messages.filter(client_id=client_id, author=user).exists()
-    if not is_retry and conversation.librarian_id != user.pk:
-        raise ServiceError("not_assigned")
-    return store_message(
-        conversation_id=conversation.pk,
-        role=Role.LIBRARIAN,
-        text=text,
-        client_id=client_id,
-        author=user,
-        author_name=librarian_name(user),
-        attachment_id=attachment_id,
-    )
+    return store_message(conversation_id=conversation_id, role=Role.LIBRARIAN, text=text, client_id=client_id,
+                         author=user, author_name=librarian_name(user), attachment_id=attachment_id)
 
 
-def store_message(*, conversation_id, role, text, client_id="", author=None, author_name="",
-                  attachment_id=None):
-    """`attachment_id`: a file the sender uploaded into this conversation (reference.attachments);
-    the text may then be empty."""
+def store_message(*, role, text, conversation_id=None, patron_id=None, client_id="", author=None,
+                  author_name="", attachment_id=None):
+    """Store a message in `conversation_id`, or in the latest conversation of `patron_id` (the
+    author_name is then the patron's). A librarian's message needs the conversation assigned to
+    them, unless it is the retry of one they sent. `attachment_id`: a file the sender uploaded into
+    this conversation (reference.attachments); the text may then be empty."""
     text = clean_text(text, allow_empty=attachment_id is not None)
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update(of=("self",))
-        if client_id:  # one round trip locks the row and tells whether this is a retry
-            locked = locked.annotate(retry_of=Subquery(
-                Message.objects.filter(conversation=OuterRef("pk"), client_id=client_id).values("pk")[:1]))
-        conversation = locked.get(pk=conversation_id)
-        if getattr(conversation, "retry_of", None) is not None:
-            existing = Message.objects.get(pk=conversation.retry_of)
-            if existing.role != role or existing.author_id != (author.pk if author else None):
-                raise ServiceError("duplicate_client_id")
-            return existing, False
-        if conversation.is_closed:
-            raise ServiceError("conversation_closed")
-        attachment = None
-        if attachment_id is not None:
-            attachment = attachments.claim_for_message(
-                conversation=conversation, attachment_id=attachment_id, role=role,
-                patron_id=conversation.patron_id, user=author)
-        message = append_message(conversation, role=role, text=text, client_id=client_id,
-                                 author=author, author_name=author_name, attachment=attachment)
-        if role == Role.LIBRARIAN and conversation.first_response_at is None:
-            conversation.first_response_at = message.created_at
-            conversation.save(update_fields=["first_response_at"])
-        events.publish(events.conversation_group(conversation.pk), message_frame(message))
+        taken = _take_next_seq(conversation_id=conversation_id, patron_id=patron_id, client_id=client_id)
+        if taken is None:
+            raise ServiceError("no_conversation" if patron_id is not None else "not_found")
+        if taken.retry_of is not None:
+            transaction.set_rollback(True)  # give the number back: nothing new is stored
+        else:
+            message = _store_new(taken, role=role, text=text, client_id=client_id, author=author,
+                                 author_name=taken.patron_name if patron_id is not None else author_name,
+                                 attachment_id=attachment_id)
+    if taken.retry_of is not None:
+        return _original(taken.retry_of, role=role, author=author), False
     return message, True
+
+
+def _store_new(taken, *, role, text, client_id, author, author_name, attachment_id):
+    if role == Role.LIBRARIAN and taken.librarian_id != author.pk:
+        raise ServiceError("not_assigned")
+    if taken.status == Conversation.Status.CLOSED:
+        raise ServiceError("conversation_closed")
+    attachment = None
+    if attachment_id is not None:
+        attachment = attachments.claim_for_message(
+            conversation=Conversation(pk=taken.conversation_id), attachment_id=attachment_id, role=role,
+            patron_id=taken.patron_id, user=author)
+    message = Message(conversation_id=taken.conversation_id, seq=taken.seq, role=role, text=text,
+                      client_id=client_id, author=author, author_name=author_name, attachment=attachment)
+    message.save(force_insert=True)
+    if role == Role.LIBRARIAN and taken.awaiting_first_response:
+        Conversation.objects.filter(pk=taken.conversation_id).update(first_response_at=message.created_at)
+    events.publish(events.conversation_group(taken.conversation_id), message_frame(message))
+    return message
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What `_take_next_seq` read of the conversation while numbering its next message."""
+
+    conversation_id: int
+    seq: int
+    status: str
+    librarian_id: int | None
+    patron_id: object
+    awaiting_first_response: bool
+    retry_of: int | None  # the stored message with the same client id, if this is a retry
+    patron_name: str
+
+
+def _take_next_seq(*, conversation_id, patron_id, client_id):
+    """One statement: lock the conversation's row (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    holds the write lock), take its next seq, and read what the rules need, including whether
+    `client_id` was stored before. None when there is no such conversation."""
+    conversations, messages, patrons = (connection.ops.quote_name(model._meta.db_table)
+                                        for model in (Conversation, Message, Patron))
+    if patron_id is not None:
+        target = f"(SELECT id FROM {conversations} WHERE patron_id = %s ORDER BY created_at DESC LIMIT 1)"
+        key = Patron._meta.pk.get_db_prep_value(patron_id, connection)
+    else:
+        target, key = "%s", conversation_id
+    sql = (
+        f"UPDATE {conversations} SET last_seq = last_seq + 1 WHERE id = {target} "
+        # first_response_at itself, not "IS NULL": SQLite 3.40 answers 0 for that in RETURNING.
+        f"RETURNING id, last_seq, status, librarian_id, patron_id, first_response_at, "
+        f"(SELECT id FROM {messages} WHERE conversation_id = {conversations}.id AND client_id = %s "
+        f"AND client_id <> ''), "
+        f"(SELECT name FROM {patrons} WHERE id = {conversations}.patron_id)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, client_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    conversation_pk, seq, status, librarian_id, patron_pk, first_response_at, retry_of, patron_name = row
+    return _Taken(conversation_pk, seq, status, librarian_id, Patron._meta.pk.to_python(patron_pk),
+                  first_response_at is None, retry_of, patron_name)
+
+
+def _original(message_id, *, role, author):
+    """The stored message a retry repeats, if the same sender sent it."""
+    existing = Message.objects.get(pk=message_id)
+    if existing.role != role or existing.author_id != (author.pk if author else None):
+        raise ServiceError("duplicate_client_id")
+    return existing
 
 
 def store_notice(conversation, text):
