@@ -1,10 +1,9 @@
 """The dashboard's socket: parse → service → answer. Rules live in reference.queueing/messaging."""
 
-from channels.db import database_sync_to_async
-
 from reference import events, handoff, presence, queueing, routing, selectors
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
+from reference.events import on_database_thread
 from reference.messaging import send_librarian_message
 from reference.models import Queue, Role
 from reference.payloads import conversation_payload, message_payload
@@ -27,22 +26,22 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def hello(self, frame):
         since = self._since(frame)
-        profile = await database_sync_to_async(queueing.librarian_profile)(self.user)
-        queues = await database_sync_to_async(lambda: list(profile.queues.filter(is_active=True)))()
+        profile = await on_database_thread(queueing.librarian_profile)(self.user)
+        queues = await on_database_thread(lambda: list(profile.queues.filter(is_active=True)))()
         self.name = profile.display_name
         await self.join(events.STAFF_GROUP)
         await self.join(events.librarian_group(self.user.pk))
         for queue in queues:
             await self.join(events.queue_group(queue.pk))
         # Join first, read second: anything published in between arrives twice, never zero times.
-        held_ids = await database_sync_to_async(selectors.held_ids)(self.user)
+        held_ids = await on_database_thread(selectors.held_ids)(self.user)
         for conversation_id in held_ids:
             await self.join(events.conversation_group(conversation_id))
-        waiting, held = await database_sync_to_async(self._state)([q.pk for q in queues], since)
+        waiting, held = await on_database_thread(self._state)([q.pk for q in queues], since)
         self.held = {c["id"] for c in held}
         await presence.socket_beat(user=self.user, socket_id=self.channel_name)
-        colleagues = await database_sync_to_async(presence.roster)()
-        transfer_queues, offers, assignments = await database_sync_to_async(self._handoff_state)()
+        colleagues = await on_database_thread(presence.roster)()
+        transfer_queues, offers, assignments = await on_database_thread(self._handoff_state)()
         await self.send_frame(self.welcome(
             librarian={"id": self.user.pk, "name": profile.display_name, "max_chats": profile.max_chats,
                        "status": profile.status},
@@ -99,11 +98,11 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def on_status(self, frame):
         status = field(frame, "status", str)
-        await database_sync_to_async(presence.set_status)(user=self.user, status=status)
+        await on_database_thread(presence.set_status)(user=self.user, status=status)
 
     async def on_capacity(self, frame):
         max_chats = field(frame, "max_chats", int)
-        await database_sync_to_async(presence.set_capacity)(user=self.user, max_chats=max_chats)
+        await on_database_thread(presence.set_capacity)(user=self.user, max_chats=max_chats)
 
     async def on_transfer(self, frame):
         conversation_id = field(frame, "conversation", int)
@@ -113,23 +112,23 @@ class LibrarianConsumer(ProtocolConsumer):
         if (to_librarian is None) == (to_queue is None):
             raise ServiceError("invalid_frame", field="to_librarian / to_queue")
         if to_librarian is not None:
-            await database_sync_to_async(handoff.offer_to_colleague)(
+            await on_database_thread(handoff.offer_to_colleague)(
                 user=self.user, conversation_id=conversation_id, to_user_id=to_librarian, note=note)
         else:
-            await database_sync_to_async(handoff.to_queue)(
+            await on_database_thread(handoff.to_queue)(
                 user=self.user, conversation_id=conversation_id, queue_id=to_queue, note=note)
 
     async def on_transfer_accept(self, frame):
         transfer_id = field(frame, "transfer", int)
-        await database_sync_to_async(handoff.accept)(user=self.user, transfer_id=transfer_id)
+        await on_database_thread(handoff.accept)(user=self.user, transfer_id=transfer_id)
 
     async def on_transfer_decline(self, frame):
         transfer_id = field(frame, "transfer", int)
-        await database_sync_to_async(handoff.decline)(user=self.user, transfer_id=transfer_id)
+        await on_database_thread(handoff.decline)(user=self.user, transfer_id=transfer_id)
 
     async def on_assignment_decline(self, frame):
         offer_id = field(frame, "offer", int)
-        await database_sync_to_async(routing.decline)(user=self.user, offer_id=offer_id)
+        await on_database_thread(routing.decline)(user=self.user, offer_id=offer_id)
 
     async def on_claim(self, frame):
         conversation_id = field(frame, "conversation", int)
@@ -138,7 +137,7 @@ class LibrarianConsumer(ProtocolConsumer):
         group = events.conversation_group(conversation_id)
         await self.join(group)
         try:
-            await database_sync_to_async(queueing.claim_conversation)(
+            await on_database_thread(queueing.claim_conversation)(
                 user=self.user, conversation_id=conversation_id
             )
         except ServiceError:
@@ -149,7 +148,7 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def on_message(self, frame):
         attachment = field(frame, "attachment", int, required=False)
-        message, _created = await database_sync_to_async(send_librarian_message)(
+        message, _created = await on_database_thread(send_librarian_message)(
             user=self.user,
             conversation_id=field(frame, "conversation", int),
             text=field(frame, "text", str, required=attachment is None, default=""),
@@ -175,7 +174,7 @@ class LibrarianConsumer(ProtocolConsumer):
         conversation_id = field(frame, "conversation", int)
         # The `conversation` frame (closed) comes back through the conversation's group, to
         # all our tabs; each leaves the group when it sees it.
-        await database_sync_to_async(queueing.close_by_librarian)(
+        await on_database_thread(queueing.close_by_librarian)(
             user=self.user, conversation_id=conversation_id
         )
 

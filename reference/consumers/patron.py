@@ -1,11 +1,11 @@
 """The widget's socket: parse → service → answer. Rules live in reference.queueing/messaging."""
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from reference import events, feedback, offline_questions, queueing, selectors, transcript_email, waiting
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
+from reference.events import on_database_thread
 from reference.messaging import send_patron_message
 from reference.models import Patron, Role
 from reference.payloads import conversation_frame, message_payload
@@ -24,7 +24,7 @@ class PatronConsumer(ProtocolConsumer):
     async def hello(self, frame):
         identity = read_patron_token(field(frame, "token", str))
         last_seq = field(frame, "last_seq", int, required=False, default=0)
-        conversation = await database_sync_to_async(self._current_conversation)(identity)
+        conversation = await on_database_thread(self._current_conversation)(identity)
         self.identity = identity
         await self.join(events.patron_group(identity.patron_id))
         await self.beat_presence()
@@ -33,11 +33,11 @@ class PatronConsumer(ProtocolConsumer):
             # Join the live stream before reading, so nothing falls in between (duplicates are
             # dropped by seq on the client).
             await self.follow(conversation.pk)
-            messages = await database_sync_to_async(selectors.messages_after)(conversation, last_seq)
+            messages = await on_database_thread(selectors.messages_after)(conversation, last_seq)
         await self.send_frame(self.welcome(
             conversation=conversation_frame(conversation)["conversation"] if conversation else None,
             messages=[message_payload(m) for m in messages],
-            desk=await database_sync_to_async(offline_questions.desk_state)(self.desk_queue),
+            desk=await on_database_thread(offline_questions.desk_state)(self.desk_queue),
         ))
         if conversation is not None:
             await self.send_position(conversation)
@@ -56,13 +56,13 @@ class PatronConsumer(ProtocolConsumer):
         await self.beat_presence()
         """Whether someone can answer live now, for a patron who has not asked yet."""
         if self.conversation_id is None and self.identity is not None:
-            return {"desk": await database_sync_to_async(offline_questions.desk_state)(self.desk_queue)}
+            return {"desk": await on_database_thread(offline_questions.desk_state)(self.desk_queue)}
         return {}
 
     async def send_position(self, conversation):
         """Where a waiting patron stands; later changes come through the conversation's group."""
         if conversation.status == conversation.Status.QUEUED:
-            position = await database_sync_to_async(waiting.position_of)(conversation)
+            position = await on_database_thread(waiting.position_of)(conversation)
             if position:
                 await self.send_frame(position)
 
@@ -82,7 +82,7 @@ class PatronConsumer(ProtocolConsumer):
         await self.join(events.conversation_group(conversation_id))
 
     async def on_start(self, frame):
-        conversation, message, created = await database_sync_to_async(queueing.start_conversation)(
+        conversation, message, created = await on_database_thread(queueing.start_conversation)(
             identity=self.identity,
             text=field(frame, "text", str),
             client_id=field(frame, "client_id", str),
@@ -104,12 +104,12 @@ class PatronConsumer(ProtocolConsumer):
         attachment = field(frame, "attachment", int, required=False)
         text = field(frame, "text", str, required=attachment is None, default="")
         client_id = field(frame, "client_id", str)
-        message, _created = await database_sync_to_async(send_patron_message)(
+        message, _created = await on_database_thread(send_patron_message)(
             patron_id=self.identity.patron_id, text=text, client_id=client_id, attachment_id=attachment)
         await self.send_ack(message)
 
     async def on_rate(self, frame):
-        conversation = await database_sync_to_async(feedback.rate)(
+        conversation = await on_database_thread(feedback.rate)(
             patron_id=self.identity.patron_id,
             conversation_id=field(frame, "conversation", int),
             rating=field(frame, "rating", int),
@@ -137,7 +137,7 @@ class PatronConsumer(ProtocolConsumer):
         )
 
     async def on_close(self, frame):
-        await database_sync_to_async(self._close)()
+        await on_database_thread(self._close)()
 
     def _close(self):
         patron = Patron.objects.filter(pk=self.identity.patron_id).first()
