@@ -117,6 +117,20 @@ def flush_redis(url):
         client.close()
 
 
+def fresh_database(url):
+    """Drop and create the benchmark's PostgreSQL database: every run starts from the same empty
+    tables (and a new machine has no such database yet)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
 def loadavg():
     return "/".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -164,6 +178,7 @@ class Stack:
         else:
             if self.config == "rt-scaleout":
                 flush_redis(self.args.redis_url)
+                fresh_database(self.args.database_url)
             subprocess.run(
                 [PYTHON, "manage.py", "migrate", "-v0", "--noinput"], cwd=REPO, env=self.env, check=True
             )

@@ -97,22 +97,21 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads that run the sockets' database calls (reference.events.on_database_thread). SQLite has one
+# writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
+DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "rt:layer")
 if REDIS_URL:
+    # Pub/sub: a group message is one PUBLISH that each process hands to its own sockets; nothing
+    # queues in Redis, so no capacity to overflow. It may drop a frame while a process reconnects,
+    # which the database and the clients' resume repair (docs/architecture.md, docs/performance.md).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": CHANNEL_LAYER_PREFIX,
-                # The default capacity (100) drops group messages silently under bursts.
-                "capacity": 1000,
-                "expiry": 60,
-                "group_expiry": 86400,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
 else:

@@ -78,4 +78,4 @@ async def test_patron_and_librarian_on_different_processes(live_daphne, site, li
 async def test_the_redis_layer_is_in_use():
     from channels.layers import get_channel_layer
 
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"

@@ -148,7 +148,7 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def on_message(self, frame):
         attachment = field(frame, "attachment", int, required=False)
-        message, _created = await on_database_thread(send_librarian_message)(
+        message, _created = await on_database_thread(send_librarian_message, parallel=True)(
             user=self.user,
             conversation_id=field(frame, "conversation", int),
             text=field(frame, "text", str, required=attachment is None, default=""),

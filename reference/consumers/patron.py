@@ -104,7 +104,7 @@ class PatronConsumer(ProtocolConsumer):
         attachment = field(frame, "attachment", int, required=False)
         text = field(frame, "text", str, required=attachment is None, default="")
         client_id = field(frame, "client_id", str)
-        message, _created = await on_database_thread(send_patron_message)(
+        message, _created = await on_database_thread(send_patron_message, parallel=True)(
             patron_id=self.identity.patron_id, text=text, client_id=client_id, attachment_id=attachment)
         await self.send_ack(message)
 
