@@ -157,6 +157,26 @@ async def test_heartbeats_tell_each_side_how_far_its_chats_have_got(identity, to
     await desk.close()
 
 
+@override_settings(HEARTBEAT_INTERVAL=0.2)
+async def test_a_heartbeat_that_fails_is_tried_again_next_interval(identity, token_for, monkeypatch):
+    """Redis failing over or the database restarting must not end a socket's heartbeats for good
+    (the client would take the silence for a dead server)."""
+    from reference import sweeps
+
+    failures = []
+
+    async def redis_away():
+        if not failures:
+            failures.append(1)
+            raise ConnectionError("Redis is failing over")
+
+    monkeypatch.setattr(sweeps, "run", redis_away)
+    patron = await patron_socket(token_for(identity))
+    assert (await patron.receive_type("heartbeat"))["server_time"]
+    assert failures == [1]
+    await patron.close()
+
+
 async def test_fetching_someone_elses_conversation_is_refused(chat, make_identity, token_for, make_librarian):
     patron, desk, conversation_id = chat
     stranger = await patron_socket(token_for(make_identity()))

@@ -140,12 +140,18 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         interval = settings.HEARTBEAT_INTERVAL
         await asyncio.sleep(interval * random.uniform(0.5, 1))  # spread the beats of many sockets
         while True:
-            await sweeps.run()
-            followed = self.followed_conversations()
-            last = await on_database_thread(selectors.last_seqs)(followed) if followed else {}
-            await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),
-                                   "last_seq": {str(k): v for k, v in last.items()}, **await self.heartbeat_extra()})
+            try:
+                await self.beat_once()
+            except Exception:  # Redis failing over, the database restarting: beat again next time
+                logger.exception("heartbeat of %s failed", self.channel_name)
             await asyncio.sleep(interval)
+
+    async def beat_once(self):
+        await sweeps.run()
+        followed = self.followed_conversations()
+        last = await on_database_thread(selectors.last_seqs)(followed) if followed else {}
+        await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),
+                               "last_seq": {str(k): v for k, v in last.items()}, **await self.heartbeat_extra()})
 
     async def send_error(self, error, ref=None):
         frame = {"type": "error", "code": error.code, "message": error.message, "ref": ref}
