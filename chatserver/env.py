@@ -39,3 +39,46 @@ def database_from_url(url, conn_max_age=60):
         "CONN_MAX_AGE": conn_max_age,
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+def redis_from_url(url):
+    """What the channel layer's `hosts` takes for REDIS_URL: the URL itself, or for
+    `sentinel://[:password@]host:port[,host:port…]/master_name[/db]` a Sentinel description, so the
+    service follows the master Sentinel names through a fail-over."""
+    parts = urlsplit(url)
+    if parts.scheme != "sentinel":
+        return url
+    sentinels = []
+    for address in parts.netloc.rpartition("@")[2].split(","):
+        host, _colon, port = address.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"REDIS_URL: a sentinel address must be host:port, not {address!r}")
+        sentinels.append((host, int(port)))
+    master_name, _slash, db = parts.path.strip("/").partition("/")
+    if not master_name or not (db or "0").isdigit():
+        raise ValueError("REDIS_URL: a sentinel URL ends in /master_name or /master_name/db")
+    host = {"sentinels": sentinels, "master_name": master_name, "db": int(db or 0)}
+    if parts.password:
+        host["password"] = unquote(parts.password)
+    return host
+
+
+def redis_client(url, **options):
+    """A redis-py client for REDIS_URL (plain or sentinel://, see redis_from_url)."""
+    import redis
+    from redis.sentinel import Sentinel
+
+    host = redis_from_url(url)
+    if isinstance(host, str):
+        return redis.Redis.from_url(host, **options)
+    sentinel = Sentinel(host["sentinels"], socket_timeout=options.get("socket_timeout"))
+    return sentinel.master_for(host["master_name"], db=host["db"], password=host.get("password"), **options)
+
+
+def first_address(url, default_port):
+    """(host, port) of a plain URL, or of the first Sentinel of a sentinel:// one."""
+    host = redis_from_url(url) if url.startswith("sentinel:") else None
+    if host:
+        return host["sentinels"][0]
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port

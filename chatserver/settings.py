@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from chatserver.env import database_from_url, env_bool, env_list, env_str
+from chatserver.env import database_from_url, env_bool, env_list, env_str, redis_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -111,7 +111,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
+            "CONFIG": {"hosts": [redis_from_url(REDIS_URL)], "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
 else:

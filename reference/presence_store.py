@@ -11,6 +11,8 @@ import time
 
 from django.conf import settings
 
+from chatserver.env import redis_client
+
 
 class MemoryPresenceStore:
     def __init__(self):
@@ -78,9 +80,7 @@ class RedisPresenceStore:
     and one sorted set of librarians (score = connected until / disconnected since)."""
 
     def __init__(self, url, prefix):
-        import redis
-
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+        self.redis = redis_client(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
         self.prefix = prefix
 
     def _sockets(self, user_id):

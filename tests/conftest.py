@@ -7,15 +7,15 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
+from chatserver.env import first_address
 from reference.models import LibrarianProfile, Queue
 from reference.tokens import PatronIdentity, issue_patron_token
 from widgets.models import Site
 
 
 def _reachable(url, default_port):
-    parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(first_address(url, default_port), 2):
             return True
     except OSError:
         return False
