@@ -68,7 +68,9 @@ def sentinel(tmp_path):
         pytest.skip(f"needs {REDIS_SERVER} for a private Redis master, replica and Sentinel")
     master_port, replica_port, sentinel_port = free_port(), free_port(), free_port()
     # No 5 s wait before the replica's first sync (Redis 7's default for diskless replication).
-    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"]
+    # --dir: the replica writes the master's snapshot to disk while it syncs.
+    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0",
+              "--dir", str(tmp_path)]
     config = tmp_path / "sentinel.conf"  # Sentinel rewrites its file: it must be its own
     config.write_text(f"port {sentinel_port}\nbind 127.0.0.1\n"
                       f"sentinel monitor desk 127.0.0.1 {master_port} 1\n"
