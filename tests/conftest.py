@@ -129,7 +129,7 @@ def live_daphne(transactional_db):
 
     def start(env_extra=None, port=None):
         port = port or _free_port()
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatserver.settings", **(env_extra or {})}
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatserver.settings"}
         if connection.vendor == "sqlite":
             env["SQLITE_PATH"] = connection.settings_dict["NAME"]
         else:
@@ -138,6 +138,7 @@ def live_daphne(transactional_db):
         if settings.REDIS_URL:
             env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
             env["PRESENCE_PREFIX"] = settings.PRESENCE_PREFIX
+        env.update(env_extra or {})  # a test's own settings win (its own Redis, say)
         log = open(os.path.join(os.environ.get("TEST_ARTIFACTS", "/tmp"), f"daphne-{port}.log"), "w")
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
