@@ -87,6 +87,14 @@ def open_widget(page):
     return chat_frame(page)
 
 
+def panel_at_rest(page):
+    """Wait for the panel's opening slide (in the widget's shadow root) to end. Playwright sees an
+    element inside the iframe as still while the iframe itself moves, so a click during the slide
+    can land beside its target."""
+    page.evaluate("(host) => Promise.all(document.querySelector(host).shadowRoot.getAnimations().map(a => a.finished))",
+                  WIDGET)
+
+
 def new_page(browser, **context):
     return browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context}).new_page()
 
@@ -258,9 +266,7 @@ def test_on_a_phone_the_panel_fills_the_screen(live_daphne, host_page, django_us
             frame = chat_frame(phone)
             chat = phone.frame_locator(f"{WIDGET} iframe")
             expect(chat.locator("#q")).to_be_visible()
-            # Measure where the panel comes to rest, not a frame of its opening slide.
-            phone.evaluate("""(host) => Promise.all(document.querySelector(host).shadowRoot.getAnimations()
-                                                    .map(a => a.finished))""", WIDGET)
+            panel_at_rest(phone)  # measure where the panel comes to rest, not a frame of its slide
             panel = phone.locator(f"{WIDGET} iframe").bounding_box()
             assert [round(panel[k]) for k in ("x", "y", "width", "height")] == [0, 0, 360, 640]
             assert frame.evaluate("() => document.documentElement.scrollWidth") <= 360  # nothing to scroll sideways
@@ -458,6 +464,7 @@ def test_unread_answers_show_on_the_launcher_and_in_the_title_with_a_sound_that_
             expect(launcher_badge(patron)).to_have_text("")
             expect(patron).to_have_title("Perpustakaan")
             expect(launcher).to_have_attribute("aria-label", "Close chat")
+            panel_at_rest(patron)
 
             sound = chat.locator("#sound")
             expect(sound).to_have_attribute("aria-pressed", "true")
