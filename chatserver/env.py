@@ -77,8 +77,8 @@ def redis_client(url, **options):
 
 def first_address(url, default_port):
     """(host, port) of a plain URL, or of the first Sentinel of a sentinel:// one."""
-    host = redis_from_url(url) if url.startswith("sentinel:") else None
-    if host:
+    host = redis_from_url(url)
+    if isinstance(host, dict):
         return host["sentinels"][0]
     parts = urlsplit(url)
     return parts.hostname or "127.0.0.1", parts.port or default_port

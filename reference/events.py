@@ -78,8 +78,8 @@ def on_database_thread(fn, *, parallel=False):
     chat messages: on PostgreSQL they run on DATABASE_THREADS threads, each waiting for the server
     side by side; the conversation's row lock numbers them, and clients order them by that seq."""
     def collecting(*args, **kwargs):
-        outer, _collecting.events = getattr(_collecting, "events", None), []
-        collected = _collecting.events
+        outer, collected = getattr(_collecting, "events", None), []
+        _collecting.events = collected
         try:
             return fn(*args, **kwargs), collected, None
         except Exception as error:  # what committed before the error is still sent

@@ -46,15 +46,12 @@ def store_message(*, role, text, conversation_id=None, patron_id=None, client_id
         taken = _take_next_seq(conversation_id=conversation_id, patron_id=patron_id, client_id=client_id)
         if taken is None:
             raise ServiceError("no_conversation" if patron_id is not None else "not_found")
-        if taken.retry_of is not None:
-            transaction.set_rollback(True)  # give the number back: nothing new is stored
-        else:
-            message = _store_new(taken, role=role, text=text, client_id=client_id, author=author,
-                                 author_name=taken.patron_name if patron_id is not None else author_name,
-                                 attachment_id=attachment_id)
-    if taken.retry_of is not None:
-        return _original(taken.retry_of, role=role, author=author), False
-    return message, True
+        if taken.retry_of is None:
+            return _store_new(taken, role=role, text=text, client_id=client_id, author=author,
+                              author_name=taken.patron_name if patron_id is not None else author_name,
+                              attachment_id=attachment_id), True
+        transaction.set_rollback(True)  # give the number back: nothing new is stored
+    return _original(taken.retry_of, role=role, author=author), False
 
 
 def _store_new(taken, *, role, text, client_id, author, author_name, attachment_id):
