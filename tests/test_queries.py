@@ -97,3 +97,19 @@ def test_a_chat_message_is_two_statements(chats, librarian):
     for captured in (patron_side, librarian_side):
         statements = [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"].upper()]
         assert [s.split()[0] for s in statements] == ["UPDATE", "INSERT"], statements
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_chat_message_is_one_statement(chats, librarian):
+    """Outside a transaction block, as a socket sends it: one WITH … UPDATE … INSERT statement,
+    committed on its own (no BEGIN and COMMIT round trips), from either side."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: set DATABASE_URL (make test-scaleout); SQLite has no round trips to save")
+    chats(1, close=False)
+    conversation = librarian.conversations.get()
+    with CaptureQueriesContext(connection) as patron_side:
+        send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
+    with CaptureQueriesContext(connection) as librarian_side:
+        send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
+    for captured in (patron_side, librarian_side):
+        assert [q["sql"].split()[0] for q in captured] == ["WITH"], captured.captured_queries

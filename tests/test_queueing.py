@@ -237,3 +237,33 @@ class TestClose:
                           conversation_id=conversation.pk) == "conversation_closed"
         assert error_code(queueing.close_by_patron,
                           patron=Patron.objects.get(pk=identity.patron_id)) == "no_conversation"
+
+
+@pytest.mark.django_db(transaction=True)
+class TestMessagesOutsideATransaction(TestMessages):
+    """The same rules with no transaction open, as a socket sends them: on PostgreSQL the usual
+    message is then one statement (messaging._store_in_one_statement), the rest step by step."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_sent_twice_at_the_same_instant_is_stored_once(identity, librarian):
+    conversation, _m, _c = start(identity)
+    queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+    barrier, results = threading.Barrier(4), []
+
+    def send():
+        try:
+            barrier.wait(10)
+            results.append(send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(created for _message, created in results) == [False, False, False, True]
+    assert {message.seq for message, _created in results} == {3}
+    conversation.refresh_from_db()
+    assert conversation.last_seq == 3 and conversation.messages.filter(client_id="p-2").count() == 1
