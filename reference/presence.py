@@ -7,7 +7,6 @@ crashed server process simply stops beating; the sweep then tells everyone, and 
 REQUEUE_GRACE more seconds puts their chats back in the queue, so nobody has to act.
 """
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -57,7 +56,7 @@ async def socket_beat(*, user, socket_id):
     """A dashboard socket is alive. Tells colleagues when this makes the librarian connected.
     The beat itself stays off the database thread; only news of a change goes through it."""
     if await off_db_thread(get_store().beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
-        await database_sync_to_async(came_online)(user=user, socket_id=socket_id)
+        await events.on_database_thread(came_online)(user=user, socket_id=socket_id)
 
 
 def came_online(*, user, socket_id):
@@ -69,7 +68,7 @@ def came_online(*, user, socket_id):
 async def socket_gone(*, user, socket_id):
     """A dashboard socket closed cleanly; the librarian may still be here in another tab."""
     if not await off_db_thread(get_store().drop)(user.pk, socket_id):
-        await database_sync_to_async(lambda: announce(LibrarianProfile.objects.get(user=user)))()
+        await events.on_database_thread(lambda: announce(LibrarianProfile.objects.get(user=user)))()
 
 
 def sweep_lapsed(now):

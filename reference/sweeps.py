@@ -4,9 +4,8 @@ SWEEP_EVERY seconds does the work (a Redis turn when scaled out)."""
 
 import time
 
-from channels.db import database_sync_to_async
-
 from reference import handoff, presence, queueing, routing
+from reference.events import on_database_thread
 from reference.presence_store import get_store, off_db_thread
 
 SWEEP_EVERY = 5  # seconds
@@ -15,7 +14,7 @@ SWEEP_EVERY = 5  # seconds
 async def run():
     """Called by every socket's heartbeat: only the winner of the turn touches the database."""
     if await off_db_thread(get_store().take_sweep_turn)(SWEEP_EVERY):
-        await database_sync_to_async(sweep)(time.time())
+        await on_database_thread(sweep)(time.time())
 
 
 def sweep(now):
