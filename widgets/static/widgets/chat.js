@@ -56,7 +56,10 @@
   var lastSeq = 0;                 // the highest seq we hold with nothing missing before it
   var fetching = false;            // a gap request is on its way
   var readSent = 0, readMarker = null;
-  var panelOpen = true;            // the loader tells us when the patron minimises the panel
+  // The loader tells us when the patron opens or minimises the panel; one loaded closed (a chat
+  // going on while the patron browses the library's pages) says so in its address from the start,
+  // so nothing arriving before the loader's first word is marked read.
+  var panelOpen = !(inFrame && location.hash === "#closed");
   var desk = { open: true };       // can someone answer live? if not, questions are left for email
   var ws = null, ready = false, everConnected = false, fatal = false;
   var attempt = 0, retryTimer = 0, heardAt = 0, heartbeatMs = 20000;
@@ -180,12 +183,21 @@
     } else {
       li = buildMessage(m);
       if (m.client_id) byClientId[m.client_id] = li;
+      news(m);
     }
     setSeq(li, m.seq);
     if (m.role === "librarian") hideTyping();
     if (stick || m.role === "patron") toBottom();
     repair(m.seq);
     reportRead();
+  }
+
+  /* notify.js counts what the patron has not read yet, however it arrived: live, in the welcome
+     after a reload or another page of the library's site, or fetched to fill a gap. */
+  function news(m) {
+    if (m.seq > (conv && conv.read ? conv.read.patron : 0)) {
+      document.dispatchEvent(new CustomEvent("ruangtanya:message", { detail: m }));
+    }
   }
 
   /* A seq we do not have yet (a fan-out the channel layer lost): fetch it from the database. */
@@ -372,9 +384,7 @@
     switch (f.type) {
       case "welcome": return onWelcome(f);
       case "conversation": return onConversation(f.conversation);
-      case "message":
-        addMessage(f.message);
-        return document.dispatchEvent(new CustomEvent("ruangtanya:message", { detail: f.message })); // notify.js
+      case "message": return addMessage(f.message);
       case "ack": return onAck(f);
       case "typing": return onTyping(f);
       case "error": return onError(f);

@@ -130,7 +130,7 @@
     function load() {
       if (frame) return;
       frame = d.createElement("iframe");
-      frame.src = src;
+      frame.src = open ? src : src + "#closed"; // the chat knows it is unseen before we can tell it
       frame.title = cfg.title || cfg.name || "";
       // No navigating the host page from the frame (pointless, and warned about, on our own origin).
       if (frameOrigin !== location.origin) {

@@ -4,7 +4,9 @@
  * unread: the loader shows the count on the launcher and in the tab's title (it owns both; we
  * post {type: "unread", count}), and a short beep sounds unless the patron switched it off (the
  * bell in the header, remembered in localStorage). chat.js fires "ruangtanya:message" for each
- * message frame. Messages to the loader: {type: "unread", count}, {type: "ongoing", ongoing}. */
+ * message it shows that is beyond the patron's read marker, live or not (a librarian who answered
+ * while the patron moved to another page still counts). Messages to the loader:
+ * {type: "unread", count}, {type: "ongoing", ongoing}. */
 (function () {
   "use strict";
 
@@ -13,7 +15,7 @@
   var cfg = {};
   try { cfg = JSON.parse(document.getElementById("widget-config").textContent); } catch (e) { /* defaults */ }
   var KEY = "ruangtanya:" + cfg.siteKey + ":sound";
-  var panelOpen = true, unread = 0, audio = null;
+  var panelOpen = !(inFrame && location.hash === "#closed"), unread = 0, audio = null, counted = {};
 
   function soundOn() {
     try { return localStorage.getItem(KEY) !== "off"; } catch (e) { return bell.getAttribute("aria-pressed") !== "false"; }
@@ -45,7 +47,9 @@
   }
 
   document.addEventListener("ruangtanya:message", function (e) {
-    if (!e.detail || e.detail.role !== "librarian" || seen()) return;
+    var m = e.detail, key = m && m.conversation + ":" + m.seq;
+    if (!m || m.role !== "librarian" || seen() || counted[key]) return;
+    counted[key] = true;
     unread += 1;
     report();
     beep();
