@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chatserver import sqlite_wal  # noqa: E402
 from chatserver.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -24,6 +25,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+sqlite_wal.start()  # the embedded default's log is written back off the message path
 
 # Python's collector pauses the one event loop every sockets shares. What is loaded by now lives as
 # long as the process: freeze it so no collection walks it again, and collect the young generation

@@ -96,6 +96,9 @@ else:
             "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
         }
     }
+# The server process checkpoints SQLite's write-ahead log on a thread of its own this often (seconds;
+# 0: inside commits, as SQLite does by default). chatserver/sqlite_wal.py says why.
+SQLITE_CHECKPOINT_EVERY = float(env_str("SQLITE_CHECKPOINT_EVERY", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads that run the sockets' database calls (reference.events.on_database_thread). SQLite has one
 # writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).

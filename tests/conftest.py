@@ -12,6 +12,10 @@ from reference.models import LibrarianProfile, Queue
 from reference.tokens import PatronIdentity, issue_patron_token
 from widgets.models import Site
 
+# The suite imports chatserver.asgi in this process; its SQLite checkpoint thread is the server's
+# (live_daphne runs it; tests/test_sqlite_wal.py starts one on purpose), not this process's.
+settings.SQLITE_CHECKPOINT_EVERY = 0
+
 
 def _reachable(url, default_port):
     try:
