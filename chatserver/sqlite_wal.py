@@ -12,7 +12,6 @@ itself waiting. Other processes (migrate, load_demo, the admin's shell) keep SQL
 
 import logging
 import threading
-import time
 
 from django.conf import settings
 from django.db import connection

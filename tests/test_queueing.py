@@ -1,14 +1,14 @@
 """The rules of a conversation's life, called directly as services."""
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 
 from reference import queueing
 from reference.errors import ServiceError
 from reference.messaging import send_librarian_message, send_patron_message
 from reference.models import Conversation, Message, Patron
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -129,24 +129,16 @@ def test_two_librarians_claiming_at_the_same_instant_one_wins(make_identity, mak
     librarians = [make_librarian(f"lib{i}", f"Lib {i}") for i in range(2)]
     for _round in range(5):
         conversation, _m, _c = start(make_identity())
-        barrier = threading.Barrier(len(librarians))
         outcomes = []
 
-        def claim(user, conversation_id=conversation.pk, barrier=barrier, outcomes=outcomes):
+        def claim(user, conversation_id=conversation.pk, outcomes=outcomes):
             try:
-                barrier.wait()
                 queueing.claim_conversation(user=user, conversation_id=conversation_id)
                 outcomes.append("won")
             except ServiceError as error:
                 outcomes.append(error.code)
-            finally:
-                connection.close()
 
-        threads = [threading.Thread(target=claim, args=(user,)) for user in librarians]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        at_once(*(functools.partial(claim, user) for user in librarians))
         assert sorted(outcomes) == ["already_claimed", "won"]
         conversation.refresh_from_db()
         assert conversation.status == Conversation.Status.ACTIVE
@@ -249,20 +241,12 @@ class TestMessagesOutsideATransaction(TestMessages):
 def test_the_same_message_sent_twice_at_the_same_instant_is_stored_once(identity, librarian):
     conversation, _m, _c = start(identity)
     queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
-    barrier, results = threading.Barrier(4), []
+    results = []
 
     def send():
-        try:
-            barrier.wait(10)
-            results.append(send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
-        finally:
-            connection.close()
+        results.append(send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    at_once(send, send, send, send)
     assert sorted(created for _message, created in results) == [False, False, False, True]
     assert {message.seq for message, _created in results} == {3}
     conversation.refresh_from_db()

@@ -1,11 +1,9 @@
 """Automatic routing (offers to the least busy, longest idle available member) and fallback."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection
 from django.utils import timezone
 
 from reference import presence, routing
@@ -13,6 +11,7 @@ from reference.errors import ServiceError
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Patron, Queue
 from reference.presence_store import get_store
 from reference.queueing import claim_conversation
+from tests.threads import at_once
 from tests.wsclient import librarian_socket, patron_socket
 
 
@@ -220,20 +219,7 @@ def test_concurrent_assignment_never_offers_twice_or_over_capacity(site, auto_qu
     for name in ("siti", "budi"):
         member(name, max_chats=2)
     chats = [ask(site, auto_queue) for _ in range(6)]
-    start = threading.Barrier(4)
-
-    def run():
-        start.wait()
-        try:
-            routing.assign(auto_queue.pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda: routing.assign(auto_queue.pk)] * 4)
     open_offers = AssignmentOffer.objects.filter(status="offered")
     assert open_offers.count() == 4  # two each: capacity 2, nothing held
     assert len({o.conversation_id for o in open_offers}) == 4
