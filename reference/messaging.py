@@ -97,17 +97,25 @@ class _Taken:
     patron_name: str
 
 
+def _tables():
+    return (connection.ops.quote_name(model._meta.db_table) for model in (Conversation, Message, Patron))
+
+
+def _target(conversations, *, conversation_id, patron_id):
+    """SQL for the id of the conversation a message goes to (the patron's latest, or the one named),
+    and its parameter."""
+    if patron_id is not None:
+        return (f"(SELECT id FROM {conversations} WHERE patron_id = %s ORDER BY created_at DESC LIMIT 1)",
+                Patron._meta.pk.get_db_prep_value(patron_id, connection))
+    return "%s", conversation_id
+
+
 def _take_next_seq(*, conversation_id, patron_id, client_id):
     """One statement: lock the conversation's row (PostgreSQL; SQLite's BEGIN IMMEDIATE already
     holds the write lock), take its next seq, and read what the rules need, including whether
     `client_id` was stored before. None when there is no such conversation."""
-    conversations, messages, patrons = (connection.ops.quote_name(model._meta.db_table)
-                                        for model in (Conversation, Message, Patron))
-    if patron_id is not None:
-        target = f"(SELECT id FROM {conversations} WHERE patron_id = %s ORDER BY created_at DESC LIMIT 1)"
-        key = Patron._meta.pk.get_db_prep_value(patron_id, connection)
-    else:
-        target, key = "%s", conversation_id
+    conversations, messages, patrons = _tables()
+    target, key = _target(conversations, conversation_id=conversation_id, patron_id=patron_id)
     sql = (
         f"UPDATE {conversations} SET last_seq = last_seq + 1 WHERE id = {target} "
         # first_response_at itself, not "IS NULL": SQLite 3.40 answers 0 for that in RETURNING.
@@ -131,18 +139,16 @@ def _store_in_one_statement(*, role, text, conversation_id, patron_id, client_id
     row lock held for just that statement. Only when the rules allow it as it stands (open, held by
     this librarian, client id not stored before); otherwise, or when a copy of the same client id is
     stored at that very moment (the unique constraint), None, and nothing has changed."""
-    conversations, messages, patrons = (connection.ops.quote_name(model._meta.db_table)
-                                        for model in (Conversation, Message, Patron))
+    conversations, messages, patrons = _tables()
+    target, key = _target(conversations, conversation_id=conversation_id, patron_id=patron_id)
     sent_at = timezone.now()
     librarian = role == Role.LIBRARIAN
     # The parameters, in the order of their placeholders.
     first_response = [sent_at] if librarian else []
     if patron_id is not None:
-        target = f"(SELECT id FROM {conversations} WHERE patron_id = %s ORDER BY created_at DESC LIMIT 1)"
-        key = Patron._meta.pk.get_db_prep_value(patron_id, connection)
         name, name_params = f"(SELECT name FROM {patrons} WHERE id = taken.patron_id)", []
     else:
-        target, key, name, name_params = "%s", conversation_id, "%s", [author_name]
+        name, name_params = "%s", [author_name]
     holder = [author.pk] if librarian else []
     sql = (
         f"WITH taken AS (UPDATE {conversations} SET last_seq = last_seq + 1"
