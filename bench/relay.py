@@ -199,7 +199,7 @@ class Stats:
         self.delivered_seq = {}  # client_id -> seq the librarian got it with
         self.ack_conversation = {}  # client_id -> conversation id in the ack
         self.stored = {}  # client_id -> server's sent_at (wall clock) as the librarian got it
-        self.echoed = {}  # client_id -> perf time the patron got its own `message` frame
+        self.own_copies = 0  # `message` frames of its own that a patron socket got (its ack carries it)
         self.delivered_to = {}  # client_id -> librarian username
         # perf_counter -> wall clock, to compare with the server's sent_at (same machine clock)
         self.wall_offset = time.time() - time.perf_counter()
@@ -369,9 +369,8 @@ class Patron(Peer):
             elif client_id == self.start_client_id and not self.started.done():
                 self.started.set_result(frame.get("conversation"))
         elif kind == "message":
-            client_id = frame["message"].get("client_id")
-            if client_id in stats.sent and client_id not in stats.echoed:
-                stats.echoed[client_id] = now
+            if frame["message"].get("client_id") in stats.sent:
+                stats.own_copies += 1
         elif kind == "conversation":
             conversation = frame["conversation"]
             if self.conversation is None and conversation.get("status") == "queued":
@@ -726,7 +725,6 @@ def dump_messages(path, stats, origin):
                 "measured",
                 "sent",
                 "acked",
-                "echoed",
                 "stored",
                 "delivered",
                 "librarian",
@@ -742,7 +740,6 @@ def dump_messages(path, stats, origin):
                     int(measured),
                     rel(sent),
                     rel(stats.acked.get(cid)),
-                    rel(stats.echoed.get(cid)),
                     rel(stored - stats.wall_offset if stored is not None else None),
                     rel(stats.delivered.get(cid)),
                     stats.delivered_to.get(cid, ""),
@@ -778,9 +775,6 @@ def build_report(
     )
     ack_latencies = sorted(
         acked[cid] - sent for cid, (_i, sent, _m) in measured.items() if cid in acked
-    )
-    echo_latencies = sorted(
-        stats.echoed[cid] - sent for cid, (_i, sent, _m) in measured.items() if cid in stats.echoed
     )
     # Split of the patron→librarian latency at the server's sent_at (the row's created_at, taken
     # inside the storing transaction): before = waiting for and doing the store, after = commit,
@@ -841,7 +835,6 @@ def build_report(
             },
             "send_to_stored_ms": pcts(to_store, (50, 99)),
             "stored_to_librarian_ms": pcts(after_store, (50, 99)),
-            "echo_to_patron_ms": pcts(echo_latencies, (50, 99)),
             "per_librarian_p50_ms": {
                 "lowest": round(librarian_p50s[0] * 1000, 2) if librarian_p50s else None,
                 "highest": round(librarian_p50s[-1] * 1000, 2) if librarian_p50s else None,
@@ -866,6 +859,7 @@ def build_report(
                 if cid in stats.ack_seq and stats.ack_seq[cid] != seq
             ),
             "delivered_after_grace": stats.late_deliveries,
+            "own_copies": stats.own_copies,
         },
         "grace_s": round(grace_used, 2),
         "errors": dict(stats.errors),
@@ -914,14 +908,13 @@ def print_report(r):
         f"ack latency (ms)     p50 {ack['p50']}  p99 {ack['p99']}  max {ack['max']}",
         f"latency split (ms)   send→stored p50/p99 {m['send_to_stored_ms']['p50']}/"
         f"{m['send_to_stored_ms']['p99']}, stored→librarian {m['stored_to_librarian_ms']['p50']}/"
-        f"{m['stored_to_librarian_ms']['p99']}, own echo to patron {m['echo_to_patron_ms']['p50']}/"
-        f"{m['echo_to_patron_ms']['p99']}, per-librarian p50 {m['per_librarian_p50_ms']['lowest']}"
+        f"{m['stored_to_librarian_ms']['p99']}, per-librarian p50 {m['per_librarian_p50_ms']['lowest']}"
         f"..{m['per_librarian_p50_ms']['highest']}",
         f"all load messages    sent {a['sent']}, acked {a['acked']}, delivered {a['delivered']}",
         f"problems             lost {a['lost']} (of which skipped {a['skipped']}), "
         f"duplicated {a['duplicated']}, unacked {a['unacked']}, "
         f"reordered {a['reordered']}, ack/seq mismatch {a['ack_seq_mismatch']}, "
-        f"delivered after grace {a['delivered_after_grace']}",
+        f"delivered after grace {a['delivered_after_grace']}, own copies {a['own_copies']}",
         f"errors               {r['errors'] or 'none'}",
         f"unexpected closes    {r['unexpected_closes'] or 'none'}",
     ]

@@ -295,8 +295,7 @@ class ResilientClient:
                 self.acked[client_id] = (frame["conversation"], frame["seq"], now)
                 self.acked_on[client_id] = self.connection_no
                 self.on_ack(frame, frame_out)
-                self.ingest({"conversation": frame["conversation"], "seq": frame["seq"], "role": self.role,
-                             "client_id": client_id, "text": frame_out.get("text")}, "own")
+                self.ingest(frame["message"], "own")  # the sending socket gets no copy of its own
         elif kind == "message":
             self.ingest(frame["message"], "live")
         elif kind == "messages":

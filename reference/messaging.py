@@ -24,26 +24,39 @@ from reference.payloads import librarian_name, message_frame
 from reference.validation import clean_client_id, clean_text
 
 
-def send_patron_message(*, patron_id, text, client_id, attachment_id=None):
+def send_patron_message(*, patron_id, text, client_id, attachment_id=None, origin=None):
     """Store a patron's message in their latest conversation. Returns (message, created)."""
     clean_client_id(client_id)
     return store_message(patron_id=patron_id, role=Role.PATRON, text=text, client_id=client_id,
-                         attachment_id=attachment_id)
+                         attachment_id=attachment_id, origin=origin)
 
 
-def send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None):
+def send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None, origin=None):
     """Store a librarian's message in a conversation they hold. Returns (message, created)."""
     clean_client_id(client_id)
     return store_message(conversation_id=conversation_id, role=Role.LIBRARIAN, text=text, client_id=client_id,
-                         author=user, author_name=librarian_name(user), attachment_id=attachment_id)
+                         author=user, author_name=librarian_name(user), attachment_id=attachment_id,
+                         origin=origin)
 
 
 def store_message(*, role, text, conversation_id=None, patron_id=None, client_id="", author=None,
-                  author_name="", attachment_id=None):
+                  author_name="", attachment_id=None, origin=None):
     """Store a message in `conversation_id`, or in the latest conversation of `patron_id` (the
     author_name is then the patron's). A librarian's message needs the conversation assigned to
     them, unless it is the retry of one they sent. `attachment_id`: a file the sender uploaded into
-    this conversation (reference.attachments); the text may then be empty."""
+    this conversation (reference.attachments); the text may then be empty.
+
+    A new message is fanned out to the conversation once committed, except to `origin`, the
+    sending socket's channel name: its `ack` carries the message instead of a second frame."""
+    message, created = _store(role=role, text=text, conversation_id=conversation_id, patron_id=patron_id,
+                              client_id=client_id, author=author, author_name=author_name,
+                              attachment_id=attachment_id)
+    if created:
+        events.publish(events.conversation_group(message.conversation_id), message_frame(message), origin=origin)
+    return message, created
+
+
+def _store(*, role, text, conversation_id, patron_id, client_id, author, author_name, attachment_id):
     text = clean_text(text, allow_empty=attachment_id is not None)
     if attachment_id is None and connection.vendor == "postgresql" and not connection.in_atomic_block:
         message = _store_in_one_statement(role=role, text=text, conversation_id=conversation_id,
@@ -79,7 +92,6 @@ def _store_new(taken, *, role, text, client_id, author, author_name, attachment_
     message.save(force_insert=True)
     if role == Role.LIBRARIAN and taken.awaiting_first_response:
         Conversation.objects.filter(pk=taken.conversation_id).update(first_response_at=message.created_at)
-    events.publish(events.conversation_group(taken.conversation_id), message_frame(message))
     return message
 
 
@@ -174,13 +186,12 @@ def _store_in_one_statement(*, role, text, conversation_id, patron_id, client_id
     message = Message(pk=message_pk, conversation_id=conversation_pk, seq=seq, role=role, text=text,
                       client_id=client_id, author=author, author_name=stored_name, created_at=sent_at)
     message._state.adding, message._state.db = False, connection.alias
-    events.publish(events.conversation_group(conversation_pk), message_frame(message))
     return message
 
 
 def _original(message_id, *, role, author):
     """The stored message a retry repeats, if the same sender sent it."""
-    existing = Message.objects.get(pk=message_id)
+    existing = Message.objects.select_related("attachment").get(pk=message_id)
     if existing.role != role or existing.author_id != (author.pk if author else None):
         raise ServiceError("duplicate_client_id")
     return existing

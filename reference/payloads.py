@@ -62,3 +62,10 @@ def conversation_frame(conversation, *, for_librarian=False, messages=None):
 
 def message_frame(message):
     return {"type": "message", "message": message_payload(message)}
+
+
+def ack_frame(message):
+    """The sender's answer once its message is stored: the seq, and the message as everyone else
+    sees it (the sending socket gets no `message` frame of its own)."""
+    return {"type": "ack", "client_id": message.client_id, "conversation": message.conversation_id,
+            "seq": message.seq, "message": message_payload(message)}

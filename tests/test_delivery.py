@@ -205,11 +205,35 @@ async def test_a_malformed_fetch_is_refused(identity, token_for, frame, field):
     await patron.close()
 
 
+async def test_the_ack_carries_the_stored_message_and_only_the_senders_other_tabs_get_a_copy(
+        chat, identity, token_for, librarian):
+    patron, desk, conversation_id = chat
+    other_tab = await patron_socket(token_for(identity))
+    second_desk = await librarian_socket(librarian)
+    await patron.send({"type": "message", "client_id": "p-2", "text": "Terima kasih!"})
+    ack = await patron.receive_type("ack")
+    message = ack["message"]
+    assert (ack["seq"], message["conversation"], message["seq"], message["role"], message["text"],
+            message["client_id"], message["attachment"]) == (3, conversation_id, 3, "patron", "Terima kasih!",
+                                                             "p-2", None)
+    assert message["sent_at"]
+    assert await desk.receive_message(seq=3) == ack["message"]
+    assert await other_tab.receive_message(seq=3) == ack["message"]
+    assert await patron.nothing_more()  # no second copy for the socket that sent it
+    await desk.send({"type": "message", "client_id": "l-3", "text": "Sama-sama.", "conversation": conversation_id})
+    ack = await desk.receive_type("ack")
+    assert (ack["seq"], ack["message"]["role"], ack["message"]["text"]) == (4, "librarian", "Sama-sama.")
+    assert await patron.receive_message(seq=4) == ack["message"]
+    assert await second_desk.receive_message(seq=4) == ack["message"]
+    assert await desk.nothing_more()
+    await other_tab.close()
+    await second_desk.close()
+
+
 async def test_read_receipts_reach_the_other_side_and_only_move_forward(chat, identity, token_for):
     patron, desk, conversation_id = chat
     await say(desk, "Buka pukul 09.00.", "l-1", conversation_id)
     await patron.receive_message(seq=3)
-    await desk.receive_message(seq=3)  # its own message, back from the fan-out
     await patron.send({"type": "read", "conversation": conversation_id, "seq": 3})
     receipt = await desk.receive_type("read")
     assert (receipt["conversation"], receipt["role"], receipt["seq"]) == (conversation_id, "patron", 3)

@@ -6,7 +6,7 @@ from reference.errors import ServiceError
 from reference.events import on_database_thread
 from reference.messaging import send_librarian_message
 from reference.models import Queue, Role
-from reference.payloads import conversation_payload, message_payload
+from reference.payloads import ack_frame, conversation_payload, message_payload
 from reference.protocol import field
 
 
@@ -154,9 +154,9 @@ class LibrarianConsumer(ProtocolConsumer):
             text=field(frame, "text", str, required=attachment is None, default=""),
             client_id=field(frame, "client_id", str),
             attachment_id=attachment,
+            origin=self.channel_name,
         )
-        await self.send_frame({"type": "ack", "client_id": message.client_id,
-                               "conversation": message.conversation_id, "seq": message.seq})
+        await self.send_frame(ack_frame(message))
 
     async def on_typing(self, frame):
         conversation_id = field(frame, "conversation", int)

@@ -8,7 +8,7 @@ from reference.errors import ServiceError
 from reference.events import on_database_thread
 from reference.messaging import send_patron_message
 from reference.models import Patron, Role
-from reference.payloads import conversation_frame, message_payload
+from reference.payloads import ack_frame, conversation_frame, message_payload
 from reference.presence_store import get_store, off_db_thread
 from reference.protocol import field
 from reference.tokens import read_patron_token
@@ -105,7 +105,8 @@ class PatronConsumer(ProtocolConsumer):
         text = field(frame, "text", str, required=attachment is None, default="")
         client_id = field(frame, "client_id", str)
         message, _created = await on_database_thread(send_patron_message, parallel=True)(
-            patron_id=self.identity.patron_id, text=text, client_id=client_id, attachment_id=attachment)
+            patron_id=self.identity.patron_id, text=text, client_id=client_id, attachment_id=attachment,
+            origin=self.channel_name)
         await self.send_ack(message)
 
     async def on_rate(self, frame):
@@ -146,8 +147,7 @@ class PatronConsumer(ProtocolConsumer):
         return queueing.close_by_patron(patron=patron)
 
     async def send_ack(self, message):
-        await self.send_frame({"type": "ack", "client_id": message.client_id,
-                               "conversation": message.conversation_id, "seq": message.seq})
+        await self.send_frame(ack_frame(message))
 
     async def on_group_frame(self, frame, group):
         if frame["type"] == "conversation":

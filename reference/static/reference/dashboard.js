@@ -757,20 +757,11 @@
     renderChatList();
   }
 
+  /* Stored: the ack carries the message as the patron sees it (this socket gets no copy). */
   function onAck(frame) {
-    var item = state.outbox.get(frame.client_id);
-    var conv = state.convs.get(frame.conversation);
     state.outbox.delete(frame.client_id);
     saveOutbox();
-    if (conv && item && typeof frame.seq === "number" && !conv.messages.has(frame.seq)) {
-      // Stored: show it at its place now, the message frame will confirm (and be dropped by seq).
-      conv.messages.set(frame.seq, {
-        conversation: conv.id, seq: frame.seq, role: "librarian", author: state.me.name,
-        text: item.text, client_id: item.client_id, sent_at: isoNow(), local: true, attachment: item.file || null
-      });
-      while (conv.messages.has(conv.have + 1)) conv.have += 1;
-    }
-    if (conv) renderConv(conv);
+    onMessage(frame.message, false);
   }
 
   function onPong() {
@@ -937,8 +928,7 @@
     }
     var existing = conv.messages.get(m.seq);
     if (existing) {
-      if (existing.local) conv.messages.set(m.seq, m);   // the server's copy replaces our guess
-      else hook("stored", m, existing);
+      hook("stored", m, existing);
       return false;
     }
     conv.messages.set(m.seq, m);
@@ -1386,7 +1376,7 @@
 
     var entries = [];
     Array.from(conv.messages.values()).sort(function (a, b) { return a.seq - b.seq; }).forEach(function (m) {
-      entries.push({ key: "s" + m.seq + (m.local ? "l" : ""), build: function () { return buildMessage(conv, m, null); } });
+      entries.push({ key: "s" + m.seq, build: function () { return buildMessage(conv, m, null); } });
     });
     outboxFor(conv.id).forEach(function (item) {
       entries.push({ key: "c" + item.client_id + ":" + item.status, build: function () { return buildMessage(conv, null, item); } });
@@ -1425,7 +1415,7 @@
     conv.messages.forEach(function (m) {
       if (m.role === "librarian" && m.seq <= conv.read.patron && (!seen || m.seq > seen.seq)) seen = m;
     });
-    var node = seen ? conv.view.els.get("s" + seen.seq + (seen.local ? "l" : "")) : null;
+    var node = seen ? conv.view.els.get("s" + seen.seq) : null;
     var marker = conv.view.readMarker;
     if (!node) { if (marker) marker.remove(); return; }
     if (!marker) marker = conv.view.readMarker = h("p", "msg-read", t("read"));

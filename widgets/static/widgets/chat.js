@@ -459,11 +459,11 @@
     }
   }
 
+  /* Stored: the ack carries the message as everyone else sees it (this socket gets no copy). */
   function onAck(f) {
     var entry = takeFromOutbox(f.client_id);
-    var li = byClientId[f.client_id];
-    if (li) { setPending(li, false); if (!bySeq[f.seq]) setSeq(li, f.seq); }
     if (!conv && entry && entry.type === "start") adopt({ id: f.conversation, status: "queued", librarian: null });
+    addMessage(f.message);
     render();
   }
 
