@@ -8,7 +8,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
 django_http = get_asgi_application()  # sets Django up before the consumers are imported
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
@@ -21,8 +20,9 @@ application = ProtocolTypeRouter(
         # Static files are few and small (the widget and the dashboard); Django serves them so
         # that one daphne process is the whole service. A CDN or proxy can take them over.
         "http": ASGIStaticFilesHandler(django_http),
-        # Both sockets are opened from pages on our own origin (the widget runs in our iframe).
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Both sockets are opened from pages on our own origin (the widget runs in our iframe); only
+        # the librarian's carries a session (chatserver.routing).
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
 

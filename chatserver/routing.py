@@ -1,8 +1,11 @@
+from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
 from reference.consumers import LibrarianConsumer, PatronConsumer
 
 websocket_urlpatterns = [
+    # A patron proves who they are with a token in `hello`; their socket needs no cookies, session or
+    # user, and is spared Channels' session check on every frame it sends.
     path("ws/patron/", PatronConsumer.as_asgi()),
-    path("ws/librarian/", LibrarianConsumer.as_asgi()),
+    path("ws/librarian/", AuthMiddlewareStack(LibrarianConsumer.as_asgi())),
 ]

@@ -55,6 +55,7 @@ async def test_a_patron_sends_a_file_acked_after_it_is_stored_and_fanned_out(cha
     assert await stored(conversation_id, ack["seq"]) == ("", "kucing.png")  # stored before the ack
     message = await desk.receive_message(seq=ack["seq"])
     assert message["text"] == ""
+    assert ack["message"]["attachment"]["id"] == attachment_id  # the sender sees its file from the ack
     sent = message["attachment"]
     assert {k: sent[k] for k in ("id", "name", "size", "type", "width", "height")} == {
         "id": attachment_id, "name": "kucing.png", "size": len(files.png(3, 2)), "type": "image/png",
@@ -69,7 +70,8 @@ async def test_a_retried_file_message_is_stored_once(chat):
     await patron.send(frame)
     first = (await patron.receive_type("ack"))["seq"]
     await patron.send(frame)  # the ack was lost: the widget sends the same frame again
-    assert (await patron.receive_type("ack"))["seq"] == first
+    again = await patron.receive_type("ack")
+    assert again["seq"] == first and again["message"]["attachment"]["name"] == "kucing.png"
     assert await database_sync_to_async(Message.objects.filter(attachment_id=attachment_id).count)() == 1
     assert await stored(conversation_id, first) == ("Ini fotonya", "kucing.png")
 

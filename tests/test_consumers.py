@@ -293,9 +293,13 @@ class TestBadInput:
     ):
         patron = await patron_socket(token_for(identity))
         conversation_id = await ask(patron)
+        acks = []
         for _attempt in range(2):
             await patron.send({"type": "message", "client_id": "same", "text": "Halo"})
-            assert (await patron.receive_type("ack"))["seq"] == 2
+            acks.append(await patron.receive_type("ack"))
+        assert [ack["seq"] for ack in acks] == [2, 2]
+        assert acks[1]["message"] == acks[0]["message"]  # the stored one, with its first sent_at
+        assert acks[0]["message"]["text"] == "Halo"
         assert len(await stored(conversation_id)) == 2
         await patron.close()
 
