@@ -318,3 +318,22 @@ async def test_a_socket_that_never_says_hello_is_told_and_closed(monkeypatch):
     error = await socket.receive()
     assert (error["code"], error["type"]) == ("hello_timeout", "error")
     assert await socket.closed_with() == 4408
+
+
+async def test_a_channel_layer_that_fails_ends_the_socket_with_its_error(monkeypatch):
+    """The consumer's loop (ProtocolConsumer.__call__) raises what a source raised, as Channels' does,
+    instead of waiting for ever on a reader that has died."""
+    from channels.layers import get_channel_layer
+    from channels.testing import WebsocketCommunicator
+
+    from chatserver.asgi import application
+    from tests.wsclient import ORIGIN
+
+    async def broken(channel):
+        raise RuntimeError("channel layer down")
+
+    monkeypatch.setattr(get_channel_layer(), "receive", broken)
+    communicator = WebsocketCommunicator(application, "/ws/patron/", headers=[ORIGIN])
+    with pytest.raises(RuntimeError, match="channel layer down"):
+        await communicator.connect(timeout=5)  # the connect may be dispatched before the error
+        await communicator.receive_output(timeout=1)  # none: the loop has raised

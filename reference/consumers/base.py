@@ -1,12 +1,15 @@
 """What both WebSocket endpoints share: parsing, the hello gate, errors as frames, fan-out."""
 
 import asyncio
+import functools
 import json
 import logging
 import random
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone, translation
@@ -35,6 +38,31 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     heartbeat = None
 
     gone = False  # the socket has closed: frames still queued for it go nowhere
+
+    async def __call__(self, scope, receive, send):
+        """Channels' AsyncConsumer.__call__ with a cheaper loop. Channels waits for the socket and
+        the channel layer with an `asyncio.wait(FIRST_COMPLETED)` and a new task for every message
+        (python/cpython#74741; a tenth of a busy server, docs/performance.md). Here one reader per
+        source hands its messages over one at a time, and each is dispatched in the order it came."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        inbox = asyncio.Queue(maxsize=1)  # a reader waits while a message is being dispatched
+        readers = [asyncio.create_task(_read_into(inbox, source)) for source in (receive, self.channel_receive)]
+        try:
+            while True:
+                message, error = await inbox.get()
+                if error is not None:
+                    raise error
+                await self.dispatch(message)
+        except StopConsumer:
+            pass
+        finally:
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
 
     async def connect(self):
         self.ready = False
@@ -193,3 +221,15 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def on_group_frame(self, frame, group):
         await self.send_frame(frame)
+
+
+async def _read_into(inbox, source):
+    """Put what `source` (the socket's receive, or the channel layer's) yields into `inbox`; its
+    error too, for the consumer's loop to raise as Channels' would."""
+    while True:
+        try:
+            message = await source()
+        except Exception as error:
+            await inbox.put((None, error))
+            return
+        await inbox.put((message, None))
