@@ -1,11 +1,13 @@
 """Shared fixtures. The same suite runs on the embedded default and on PostgreSQL + Redis."""
 
 import socket
+import threading
 import uuid
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from chatserver.env import first_address
 from reference.models import LibrarianProfile, Queue
@@ -36,6 +38,28 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason="; ".join(missing))
         for item in items:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_threads_let_go(django_db_setup):
+    """Chat messages run on reference.events' own database threads. A call still running when its
+    test ends cannot close its connection (pytest-django blocks the database by then), and
+    PostgreSQL refuses to drop the test database while a connection is open: close each thread's
+    connections before the database goes."""
+    yield
+    from reference import events
+
+    if not events._database_threads.cache_info().currsize:
+        return
+    pool = events._database_threads()
+    everyone = threading.Barrier(pool._max_workers)  # one task per thread: each waits for the others
+
+    def let_go():
+        everyone.wait(timeout=10)
+        connections.close_all()
+
+    for done in [pool.submit(let_go) for _ in range(pool._max_workers)]:
+        done.result()
 
 
 @pytest.fixture(autouse=True)
