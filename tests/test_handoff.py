@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from reference import handoff
 from reference.errors import ServiceError
+from reference.lifecycle import do_claim
 from reference.models import Conversation, LibrarianProfile, Message, Patron, Transfer
 from reference.presence_store import get_store
-from reference.queueing import claim_conversation
 from tests.wsclient import librarian_socket, patron_socket
 
 NOTE = "Pemustaka mencari arsip koran 1970-an; sudah saya cek katalog umum."
@@ -31,7 +31,7 @@ def desk(site, queue, make_librarian):
     conversation = Conversation.objects.create(patron=patron, site=site, queue=queue, subject="Arsip koran?")
     Message.objects.create(conversation=conversation, seq=1, role="patron", text="Arsip koran?")
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=1)
-    claim_conversation(user=siti, conversation_id=conversation.pk)
+    do_claim(user=siti, conversation_id=conversation.pk)
     return siti, budi, conversation
 
 
@@ -99,7 +99,7 @@ def test_a_transfer_to_someone_who_cannot_take_it_is_refused(desk, make_libraria
         LibrarianProfile.objects.filter(user=budi).update(max_chats=1)
         other = Conversation.objects.create(patron=Patron.objects.create(site=conversation.site),
                                             site=conversation.site, queue=conversation.queue, subject="?")
-        claim_conversation(user=budi, conversation_id=other.pk)
+        do_claim(user=budi, conversation_id=other.pk)
         to_user_id = budi.pk
     before = state(conversation)
     with pytest.raises(ServiceError) as error:

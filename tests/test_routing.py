@@ -6,11 +6,11 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from reference import presence, routing
+from reference import presence, routing, sweeps
 from reference.errors import ServiceError
+from reference.lifecycle import do_claim
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Patron, Queue
 from reference.presence_store import get_store
-from reference.queueing import claim_conversation
 from tests.threads import at_once
 from tests.wsclient import librarian_socket, patron_socket
 
@@ -113,11 +113,11 @@ def test_accepting_is_claiming_and_someone_elses_claim_ends_the_offer(site, auto
     give(budi, site, auto_queue)
     mine, theirs = ask(site, auto_queue), ask(site, auto_queue)
     routing.assign(auto_queue.pk)
-    claim_conversation(user=siti, conversation_id=mine.pk)
+    do_claim(user=siti, conversation_id=mine.pk)
     assert mine.offers.get().status == "accepted"
     offered = theirs.offers.get(status="offered")
     other = budi if offered.user_id == siti.pk else siti
-    claim_conversation(user=other, conversation_id=theirs.pk)
+    do_claim(user=other, conversation_id=theirs.pk)
     offered.refresh_from_db()
     assert offered.status == "expired"
 
@@ -207,7 +207,7 @@ def test_a_chat_nobody_picks_up_rolls_over_to_the_fallback_queue(site, auto_queu
     Queue.objects.filter(pk=auto_queue.pk).update(fallback_queue=other_queue, fallback_after=120)
     late, fresh = ask(site, auto_queue), ask(site, auto_queue)
     Conversation.objects.filter(pk=late.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
-    assert routing.roll_over() == [late.pk]
+    assert sweeps.roll_over() == [late.pk]
     late.refresh_from_db()
     assert late.queue_id == other_queue.pk and late.queued_at > timezone.now() - timedelta(minutes=1)
     assert "Anak-anak" in late.messages.get().text
