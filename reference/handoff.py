@@ -22,7 +22,7 @@ from reference.presence_store import get_store
 NOTE_MAX_LENGTH = 2000
 
 
-def offer_to_colleague(*, user, conversation_id, to_user_id, note="", outbox=None):
+def do_offer_transfer(*, user, conversation_id, to_user_id, note="", outbox=None):
     """Offer a held chat to an available colleague with room for it."""
     note = check_note(note)
     conversation = check_held(user, conversation_id)
@@ -44,7 +44,7 @@ def offer_to_colleague(*, user, conversation_id, to_user_id, note="", outbox=Non
     return transfer
 
 
-def accept(*, user, transfer_id, outbox=None):
+def do_accept_transfer(*, user, transfer_id, outbox=None):
     """The colleague takes the chat: from now on it is theirs, with its whole history and the note."""
     outbox = outbox_or_direct(outbox)
     with transaction.atomic():
@@ -57,14 +57,14 @@ def accept(*, user, transfer_id, outbox=None):
     raise ServiceError("offer_expired")
 
 
-def decline(*, user, transfer_id, outbox=None):
+def do_decline_transfer(*, user, transfer_id, outbox=None):
     with transaction.atomic():
         transfer = _open_offer_for(user, transfer_id)
         _answer(transfer, Transfer.Status.DECLINED, outbox_or_direct(outbox))
     return transfer
 
 
-def expire_offers(now=None, outbox=None):
+def do_expire_transfers(now=None, outbox=None):
     """Offers nobody answered in time go back to the sender (who never stopped holding the chat)."""
     now = now or timezone.now()
     outbox = outbox_or_direct(outbox)
@@ -77,7 +77,7 @@ def expire_offers(now=None, outbox=None):
                 _answer(transfer, Transfer.Status.EXPIRED, outbox)
 
 
-def to_queue(*, user, conversation_id, queue_id, note="", outbox=None):
+def do_transfer_to_queue(*, user, conversation_id, queue_id, note="", outbox=None):
     """Send a held chat to another queue: it waits there (by its age) for a member to claim it."""
     note = check_note(note)
     check_held(user, conversation_id)

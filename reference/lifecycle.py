@@ -344,7 +344,7 @@ def _changed_queues(conversation, before, now, outbox, reason):
     joined = now.queue_id if now.status == Status.QUEUED else None
     if left is not None and left != joined:
         outbox.publish(groups.queue(left), frames.queue_removed(conversation.pk, reason))
-        routing.settle_offers(conversation, outbox, taken_by=now.librarian_id)
+        routing.settle_assignments(conversation, outbox, taken_by=now.librarian_id)
         waiting.publish_positions(left, outbox)
     if joined is not None and joined != left:
         transfers = conversation.transfers.all() if reason == "transferred" else None

@@ -47,14 +47,14 @@ class NewMessage:
     live: bool = True
 
 
-def send_patron_message(*, patron_id, text, client_id, attachment_id=None, origin=None, outbox=None):
+def do_send_patron_message(*, patron_id, text, client_id, attachment_id=None, origin=None, outbox=None):
     """A patron's chat line, into their latest conversation. Returns (message, created)."""
     clean_client_id(client_id)
     return store(NewMessage(role=Role.PATRON, text=text, patron_id=patron_id, client_id=client_id,
                             attachment_id=attachment_id), origin=origin, outbox=outbox)
 
 
-def send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None, origin=None,
+def do_send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None, origin=None,
                            outbox=None):
     """A librarian's chat line, into a conversation they hold. Returns (message, created)."""
     clean_client_id(client_id)

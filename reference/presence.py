@@ -33,7 +33,7 @@ def librarian_profile(user):
     return profile
 
 
-def set_status(*, user, status, outbox=None):
+def do_set_status(*, user, status, outbox=None):
     if status not in STATUSES:
         raise ServiceError("invalid_status")
     profile = LibrarianProfile.objects.get(user=user)
@@ -46,7 +46,7 @@ def set_status(*, user, status, outbox=None):
     return profile
 
 
-def set_capacity(*, user, max_chats, outbox=None):
+def do_set_capacity(*, user, max_chats, outbox=None):
     """The librarian chooses how many chats they hold at once. Lowering it below what they hold
     keeps their chats (they just get no new ones); raising it offers them waiting chats at once."""
     limit = settings.MAX_CHATS_CHOICE

@@ -8,7 +8,7 @@ from reference.models import Conversation, Role
 _READ_FIELD = {Role.PATRON: "patron_read_seq", Role.LIBRARIAN: "librarian_read_seq"}
 
 
-def mark_read(*, conversation, role, seq, outbox=None):
+def do_mark_read(*, conversation, role, seq, outbox=None):
     """Move `role`'s read mark forward to `seq`. Returns True when it moved.
 
     A mark never goes back (tabs report out of order) and never past the last message; that is

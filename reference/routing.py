@@ -31,10 +31,10 @@ def assign_later(queue_ids, outbox=None):
     """Run assignment for these queues once the current transaction commits."""
     ids = set(queue_ids)
     if ids:
-        transaction.on_commit(lambda: [assign(queue_id, outbox=outbox) for queue_id in ids])
+        transaction.on_commit(lambda: [do_assign(queue_id, outbox=outbox) for queue_id in ids])
 
 
-def assign(queue_id, outbox=None):
+def do_assign(queue_id, outbox=None):
     """Offer every waiting chat of an automatic queue that has no open offer to the best member."""
     queue = Queue.objects.filter(pk=queue_id, is_active=True, routing=Queue.Routing.AUTO).first()
     if queue is None:
@@ -44,7 +44,7 @@ def assign(queue_id, outbox=None):
                      .exclude(offers__status=AssignmentOffer.Status.OFFERED).order_by("created_at"))
     made = []
     for conversation in waiting_chats.select_related("patron", "queue"):
-        offer = _offer(queue, conversation, outbox)
+        offer = _offer_assignment(queue, conversation, outbox)
         if offer is None:
             break  # nobody can take one more: the older chats keep their turn
         made.append(offer)
@@ -78,7 +78,7 @@ def candidates(queue, conversation):
     return [profile for _load, _idle, profile in eligible]
 
 
-def _offer(queue, conversation, outbox):
+def _offer_assignment(queue, conversation, outbox):
     for profile in candidates(queue, conversation):
         try:
             with transaction.atomic():
@@ -101,7 +101,7 @@ def _offer(queue, conversation, outbox):
     return None
 
 
-def decline(*, user, offer_id, outbox=None):
+def do_decline_assignment(*, user, offer_id, outbox=None):
     outbox = outbox_or_direct(outbox)
     with transaction.atomic():
         offer = AssignmentOffer.objects.select_for_update().filter(pk=offer_id, user=user).first()
@@ -113,7 +113,7 @@ def decline(*, user, offer_id, outbox=None):
         assign_later([offer.conversation.queue_id], outbox)
 
 
-def settle_offers(conversation, outbox, *, taken_by=None):
+def settle_assignments(conversation, outbox, *, taken_by=None):
     """The chat stopped waiting in its queue (reference.lifecycle): its open offer is accepted if
     the librarian it was offered to took it, else it expires. Inside the change's transaction."""
     for offer in AssignmentOffer.objects.select_for_update().filter(conversation=conversation,
@@ -122,7 +122,7 @@ def settle_offers(conversation, outbox, *, taken_by=None):
         _settle(offer, AssignmentOffer.Status.ACCEPTED if accepted else AssignmentOffer.Status.EXPIRED, outbox)
 
 
-def expire_offers(now=None, outbox=None):
+def do_expire_assignments(now=None, outbox=None):
     now = now or timezone.now()
     outbox = outbox_or_direct(outbox)
     queues = set()
@@ -162,7 +162,7 @@ def member_queue_ids(user_id):
     return list(Queue.objects.filter(members__user_id=user_id, is_active=True).values_list("pk", flat=True))
 
 
-def assign_all(outbox=None):
+def do_assign_all(outbox=None):
     """Try every automatic queue again (the periodic repair)."""
     for queue_id in Queue.objects.filter(is_active=True, routing=Queue.Routing.AUTO).values_list("pk", flat=True):
-        assign(queue_id, outbox=outbox)
+        do_assign(queue_id, outbox=outbox)

@@ -20,10 +20,10 @@ async def run():
 def sweep(now, outbox=None):
     requeue_lapsed(now, outbox)
     abandon_waiting(now, outbox)
-    handoff.expire_offers(outbox=outbox)
-    routing.expire_offers(outbox=outbox)
+    handoff.do_expire_transfers(outbox=outbox)
+    routing.do_expire_assignments(outbox=outbox)
     roll_over(outbox=outbox)
-    routing.assign_all(outbox)
+    routing.do_assign_all(outbox)
 
 
 def requeue_lapsed(now, outbox=None):

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from reference import attachments, lifecycle
-from reference.messaging import send_librarian_message, send_patron_message
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Conversation
 from tests import files
 from tests.starting import start_chat
@@ -200,9 +200,9 @@ def test_transcript_pages_show_the_rating_and_the_files(identity, librarian, cli
     lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
     attachment = attachments.upload_for_librarian(
         user=librarian, conversation_id=conversation.pk, uploaded=SimpleUploadedFile("peta.pdf", files.pdf()))
-    send_librarian_message(user=librarian, conversation_id=conversation.pk, text="", client_id="l-1",
+    do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="", client_id="l-1",
                            attachment_id=attachment.pk)
-    send_patron_message(patron_id=conversation.patron_id, text="Terima kasih", client_id="p-2")
+    do_send_patron_message(patron_id=conversation.patron_id, text="Terima kasih", client_id="p-2")
     lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
     Conversation.objects.filter(pk=conversation.pk).update(rating=4, rating_comment="Sangat membantu")
     client.force_login(librarian)

@@ -254,14 +254,14 @@ def test_uploads_never_sent_are_purged_and_sent_ones_kept(conversation, media_ro
     from django.core.management import call_command
     from django.utils import timezone
 
-    from reference.messaging import send_patron_message
+    from reference.messaging import do_send_patron_message
 
     def stored(name):
         return attachments.upload_for_patron(patron=conversation.patron, conversation_id=conversation.pk,
                                              uploaded=upload(name, files.png()))
 
     sent, unsent, recent = stored("sent.png"), stored("unsent.png"), stored("recent.png")
-    send_patron_message(patron_id=conversation.patron_id, text="", client_id="p-2", attachment_id=sent.pk)
+    do_send_patron_message(patron_id=conversation.patron_id, text="", client_id="p-2", attachment_id=sent.pk)
     Attachment.objects.filter(pk__in=[sent.pk, unsent.pk]).update(created_at=timezone.now() - timedelta(days=2))
     call_command("purge_attachments", "--hours", "24")
     assert sorted(Attachment.objects.values_list("name", flat=True)) == ["recent.png", "sent.png"]

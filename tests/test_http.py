@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from reference import lifecycle
-from reference.messaging import send_librarian_message, send_patron_message
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Patron
 from reference.tokens import read_patron_token
 from tests.starting import start_chat
@@ -89,10 +89,10 @@ class TestStaffPages:
         conversation, _m, _c = start_chat(
             identity=identity, text="Bagaimana cara <b>daftar</b> anggota?", client_id="p-1", name="Rina")
         lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
-        send_librarian_message(user=librarian, conversation_id=conversation.pk,
+        do_send_librarian_message(user=librarian, conversation_id=conversation.pk,
                                text="Isi formulir di https://perpustakaan.example/daftar ya.",
                                client_id="l-1")
-        send_patron_message(patron_id=identity.patron_id,
+        do_send_patron_message(patron_id=identity.patron_id,
                             text="<script>alert('x')</script> terima kasih", client_id="p-2")
         return lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
 

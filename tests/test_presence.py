@@ -36,10 +36,10 @@ def test_a_socket_that_stops_beating_lapses_without_anyone_acting(db):
 
 def test_only_the_three_statuses_are_accepted(librarian):
     with pytest.raises(ServiceError) as error:
-        presence.set_status(user=librarian, status="busy")
+        presence.do_set_status(user=librarian, status="busy")
     assert error.value.code == "invalid_status"
     assert LibrarianProfile.objects.get(user=librarian).status == "available"
-    presence.set_status(user=librarian, status="away")
+    presence.do_set_status(user=librarian, status="away")
     assert LibrarianProfile.objects.get(user=librarian).status == "away"
 
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reference import lifecycle, selectors
-from reference.messaging import send_librarian_message, send_patron_message
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Patron
 from tests.starting import start_chat
 
@@ -26,9 +26,9 @@ def chats(make_identity, librarian):
             lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
             patron = Patron.objects.get(pk=identity.patron_id)
             for k in range(messages):
-                send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
+                do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
                                        client_id=f"l-{k}")
-                send_patron_message(patron_id=patron.pk, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
+                do_send_patron_message(patron_id=patron.pk, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
             if close:
                 lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
     return make
@@ -87,11 +87,11 @@ def test_a_chat_message_is_two_statements(chats, librarian):
     database thread's whole share of a message, from either side."""
     chats(1, close=False)
     conversation = librarian.conversations.get()
-    send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Halo", client_id="l-0")
+    do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Halo", client_id="l-0")
     with CaptureQueriesContext(connection) as patron_side:
-        send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
+        do_send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
     with CaptureQueriesContext(connection) as librarian_side:
-        send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
+        do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
     for captured in (patron_side, librarian_side):
         statements = [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"].upper()]
         assert [s.split()[0] for s in statements] == ["UPDATE", "INSERT"], statements
@@ -106,8 +106,8 @@ def test_on_postgresql_a_chat_message_is_one_statement(chats, librarian):
     chats(1, close=False)
     conversation = librarian.conversations.get()
     with CaptureQueriesContext(connection) as patron_side:
-        send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
+        do_send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
     with CaptureQueriesContext(connection) as librarian_side:
-        send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
+        do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
     for captured in (patron_side, librarian_side):
         assert [q["sql"].split()[0] for q in captured] == ["WITH"], captured.captured_queries

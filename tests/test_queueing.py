@@ -6,7 +6,7 @@ import pytest
 
 from reference import lifecycle
 from reference.errors import ServiceError
-from reference.messaging import send_librarian_message, send_patron_message
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Conversation, Message, Patron
 from tests.starting import start_chat
 from tests.threads import at_once
@@ -154,55 +154,55 @@ class TestMessages:
         return lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
 
     def test_messages_are_numbered_in_order(self, active, identity, librarian):
-        reply, created = send_librarian_message(user=librarian, conversation_id=active.pk,
+        reply, created = do_send_librarian_message(user=librarian, conversation_id=active.pk,
                                                 text="Buka, pukul 09.00.", client_id="l-1")
-        follow_up, _ = send_patron_message(patron_id=identity.patron_id, text="Terima kasih!",
+        follow_up, _ = do_send_patron_message(patron_id=identity.patron_id, text="Terima kasih!",
                                            client_id="p-2")
         assert created and (reply.seq, follow_up.seq) == (3, 4)
         active.refresh_from_db()
         assert active.last_seq == 4 and active.first_response_at == reply.created_at
 
     def test_a_retry_is_acknowledged_with_the_original_number(self, active, librarian):
-        first, created = send_librarian_message(user=librarian, conversation_id=active.pk,
+        first, created = do_send_librarian_message(user=librarian, conversation_id=active.pk,
                                                 text="Halo", client_id="l-1")
-        again, created_again = send_librarian_message(user=librarian, conversation_id=active.pk,
+        again, created_again = do_send_librarian_message(user=librarian, conversation_id=active.pk,
                                                       text="Halo", client_id="l-1")
         assert created and not created_again and again.pk == first.pk
         assert active.messages.filter(client_id="l-1").count() == 1
 
     def test_a_client_id_of_someone_else_is_refused(self, active, identity, librarian):
-        send_librarian_message(user=librarian, conversation_id=active.pk, text="Halo", client_id="x")
-        assert error_code(send_patron_message, patron_id=identity.patron_id, text="Hai",
+        do_send_librarian_message(user=librarian, conversation_id=active.pk, text="Halo", client_id="x")
+        assert error_code(do_send_patron_message, patron_id=identity.patron_id, text="Hai",
                           client_id="x") == "duplicate_client_id"
 
     def test_only_the_holder_may_write(self, active, make_librarian):
         other = make_librarian("budi", "Budi")
-        assert error_code(send_librarian_message, user=other, conversation_id=active.pk,
+        assert error_code(do_send_librarian_message, user=other, conversation_id=active.pk,
                           text="Halo", client_id="b-1") == "not_assigned"
-        assert error_code(send_librarian_message, user=other, conversation_id=424242,
+        assert error_code(do_send_librarian_message, user=other, conversation_id=424242,
                           text="Halo", client_id="b-1") == "not_found"
 
     def test_a_message_to_a_closed_conversation_is_refused_but_a_retry_is_acknowledged(
         self, active, identity, librarian
     ):
-        sent, _ = send_patron_message(patron_id=identity.patron_id, text="Satu lagi", client_id="p-9")
+        sent, _ = do_send_patron_message(patron_id=identity.patron_id, text="Satu lagi", client_id="p-9")
         lifecycle.do_close_by_librarian(user=librarian, conversation_id=active.pk)
-        assert error_code(send_patron_message, patron_id=identity.patron_id, text="Halo?",
+        assert error_code(do_send_patron_message, patron_id=identity.patron_id, text="Halo?",
                           client_id="p-10") == "conversation_closed"
-        again, created = send_patron_message(patron_id=identity.patron_id, text="Satu lagi",
+        again, created = do_send_patron_message(patron_id=identity.patron_id, text="Satu lagi",
                                              client_id="p-9")
         assert again.seq == sent.seq and not created
 
     @pytest.mark.parametrize(("text", "code"), [("", "empty_message"), ("z" * 4001, "message_too_long")])
     def test_bad_text(self, active, librarian, text, code):
-        assert error_code(send_librarian_message, user=librarian, conversation_id=active.pk,
+        assert error_code(do_send_librarian_message, user=librarian, conversation_id=active.pk,
                           text=text, client_id="l-1") == code
         active.refresh_from_db()
         assert active.last_seq == 2
 
     def test_a_patron_without_a_conversation(self, identity, site):
         patron = Patron.objects.create(pk=identity.patron_id, site=site)
-        assert error_code(send_patron_message, patron_id=patron.pk, text="Halo",
+        assert error_code(do_send_patron_message, patron_id=patron.pk, text="Halo",
                           client_id="p-1") == "no_conversation"
 
 
@@ -245,7 +245,7 @@ def test_the_same_message_sent_twice_at_the_same_instant_is_stored_once(identity
     results = []
 
     def send():
-        results.append(send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
+        results.append(do_send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
 
     at_once(send, send, send, send)
     assert sorted(created for _message, created in results) == [False, False, False, True]

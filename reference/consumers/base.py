@@ -147,7 +147,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     def _read(self, conversation_id, seq, outbox):
         conversation = self.visible_conversation(conversation_id)
-        receipts.mark_read(conversation=conversation, role=self.role, seq=seq, outbox=outbox)
+        receipts.do_mark_read(conversation=conversation, role=self.role, seq=seq, outbox=outbox)
 
     def visible_conversation(self, conversation_id):
         raise NotImplementedError

@@ -3,7 +3,7 @@
 from reference import dbthreads, frames, groups, handoff, lifecycle, presence, routing, selectors, typing_status
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
-from reference.messaging import send_librarian_message
+from reference.messaging import do_send_librarian_message
 from reference.models import Role
 from reference.protocol import field
 
@@ -63,11 +63,11 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def on_status(self, frame):
         status = field(frame, "status", str)
-        await dbthreads.change(presence.set_status)(user=self.user, status=status)
+        await dbthreads.change(presence.do_set_status)(user=self.user, status=status)
 
     async def on_capacity(self, frame):
         max_chats = field(frame, "max_chats", int)
-        await dbthreads.change(presence.set_capacity)(user=self.user, max_chats=max_chats)
+        await dbthreads.change(presence.do_set_capacity)(user=self.user, max_chats=max_chats)
 
     async def on_transfer(self, frame):
         conversation_id = field(frame, "conversation", int)
@@ -77,23 +77,23 @@ class LibrarianConsumer(ProtocolConsumer):
         if (to_librarian is None) == (to_queue is None):
             raise ServiceError("invalid_frame", field="to_librarian / to_queue")
         if to_librarian is not None:
-            await dbthreads.change(handoff.offer_to_colleague)(
+            await dbthreads.change(handoff.do_offer_transfer)(
                 user=self.user, conversation_id=conversation_id, to_user_id=to_librarian, note=note)
         else:
-            await dbthreads.change(handoff.to_queue)(
+            await dbthreads.change(handoff.do_transfer_to_queue)(
                 user=self.user, conversation_id=conversation_id, queue_id=to_queue, note=note)
 
     async def on_transfer_accept(self, frame):
         transfer_id = field(frame, "transfer", int)
-        await dbthreads.change(handoff.accept)(user=self.user, transfer_id=transfer_id)
+        await dbthreads.change(handoff.do_accept_transfer)(user=self.user, transfer_id=transfer_id)
 
     async def on_transfer_decline(self, frame):
         transfer_id = field(frame, "transfer", int)
-        await dbthreads.change(handoff.decline)(user=self.user, transfer_id=transfer_id)
+        await dbthreads.change(handoff.do_decline_transfer)(user=self.user, transfer_id=transfer_id)
 
     async def on_assignment_decline(self, frame):
         offer_id = field(frame, "offer", int)
-        await dbthreads.change(routing.decline)(user=self.user, offer_id=offer_id)
+        await dbthreads.change(routing.do_decline_assignment)(user=self.user, offer_id=offer_id)
 
     async def on_claim(self, frame):
         conversation_id = field(frame, "conversation", int)
@@ -111,7 +111,7 @@ class LibrarianConsumer(ProtocolConsumer):
 
     async def on_message(self, frame):
         attachment = field(frame, "attachment", int, required=False)
-        message, _created = await dbthreads.change(send_librarian_message, parallel=True)(
+        message, _created = await dbthreads.change(do_send_librarian_message, parallel=True)(
             user=self.user,
             conversation_id=field(frame, "conversation", int),
             text=field(frame, "text", str, required=attachment is None, default=""),

@@ -2,7 +2,7 @@
 
 from reference import dbthreads, feedback, frames, groups, lifecycle, patrons, presence, selectors, typing_status
 from reference.consumers.base import ProtocolConsumer
-from reference.messaging import send_patron_message
+from reference.messaging import do_send_patron_message
 from reference.models import Role
 from reference.protocol import field
 from reference.tokens import read_patron_token
@@ -86,7 +86,7 @@ class PatronConsumer(ProtocolConsumer):
 
     async def on_message(self, frame):
         attachment = field(frame, "attachment", int, required=False)
-        message, _created = await dbthreads.change(send_patron_message, parallel=True)(
+        message, _created = await dbthreads.change(do_send_patron_message, parallel=True)(
             patron_id=self.identity.patron_id,
             text=field(frame, "text", str, required=attachment is None, default=""),
             client_id=field(frame, "client_id", str),
@@ -95,7 +95,7 @@ class PatronConsumer(ProtocolConsumer):
         await self.send_frame(frames.ack(message))
 
     async def on_rate(self, frame):
-        conversation = await dbthreads.run(feedback.rate)(
+        conversation = await dbthreads.run(feedback.do_rate)(
             patron_id=self.identity.patron_id,
             conversation_id=field(frame, "conversation", int),
             rating=field(frame, "rating", int),
