@@ -49,12 +49,14 @@ def do_accept_transfer(*, user, transfer_id, outbox=None):
     outbox = outbox_or_direct(outbox)
     with transaction.atomic():
         transfer = _open_offer_for(user, transfer_id)
+        _record(transfer, Transfer.Status.ACCEPTED)  # before the change, so the history it sends says so
         conversation = lifecycle.do_hand_over(transfer=transfer, user=user, outbox=outbox)
-        if conversation is not None:
-            _answer(transfer, Transfer.Status.ACCEPTED, outbox)
-            return conversation
-        _answer(transfer, Transfer.Status.EXPIRED, outbox)  # the chat moved on since it was offered
-    raise ServiceError("offer_expired")
+        if conversation is None:  # the chat moved on since it was offered
+            _record(transfer, Transfer.Status.EXPIRED)
+        _tell_both(transfer, outbox)
+    if conversation is None:
+        raise ServiceError("offer_expired")
+    return conversation
 
 
 def do_decline_transfer(*, user, transfer_id, outbox=None):
@@ -78,14 +80,20 @@ def do_expire_transfers(now=None, outbox=None):
 
 
 def do_transfer_to_queue(*, user, conversation_id, queue_id, note="", outbox=None):
-    """Send a held chat to another queue: it waits there (by its age) for a member to claim it."""
+    """Send a held chat to another queue: it waits there (by its age) for a member to claim it. An
+    offer of it to a colleague still waiting for an answer expires, and both are told."""
     note = check_note(note)
     check_held(user, conversation_id)
     queue = Queue.objects.filter(pk=queue_id, is_active=True).first()
     if queue is None:
         raise ServiceError("unknown_queue")
-    return lifecycle.do_send_to_queue(user=user, conversation_id=conversation_id, queue=queue, note=note,
-                                      outbox=outbox)
+    outbox = outbox_or_direct(outbox)
+    with transaction.atomic():
+        Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
+        for transfer in Transfer.objects.filter(conversation_id=conversation_id, status=Transfer.Status.OFFERED):
+            _answer(transfer, Transfer.Status.EXPIRED, outbox)
+        return lifecycle.do_send_to_queue(user=user, conversation_id=conversation_id, queue=queue, note=note,
+                                          outbox=outbox)
 
 
 def transfer_history(conversation):
@@ -141,10 +149,14 @@ def _open_offer_for(user, transfer_id):
 
 def _answer(transfer, status, outbox):
     """Record the answer and tell both librarians' dashboards."""
+    _record(transfer, status)
+    _tell_both(transfer, outbox)
+
+
+def _record(transfer, status):
     transfer.status = status
     transfer.answered_at = timezone.now()
     transfer.save(update_fields=["status", "answered_at"])
-    _tell_both(transfer, outbox)
 
 
 def _tell_both(transfer, outbox, conversation=None):

@@ -179,16 +179,14 @@ def do_hand_over(*, transfer, user, outbox=None):
 
 def do_send_to_queue(*, user, conversation_id, queue, note="", outbox=None):
     """A librarian sends a chat they hold to another queue, with a note for the librarians there:
-    it waits there (by its age) for a member to claim it."""
+    it waits there (by its age) for a member to claim it. (reference.handoff has withdrawn any offer
+    of it to a colleague.)"""
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status != Status.ACTIVE or conversation.librarian_id != user.pk:
             raise ServiceError("not_assigned")
-        now = timezone.now()
-        Transfer.objects.filter(conversation=conversation, status=Transfer.Status.OFFERED).update(
-            status=Transfer.Status.EXPIRED, answered_at=now)
         Transfer.objects.create(conversation=conversation, from_user=user, to_queue=queue, note=note,
-                                status=Transfer.Status.REQUEUED, answered_at=now)
+                                status=Transfer.Status.REQUEUED, answered_at=timezone.now())
         before = _Before.of(conversation)
         _requeue(conversation, queue)
         _changed(conversation, before, outbox_or_direct(outbox), reason="transferred", to=queue.name,
