@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
+from reference.faq.search.analysis import analyse_query
 
 
 class FaqError(Exception):
@@ -171,11 +172,20 @@ def record_answered_in_widget(entry):
     type(entry).objects.filter(pk=entry.pk).update(answered_in_widget=F("answered_in_widget") + 1)
 
 
-def record_search_miss(*, query, language, expanded):
-    """Count a search that found nothing, keyed by its analysed words (so spellings merge)."""
+def record_miss(query, *, language, words=None):
+    """Count a search that found nothing on the staff list, keyed by its analysed words (so
+    spellings merge). The caller decides: search() itself writes nothing.
+
+    `words` is the search's SearchResponse.words (the key the search itself used to record);
+    without it the query is analysed again, which gives the same key unless a synonym phrase of the
+    query added a word of its own. A blank query is not counted."""
     from reference.models import FaqSearchMiss
 
-    key = " ".join(sorted({w for w, _ in expanded}))[:255] or query.strip().lower()[:255]
+    if not query.strip():
+        return
+    if words is None:
+        words = [w for w, _forms in analyse_query(query)]
+    key = " ".join(sorted(set(words)))[:255] or query.strip().lower()[:255]
     miss, _created = FaqSearchMiss.objects.get_or_create(
         key=key, defaults={"query": query.strip()[:500], "language": language or ""})
     FaqSearchMiss.objects.filter(pk=miss.pk).update(count=F("count") + 1, last_seen=timezone.now(),

@@ -49,10 +49,18 @@ def faq_detail(request, slug):
     return render(request, "faq/detail.html", {"entry": entry, "translations": translations})
 
 
+def _search_and_count_misses(q, *, lang, limit, count_miss=True):
+    """search() reads only; a patron's search that found nothing goes on the staff list here."""
+    response = search(q, lang=lang, limit=limit)
+    if count_miss and not response.results:
+        services.record_miss(q, language=lang, words=response.words)
+    return response
+
+
 @require_GET
 def faq_search_page(request):
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    response = search(q, lang=_language(), limit=10, log_miss=True) if q else None
+    response = _search_and_count_misses(q, lang=_language(), limit=10) if q else None
     return render(request, "faq/search.html", {"q": q, "response": response})
 
 
@@ -78,7 +86,8 @@ def api_search(request):
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         return _bad_request(_("The parameter “limit” must be a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
-    response = search(q, lang=lang, limit=limit, log_miss=request.GET.get("log", "1") != "0")
+    # The widget's and the dashboard's suggestions (log=0) are not patrons' searches to count.
+    response = _search_and_count_misses(q, lang=lang, limit=limit, count_miss=request.GET.get("log", "1") != "0")
     return JsonResponse({"query": q, "results": [selectors.hit_payload(h, request) for h in response.results]})
 
 

@@ -48,6 +48,8 @@ class SearchResponse:
     query: str
     results: list = field(default_factory=list)
     took_ms: float = 0.0
+    # The query's analysed words: what a search that found nothing is counted by (record_miss).
+    words: list = field(default_factory=list)
 
 
 # --- indexing -------------------------------------------------------------------------------------
@@ -279,12 +281,14 @@ def score_entries(expanded, df, rows):
     return scores
 
 
-def search(query, lang="id", limit=5, threshold=None, log_miss=False):
-
+def search(query, lang="id", limit=5, threshold=None):
+    """The published entries answering `query`, best first (SearchResponse). Writes nothing: a
+    caller that wants a search that found nothing on the staff list calls services.record_miss()."""
     started = time.perf_counter()
     threshold = setting("FAQ_SEARCH_THRESHOLD", 0.2) if threshold is None else threshold
     response = SearchResponse(query=query)
     expanded, df = expand(query)
+    response.words = [word for word, _ in expanded]
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
     if terms:
         backend = get_backend()
@@ -297,10 +301,6 @@ def search(query, lang="id", limit=5, threshold=None, log_miss=False):
             df.update(_document_frequencies(question_terms))
         scores = score_entries(expanded, df, rows)
         response.results = _arrange(scores, details, lang, limit, threshold)
-    if log_miss and not response.results and query.strip():
-        from reference.faq.services import record_search_miss
-
-        record_search_miss(query=query, language=lang, expanded=expanded)
     response.took_ms = (time.perf_counter() - started) * 1000
     return response
 
