@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from reference.errors import ServiceError
 from reference.faq.redaction import LABELS, redact
 from reference.faq.search import search
 from reference.faq.search.analysis import analyse
-from reference.faq.services import FaqError, save_entry, unique_slug
+from reference.faq.services import save_entry, unique_slug
 
 PLACEHOLDER_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
 
@@ -22,9 +22,9 @@ def check_transcript_usable(conversation):
     from reference.models import Conversation
 
     if conversation.status != Conversation.Status.CLOSED:
-        raise FaqError(_("Only a closed transcript can become an FAQ draft."))
+        raise ServiceError("faq_transcript_open")
     if conversation.faq_opt_out:
-        raise FaqError(_("The patron asked that this conversation not be reused for the FAQ."))
+        raise ServiceError("faq_opted_out")
 
 
 def set_opt_out(conversation, opt_out=True):
@@ -42,15 +42,15 @@ def create_draft_from_transcript(*, conversation, message_ids, editor=None, lang
     check_transcript_usable(conversation)
     messages = list(conversation.messages.filter(pk__in=message_ids).order_by("seq"))
     if not messages:
-        raise FaqError(_("Select at least one message."))
+        raise ServiceError("faq_no_messages")
     names = [conversation.patron.name] if conversation.patron.name else []
     question = " ".join(redact(m.text, names).text for m in messages if m.role == Role.PATRON).strip()
     # A message that only sends a file has no text to reuse.
     answer_parts = [redact(m.text, names).text for m in messages if m.role == Role.LIBRARIAN and m.text]
     if not question:
-        raise FaqError(_("Select at least one message from the patron: it becomes the question."))
+        raise ServiceError("faq_no_patron_message")
     if not answer_parts:
-        raise FaqError(_("Select at least one message from the librarian: it becomes the answer."))
+        raise ServiceError("faq_no_librarian_message")
     language = language or (conversation.patron.language if conversation.patron.language in ("id", "en") else "id")
     entry = save_entry(slug=unique_slug(question), language=language, question=question[:500],
                        answer="\n\n".join(answer_parts), topics=[], editor=editor, action="draft from transcript")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reference.errors import ServiceError
 from reference.faq import curation, selectors, services
 from reference.faq.search import search
 from reference.views import staff_member_required
@@ -105,7 +106,6 @@ def api_answered(request, slug):
 @require_POST
 def api_opt_out(request):
     """The widget's "do not reuse my question for the FAQ": marks the patron's open conversation."""
-    from reference.errors import ServiceError
     from reference.tokens import read_patron_token
 
     try:
@@ -139,7 +139,7 @@ def staff_draft_from_transcript(request, pk):
         ids = list(conversation.messages.values_list("pk", flat=True))
     try:
         entry = curation.create_draft_from_transcript(conversation=conversation, message_ids=ids, editor=request.user)
-    except services.FaqError as e:
+    except ServiceError as e:
         messages.error(request, e.message)
         return redirect("reference:transcript", pk=pk)
     return redirect("faq:staff_edit", pk=entry.pk)
@@ -164,7 +164,7 @@ def staff_edit(request, pk):
                 status=status, editor=request.user, action=action)
             messages.success(request, _("Saved."))
             return redirect("faq:staff_edit", pk=entry.pk)
-        except services.FaqError as e:
+        except ServiceError as e:
             error = e.message
     return render(request, "faq/edit.html", {
         "entry": entry, "error": error, "redactions": curation.redaction_count(entry),
