@@ -14,13 +14,12 @@ from reference.faq.redaction import LABELS, redact
 from reference.faq.search import search
 from reference.faq.search.analysis import analyse
 from reference.faq.services import save_entry, unique_slug
+from reference.models import Conversation, Role
 
 PLACEHOLDER_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
 
 
 def check_transcript_usable(conversation):
-    from reference.models import Conversation
-
     if conversation.status != Conversation.Status.CLOSED:
         raise ServiceError("faq_transcript_open")
     if conversation.faq_opt_out:
@@ -37,8 +36,6 @@ def set_opt_out(conversation, opt_out=True):
 def create_draft_from_transcript(*, conversation, message_ids, editor=None, language=None):
     """A draft entry: the selected patron messages as its question, the librarian's as its answer,
     with personal data replaced by placeholders ([EMAIL], [NIK]…) that the review page highlights."""
-    from reference.models import Role
-
     check_transcript_usable(conversation)
     messages = list(conversation.messages.filter(pk__in=message_ids).order_by("seq"))
     if not messages:
@@ -68,8 +65,6 @@ def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34,
 
     Returns [{"count", "question", "conversation_ids"}].
     """
-    from reference.models import Conversation
-
     since = timezone.now() - timedelta(days=days)
     rows = (Conversation.objects.filter(created_at__gte=since, faq_opt_out=False)
             .order_by("created_at").values_list("pk", "subject", "patron__language"))
@@ -98,8 +93,6 @@ def opt_out_open_conversation(*, identity, opt_out=True):
     """The patron (from their signed token) opts their open conversation out of FAQ reuse.
 
     Returns the conversation, or None when they have no open conversation yet."""
-    from reference.models import Conversation
-
     conversation = (Conversation.objects.filter(patron_id=identity.patron_id, site__key=identity.site_key)
                     .exclude(status=Conversation.Status.CLOSED).first())
     if conversation is not None:

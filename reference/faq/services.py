@@ -6,6 +6,7 @@ revision. Views, commands and tests call these only.
 """
 
 import re
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from reference.errors import ServiceError
+from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym
 from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
 from reference.faq.search.analysis import analyse_query
@@ -25,8 +27,6 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def check_entry_fields(*, slug, language, question, answer, topics):
-    from reference.models import FaqEntry
-
     if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 120:
         raise ServiceError("faq_bad_slug", field="slug")
     if language not in ("id", "en"):
@@ -42,8 +42,6 @@ def check_entry_fields(*, slug, language, question, answer, topics):
 
 
 def _snapshot(entry, editor, action):
-    from reference.models import FaqRevision
-
     FaqRevision.objects.create(entry=entry, editor=editor, action=action, question=entry.question,
                                answer=entry.answer, status=entry.status, topics=entry.topics)
 
@@ -52,8 +50,6 @@ def _snapshot(entry, editor, action):
 def save_entry(*, slug, language, question, answer, topics=(), translation_of=None, status=None,
                editor=None, entry=None, action="edit"):
     """Create or update an entry (by slug when `entry` is not given); answer sanitized; revision kept."""
-    from reference.models import FaqEntry
-
     topics = [t.strip() for t in topics if t and t.strip()]
     check_entry_fields(slug=slug, language=language, question=question, answer=answer, topics=topics)
     if translation_of is not None and (translation_of.slug == slug or translation_of.language == language):
@@ -77,8 +73,6 @@ def save_entry(*, slug, language, question, answer, topics=(), translation_of=No
 
 @transaction.atomic
 def set_status(entry, status, *, editor=None):
-    from reference.models import FaqEntry
-
     if status not in FaqEntry.Status.values:
         raise ServiceError("faq_unknown_status", field="status")
     if status == FaqEntry.Status.PUBLISHED and not entry.is_published:
@@ -91,14 +85,10 @@ def set_status(entry, status, *, editor=None):
 
 
 def publish(entry, *, editor=None):
-    from reference.models import FaqEntry
-
     return set_status(entry, FaqEntry.Status.PUBLISHED, editor=editor)
 
 
 def archive(entry, *, editor=None):
-    from reference.models import FaqEntry
-
     return set_status(entry, FaqEntry.Status.ARCHIVED, editor=editor)
 
 
@@ -108,8 +98,6 @@ def import_records(records, *, publish=True, editor=None):
 
     Translation links are set after every record is in, so a translation may come before its original.
     """
-    from reference.models import FaqEntry
-
     if not isinstance(records, list):
         raise ServiceError("faq_import_not_list")
     status = FaqEntry.Status.PUBLISHED if publish else FaqEntry.Status.DRAFT
@@ -141,8 +129,6 @@ def import_records(records, *, publish=True, editor=None):
 
 
 def export_records(queryset=None):
-    from reference.models import FaqEntry
-
     queryset = FaqEntry.objects.all() if queryset is None else queryset
     out = []
     for e in queryset.select_related("translation_of").order_by("pk"):
@@ -175,8 +161,6 @@ def record_miss(query, *, language, words=None):
     `words` is the search's SearchResponse.words (the key the search itself used to record);
     without it the query is analysed again, which gives the same key unless a synonym phrase of the
     query added a word of its own. A blank query is not counted."""
-    from reference.models import FaqSearchMiss
-
     if not query.strip():
         return
     if words is None:
@@ -189,8 +173,6 @@ def record_miss(query, *, language, words=None):
 
 
 def unique_slug(text):
-    from reference.models import FaqEntry
-
     base = slugify(text)[:60].strip("-") or "faq"
     slug, n = base, 2
     while FaqEntry.objects.filter(slug=slug).exists():
@@ -204,10 +186,6 @@ DEFAULT_SYNONYMS_FILE = "faq-synonyms.txt"
 
 def load_default_synonyms():
     """Add the shipped synonym groups (reference/fixtures/faq-synonyms.txt) that are not there yet."""
-    from pathlib import Path
-
-    from reference.models import FaqSynonym
-
     path = Path(__file__).resolve().parent.parent / "fixtures" / DEFAULT_SYNONYMS_FILE
     existing = set(FaqSynonym.objects.values_list("words", flat=True))
     added = 0

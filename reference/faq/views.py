@@ -5,6 +5,8 @@ import json
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -12,7 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reference.errors import ServiceError
 from reference.faq import curation, selectors, services
+from reference.faq.models import FaqEntry
 from reference.faq.search import search
+from reference.models import Conversation
+from reference.tokens import read_patron_token
 from reference.views import staff_member_required
 
 MAX_QUERY_LENGTH = 1000
@@ -106,8 +111,6 @@ def api_answered(request, slug):
 @require_POST
 def api_opt_out(request):
     """The widget's "do not reuse my question for the FAQ": marks the patron's open conversation."""
-    from reference.tokens import read_patron_token
-
     try:
         body = json.loads(request.body or b"{}")
         identity = read_patron_token(body.get("token"))
@@ -131,8 +134,6 @@ def staff_candidates(request):
 @staff_member_required
 @require_POST
 def staff_draft_from_transcript(request, pk):
-    from reference.models import Conversation
-
     conversation = get_object_or_404(Conversation.objects.select_related("patron"), pk=pk)
     ids = [int(i) for i in request.POST.getlist("message") if i.isdigit()]
     if not ids:  # "one click from a draft" (candidates): the whole conversation
@@ -148,8 +149,6 @@ def staff_draft_from_transcript(request, pk):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, pk):
-    from reference.models import FaqEntry
-
     entry = get_object_or_404(FaqEntry, pk=pk)
     error = None
     if request.method == "POST":
@@ -173,9 +172,6 @@ def staff_edit(request, pk):
 
 
 def _highlight(text):
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
-
     escaped = escape(text)
     return mark_safe(curation.PLACEHOLDER_RE.sub(lambda m: f'<mark class="redacted">{m.group(0)}</mark>', escaped))
 
