@@ -341,8 +341,9 @@
   }
 
   /* The one way out of "My chats" (closed and dismissed, or released by the server): the chat, its
-     draft, its unsent messages and its timers go; the capacity count follows at once. */
-  function removeConv(id) {
+     draft, its unsent messages and its timers go; the capacity count follows at once. `released`:
+     the server took it from us (it may be waiting in one of our queues now). */
+  function removeConv(id, released) {
     var conv = state.convs.get(id);
     if (!conv) return;
     var entry = chatEls.get(id);
@@ -360,6 +361,7 @@
       app.handoff.closeTransfer(false);
       if (state.order.length) selectConv(state.order[0], false);
     }
+    if (released) app.queue.unpark(id);
     app.renderAll();
     if (hadFocus) {
       var first = el.chatList.querySelector("button.chat-item");

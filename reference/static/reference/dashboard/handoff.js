@@ -25,7 +25,7 @@
       : t("released", { name: app.patronName(conv) });
     app.showAlert(el.globalAlerts, text);
     app.announce(text);
-    app.chat.remove(conv.id);
+    app.chat.remove(conv.id, true);
   }
 
   function onTransfer(tr) {

@@ -3,16 +3,20 @@
   "use strict";
   if (!app) return;
   var state = app.state, el = app.el, t = app.t, h = app.h;
+  // Chats announced as waiting while we still hold them: the announcement and our release travel
+  // on different streams, either may come first. Kept until the release (unpark) or a removal.
+  var parked = new Map();
 
   function welcome(frame) {
     // The waiting list is rebuilt from scratch.
     state.waiting.clear();
+    parked.clear();
     (frame.waiting || []).forEach(function (c) { if (c && c.status !== "closed") state.waiting.set(c.id, c); });
   }
 
   function onAdded(c) {
     if (!c || typeof c.id !== "number" || c.status === "closed") return;
-    if (state.convs.has(c.id) && state.convs.get(c.id).status !== "queued") return;
+    if (state.convs.has(c.id) && state.convs.get(c.id).status !== "queued") { parked.set(c.id, c); return; }
     var isNew = !state.waiting.has(c.id);
     state.waiting.set(c.id, Object.assign({}, state.waiting.get(c.id) || {}, c));
     if (isNew) app.announce(t("announce_waiting", { name: app.patronName(c), question: app.truncate(c.question, 140) }));
@@ -20,7 +24,15 @@
   }
 
   function onRemoved(id) {
+    parked.delete(id);
     if (state.waiting.delete(id)) render();
+  }
+
+  /* A held chat was released: if it was announced as waiting meanwhile, it waits now. */
+  function unpark(id) {
+    var c = parked.get(id);
+    parked.delete(id);
+    if (c && !state.convs.has(id)) onAdded(c);
   }
 
   function claim(id) {
@@ -133,6 +145,6 @@
     });
   }
 
-  app.queue = { welcome: welcome, onAdded: onAdded, onRemoved: onRemoved, claim: claim, onClaimError: onClaimError,
+  app.queue = { welcome: welcome, onAdded: onAdded, onRemoved: onRemoved, unpark: unpark, claim: claim, onClaimError: onClaimError,
                 render: render, tick: tick };
 })(window.RuangTanyaDashboard);
