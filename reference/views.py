@@ -5,7 +5,7 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -30,13 +30,6 @@ def dashboard(request):
         "queues": profile.queues.filter(is_active=True),
         "capacity_choices": range(1, max(settings.MAX_CHATS_CHOICE, profile.max_chats) + 1),
         "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
-        # For the dashboard's scripts, as json_script (the strings are translated in the template).
-        "dashboard_config": {
-            "socketPath": "/ws/librarian/",
-            "name": profile.display_name,
-            "maxChats": profile.max_chats,
-            "timeZone": timezone.get_current_timezone_name(),
-        },
     })
 
 

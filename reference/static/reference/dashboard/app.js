@@ -22,13 +22,15 @@ window.RuangTanyaDashboard = (function () {
 
   var app = { root: root, h: D.h, appendText: D.appendText };
 
-  // ---- strings and configuration (json_script) ---------------------------------------------
+  // ---- strings (json_script) and settings (the data- attributes of #dashboard) --------------
   var T = D.strings("dashboard-strings");
   app.t = function t(key, params) {
     return D.format(Object.prototype.hasOwnProperty.call(T, key) ? T[key] : key, params);
   };
-  var config = {};
-  try { config = JSON.parse(document.getElementById("dashboard-config").textContent) || {}; } catch (e) { /* defaults */ }
+  var config = {
+    socketPath: root.dataset.wsPath, name: root.dataset.name, maxChats: root.dataset.maxChats,
+    timeZone: root.dataset.timeZone
+  };
   app.config = config;
 
   // ---- constants and state ---------------------------------------------------------------
