@@ -117,7 +117,8 @@ def test_a_released_chat_leaves_my_chats_at_once(live_daphne, django_user_model)
 
             # A reload keeps it that way (nothing left in this tab's outbox or list).
             siti.reload()
-            expect(siti.locator(".team-item.presence-available").filter(has_text="Siti")).to_have_count(1, timeout=15000)
+            me = siti.locator(".team-item.presence-available").filter(has_text="Siti")
+            expect(me).to_have_count(1, timeout=15000)
             expect(siti.locator("#chat-list .chat-entry")).to_have_count(0)
             expect(siti.locator("#capacity-held")).to_have_text("0")
         finally:
