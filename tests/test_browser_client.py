@@ -10,7 +10,9 @@ from reference.models import LibrarianProfile, Queue
 from tests.test_browser import ARGS, CHROMIUM, log_in
 from widgets.models import Site
 
-DOM_JS = Path(__file__).resolve().parent.parent / "widgets" / "static" / "widgets" / "dom.js"
+STATIC = Path(__file__).resolve().parent.parent / "widgets" / "static" / "widgets"
+DOM_JS = STATIC / "dom.js"
+PROTOCOL_JS = STATIC / "protocol-client.js"
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,6 +55,105 @@ def test_one_link_finder_for_both_pages():
             assert shown == [html, 0, "noopener noreferrer nofollow"]
         finally:
             browser.close()
+
+
+FAKE_SOCKET = """
+window.sockets = [];
+window.WebSocket = class {
+  constructor(url) {
+    this.url = url; this.readyState = 0; this.sent = []; sockets.push(this);
+    setTimeout(() => { this.readyState = 1; if (this.onopen) this.onopen(); }, 0);
+  }
+  send(data) { this.sent.push(JSON.parse(data)); }
+  close() { this.readyState = 3; }
+  receive(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
+  drop(code) { this.readyState = 3; this.onclose({ code: code }); }
+};
+"""
+
+CLIENT_SCRIPT = """async () => {
+  const tick = (ms) => new Promise((resolve) => setTimeout(resolve, ms || 0));
+  const held = { 5: 2 }, frames = [], statuses = [];
+  const plugin = () => ({ frame: (f) => f.type === "rated" });
+  const hook = RuangTanyaProtocol.plugins([plugin], {});
+  const store = RuangTanyaProtocol.store("sessionStorage", "test.");  // about:blank: in memory
+  const client = RuangTanyaProtocol.client({
+    path: "/ws/test/",
+    hello: () => ({ since: { "5": held[5] } }),
+    have: (id) => (id in held ? held[id] : null),
+    outbox: { storage: store, key: "outbox" },
+    hook: hook,
+    onFrame: (f, extra) => { frames.push([f.type, extra && extra.client_id || null]); },
+    onStatus: (mode) => statuses.push(mode),
+  });
+  const out = {};
+  client.enqueue({ type: "message", client_id: "a", conversation: 5, text: "one" });
+  client.start();
+  await tick(10);
+  const s = sockets[0];
+  out.url = s.url;
+  out.hello = s.sent[0];
+  out.sentBeforeWelcome = s.sent.length;
+  out.stored = store.getJSON("outbox", []).map((e) => e.client_id);
+  s.receive({ type: "welcome", v: 1, heartbeat: 20 });
+  out.afterWelcome = s.sent.slice(1);
+  s.receive({ type: "message", message: { conversation: 5, seq: 5 } });
+  s.receive({ type: "message", message: { conversation: 5, seq: 6 } });
+  out.gap = s.sent.slice(2);
+  held[5] = 6;
+  s.receive({ type: "messages", conversation: 5, messages: [], more: false });
+  s.receive({ type: "heartbeat", last_seq: { "5": 8, "9": 3 } });
+  out.heartbeat = s.sent.slice(3);
+  client.enqueue({ type: "message", client_id: "b", conversation: 5, text: "two" });
+  s.receive({ type: "ack", client_id: "a", conversation: 5, seq: 7, message: { conversation: 5, seq: 7 } });
+  s.receive({ type: "error", code: "message_too_long", ref: "b" });
+  s.receive({ type: "rated", conversation: 5 });
+  out.frames = frames.slice();
+  out.left = client.outbox.list().map((e) => e.client_id);
+  const before = Date.now();
+  s.drop(1006);
+  out.ready = client.ready;
+  out.delay = client.retryAt - before;
+  await tick(out.delay + 50);
+  const again = sockets[1];
+  out.reconnected = !!again;
+  out.hello2 = again && again.sent[0];
+  again.receive({ type: "welcome", v: 1 });
+  out.resent = again.sent.slice(1).map((f) => f.client_id);
+  out.statuses = statuses;
+  return out;
+}"""
+
+
+def test_the_protocol_client_resumes_repairs_gaps_and_keeps_its_outbox():
+    """protocol-client.js on a stand-in WebSocket: hello with the resume point, the outbox re-sent after
+    each welcome and emptied by acks, fetch for a gap (one at a time) and for a heartbeat ahead, backoff."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content("<!doctype html><html lang='en'><body></body></html>")
+            page.add_script_tag(content=FAKE_SOCKET)
+            page.add_script_tag(path=str(PROTOCOL_JS))
+            out = page.evaluate(CLIENT_SCRIPT)
+        finally:
+            browser.close()
+    assert out["url"].endswith("/ws/test/")
+    assert out["hello"] == {"type": "hello", "v": 1, "lang": "en", "since": {"5": 2}}
+    assert out["sentBeforeWelcome"] == 1 and out["stored"] == ["a"]  # kept until acknowledged
+    assert out["afterWelcome"] == [{"type": "message", "client_id": "a", "conversation": 5, "text": "one"}]
+    assert out["gap"] == [{"type": "fetch", "conversation": 5, "after": 2}]  # not again for seq 6
+    assert out["heartbeat"] == [{"type": "fetch", "conversation": 5, "after": 6}]  # 9 is not followed
+    assert ["ack", "a"] in out["frames"] and ["error", "b"] in out["frames"]
+    assert ["rated", None] not in out["frames"]  # a plugin handled it
+    assert out["left"] == ["b"]  # the refused one stays for the page to decide
+    assert out["ready"] is False and 500 <= out["delay"] <= 1000
+    assert out["reconnected"] and out["hello2"]["since"] == {"5": 6}
+    assert out["resent"] == ["b"]
+    assert out["statuses"][:2] == ["connecting", "connected"] and "waiting" in out["statuses"]
+    assert out["statuses"][-2:] == ["reconnecting", "connected"]
 
 
 @pytest.mark.django_db(transaction=True)
