@@ -386,6 +386,7 @@
 
   /* Into the outbox, and out now if connected; `extra`: {attachment: id, file: {name, size, type}}. */
   function queueMessage(conv, text, extra) {
+    if (state.convs.get(conv.id) !== conv) return;   // no longer ours (an upload that ended after a release)
     var item = Object.assign({ client_id: window.RuangTanyaProtocol.uid(), conversation: conv.id, text: text,
                                created: Date.now(), status: "sending", error: null }, extra);
     app.client.enqueue(item);
