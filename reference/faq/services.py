@@ -19,10 +19,6 @@ from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
 from reference.faq.search.analysis import analyse_query
 
-# The FAQ's own exception before its errors became ServiceError codes; kept as a name for
-# reference/management/commands/faq_import.py until it catches ServiceError itself.
-FaqError = ServiceError
-
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
