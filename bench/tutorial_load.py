@@ -16,7 +16,6 @@ put both in one table. The tutorial stores nothing and acknowledges nothing: the
 import argparse
 import asyncio
 import json
-import resource
 import secrets
 import sys
 import time
@@ -26,18 +25,18 @@ from urllib.parse import urlsplit
 
 import websockets
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __package__ in (None, ""):  # run as `python bench/tutorial_load.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.relay import (  # noqa: E402
-    LOCAL_HOSTS,
-    Peer,
-    Stats,
+from bench.common import (  # noqa: E402
+    check_local_urls,
     percentiles_ms,
-    ticker,
+    raise_open_files,
     window_end,
     window_figures,
     window_start,
 )
+from bench.relay import Peer, Stats, ticker  # noqa: E402
 
 
 class RoomPeer(Peer):
@@ -219,9 +218,7 @@ def parse_args(argv=None):
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="server pid (repeatable)")
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE", help="as in relay.py")
     args = parser.parse_args(argv)
-    parts = urlsplit(args.url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        parser.error("--url must be http(s)://127.0.0.1, localhost or [::1]")
+    check_local_urls(parser, [args.url])
     if not (1 <= args.conversations <= 10000) or not (0 < args.rate <= 100):
         parser.error("--conversations 1..10000, --rate in (0, 100]")
     if not (0 < args.duration <= 600) or not (0 <= args.warmup <= 120) or not (0 <= args.grace <= 120):
@@ -231,10 +228,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 2 * args.conversations + 256
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    raise_open_files(2 * args.conversations + 256)
     overall = args.conversations / 10 + args.warmup + args.duration + args.grace + 120
     try:
         report = asyncio.run(asyncio.wait_for(run(args), overall))
