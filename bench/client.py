@@ -7,12 +7,14 @@ tests that talk to real daphne processes. Only the standard library and `websock
   book-keeping object's `error(side, frame)`, and every other frame to `on_frame()`, with the
   `perf_counter()` time it was read. Subclasses (bench/relay.py, bench/fanout.py,
   bench/tutorial_load.py) keep their figures there.
-* `Client` is the test side: it keeps every frame it reads, so a test can take the next frame of a
-  type (`next()`) or wait for any frame that matches (`wait_for()`); `hello()` says hello (with
-  `last_seq` / `since` to resume) and returns the `welcome`.
+* `Protocol` is the protocol on top of any transport: `hello()` (with `last_seq` / `since` to
+  resume) returns the `welcome`; `receive_type()` and `receive_message()` wait for frames of a
+  type. tests/wsclient.py puts it on Channels' in-process communicator.
+* `Client` is `Protocol` on a live socket for tests: it keeps every frame it reads, so a test can
+  take them in order (`receive()`, `receive_type()`) or wait for any that matches (`wait_for()`).
 
-The in-process consumer tests use Channels' communicator instead (tests/wsclient.py); the
-resilient, reconnecting clients are in bench/resilient.py and use `open_socket()` too.
+The resilient, reconnecting clients (outbox, resume, gap fetches) are in bench/resilient.py and
+open their sockets with `open_socket()` too.
 """
 
 import asyncio
@@ -109,19 +111,56 @@ class Peer:
             await asyncio.wait([self.reader], timeout=3)
 
 
-class Client:
-    """A socket that keeps every frame it reads, for tests against live servers."""
+class Protocol:
+    """Protocol v1 on top of a transport's `send(frame)` and `receive()` (the next frame): shared by
+    `Client` (a live server) and tests/wsclient.py (Channels' in-process communicator)."""
 
-    def __init__(self, ws):
-        self.ws, self.frames, self.taken = ws, [], 0
+    welcome_first = False  # whether `hello()` insists that the welcome is the very next frame
+
+    async def hello(self, **fields):
+        """Say hello (v1) with `fields` (`token`, `last_seq` / `since` to resume, `lang`…); returns
+        the welcome, also kept as `self.welcome`."""
+        await self.send({"type": "hello", "v": 1, **fields})
+        welcome = await self.receive_type("welcome", "error")
+        assert welcome["type"] == "welcome", welcome
+        if self.welcome_first:
+            assert not welcome["_skipped"], welcome["_skipped"]
+        del welcome["_skipped"]
+        self.welcome = welcome
+        return welcome
+
+    async def receive_type(self, *types):
+        """The next frame of one of `types`, skipping others (returned as well, for checks)."""
+        skipped = []
+        while True:
+            frame = await self.receive()
+            if frame["type"] in types:
+                frame["_skipped"] = skipped
+                return frame
+            skipped.append(frame)
+
+    async def receive_message(self, **expected):
+        """The next `message` frame whose fields match `expected` (others are skipped)."""
+        while True:
+            message = (await self.receive_type("message"))["message"]
+            if all(message[key] == value for key, value in expected.items()):
+                return message
+
+
+class Client(Protocol):
+    """A socket to a live server that keeps every frame it reads: a test takes them in order
+    (`receive()`, `receive_type()`) or waits for any that matches (`wait_for()`)."""
+
+    def __init__(self, ws, timeout=20):
+        self.ws, self.frames, self.taken, self.timeout = ws, [], 0, timeout
         self._more = asyncio.Event()
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def connect(cls, base_url, path, cookie=None, origin=None, timeout=10):
+    async def connect(cls, base_url, path, cookie=None, origin=None, timeout=20):
         """Open `path` on the server at `base_url` (Origin: `origin`, by default the server's own)."""
         headers = {"Cookie": cookie} if cookie else {}
-        return cls(await open_socket(ws_url(base_url, path), origin or base_url, headers, timeout=timeout))
+        return cls(await open_socket(ws_url(base_url, path), origin or base_url, headers, timeout=timeout), timeout)
 
     async def _read(self):
         try:
@@ -137,23 +176,15 @@ class Client:
         """Send a frame given as a dict or as keyword arguments."""
         await self.ws.send(json.dumps({**(frame or {}), **fields}))
 
-    async def hello(self, timeout=10, **fields):
-        """Say hello (v1) with `fields` (`token`, `last_seq`, `since`, `lang`…); returns the welcome."""
-        await self.send(type="hello", v=1, **fields)
-        frame = await self.next("welcome", "error", timeout=timeout)
-        assert frame["type"] == "welcome", frame
-        return frame
-
-    async def next(self, *kinds, timeout=10):
-        """The next frame, after the last one `next()` returned, of one of `kinds` (others are passed over)."""
+    async def receive(self, timeout=None):
+        """The next frame after the last one taken in order."""
         def find():
-            for index in range(self.taken, len(self.frames)):
-                if self.frames[index]["type"] in kinds:
-                    self.taken = index + 1
-                    return self.frames[index]
+            if self.taken < len(self.frames):
+                self.taken += 1
+                return self.frames[self.taken - 1]
             return None
 
-        return await self._wait(find, timeout, f"no {'/'.join(kinds)} frame")
+        return await self._wait(find, timeout or self.timeout, "no frame")
 
     async def wait_for(self, test, timeout=20):
         """The first frame read so far or from now on for which `test(frame)` is true."""

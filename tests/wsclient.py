@@ -1,18 +1,23 @@
-"""Helpers for talking to the consumers through Channels' WebsocketCommunicator."""
+"""Helpers for talking to the consumers through Channels' WebsocketCommunicator. The protocol side
+(hello, frames of a type, messages) is bench/client.py's, shared with the live-server sockets."""
 
 import json
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client
 
+from bench.client import Protocol
 from chatserver.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
 TIMEOUT = 5
 
 
-class Socket:
+class Socket(Protocol):
+    welcome_first = True
+
     def __init__(self, communicator):
         self.communicator = communicator
 
@@ -21,23 +26,6 @@ class Socket:
 
     async def receive(self):
         return await self.communicator.receive_json_from(timeout=TIMEOUT)
-
-    async def receive_type(self, *types):
-        """The next frame of one of `types`, skipping others (returned as well, for checks)."""
-        skipped = []
-        while True:
-            frame = await self.receive()
-            if frame["type"] in types:
-                frame["_skipped"] = skipped
-                return frame
-            skipped.append(frame)
-
-    async def receive_message(self, **expected):
-        """The next `message` frame whose fields match `expected` (others are skipped)."""
-        while True:
-            message = (await self.receive_type("message"))["message"]
-            if all(message[key] == value for key, value in expected.items()):
-                return message
 
     async def nothing_more(self):
         return await self.communicator.receive_nothing(timeout=0.3)
@@ -60,25 +48,24 @@ async def connect(path, headers=()):
 
 async def patron_socket(token, **hello):
     socket = await connect("/ws/patron/")
-    await socket.send({"type": "hello", "v": 1, "token": token, **hello})
-    welcome = await socket.receive()
-    assert welcome["type"] == "welcome", welcome
-    socket.welcome = welcome
+    await socket.hello(token=token, **hello)
     return socket
+
+
+def login_cookie(user):
+    """The Cookie header value of a fresh logged-in session of `user` (sync: call it off the loop)."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 @database_sync_to_async
 def session_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+    return (b"cookie", login_cookie(user).encode())
 
 
 async def librarian_socket(user, hello=True):
     socket = await connect("/ws/librarian/", [await session_cookie(user)])
     if hello:
-        await socket.send({"type": "hello", "v": 1})
-        welcome = await socket.receive()
-        assert welcome["type"] == "welcome", welcome
-        socket.welcome = welcome
+        await socket.hello()
     return socket
