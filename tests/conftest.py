@@ -13,6 +13,7 @@ from bench.common import daphne_command, free_port, wait_for_port
 from chatserver.env import first_address
 from reference.models import LibrarianProfile, Queue
 from reference.tokens import PatronIdentity, issue_patron_token
+from tests.browser import _playwright, browser, host_page, logged_in_dashboard, new_page  # noqa: F401 (fixtures)
 from widgets.models import Site
 
 # The suite imports chatserver.asgi in this process; its SQLite checkpoint thread is the server's
@@ -165,6 +166,7 @@ def live_daphne(transactional_db):
         if settings.REDIS_URL:
             env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
             env["PRESENCE_PREFIX"] = settings.PRESENCE_PREFIX
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests' own code (tests/browser.py)
         env.update(env_extra or {})  # a test's own settings win (its own Redis, say)
         log = open(os.path.join(os.environ.get("TEST_ARTIFACTS", "/tmp"), f"daphne-{port}.log"), "w")
         process = subprocess.Popen(daphne_command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
