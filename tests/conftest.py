@@ -141,6 +141,18 @@ def token_for():
 
 
 @pytest.fixture
+async def chat(identity, token_for, librarian):
+    """A patron who asked and the librarian holding the chat, each on a socket (Channels'
+    communicator), the claim's notices drained: yields (patron, desk, conversation id)."""
+    from tests.wsclient import open_chat
+
+    patron, desk, conversation_id = await open_chat(librarian, token_for(identity))
+    yield patron, desk, conversation_id
+    await patron.close()
+    await desk.close()
+
+
+@pytest.fixture
 def live_daphne(transactional_db):
     """Start real daphne processes on the test database; returns a function giving base URLs.
 

@@ -69,3 +69,32 @@ async def librarian_socket(user, hello=True):
     if hello:
         await socket.hello()
     return socket
+
+
+async def ask(patron, text="Apakah buka hari Minggu?", client_id="p-1", **fields):
+    """The patron asks (`start`); returns the conversation id from the ack."""
+    await patron.send({"type": "start", "client_id": client_id, "text": text, **fields})
+    ack = await patron.receive_type("ack")
+    return ack["conversation"]
+
+
+async def active_chat(patron, desk, drain=True):
+    """The patron asks (seq 1), the librarian claims (seq 2, the join notice)."""
+    await patron.send({"type": "start", "client_id": "p-1", "text": "Apakah buka hari Minggu?", "name": "Rina"})
+    conversation_id = (await patron.receive_type("ack"))["conversation"]
+    await desk.send({"type": "claim", "conversation": conversation_id})
+    await desk.receive_type("conversation")
+    while (await patron.receive_type("conversation"))["conversation"]["status"] != "active":
+        pass
+    for socket in (patron, desk) if drain else ():  # the claim's notices: not what these tests are about
+        while not await socket.nothing_more():
+            await socket.receive()
+    return conversation_id
+
+
+async def open_chat(user, token, drain=True, **hello):
+    """A librarian's dashboard socket, a patron's socket (hello with `token` and `hello`), and the
+    patron's question claimed by the librarian: (patron, desk, conversation id)."""
+    desk = await librarian_socket(user)
+    patron = await patron_socket(token, **hello)
+    return patron, desk, await active_chat(patron, desk, drain)
