@@ -52,15 +52,12 @@ if __package__ in (None, ""):  # run as `python bench/churn.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    bench_desk,
+    bench_setup,
     check_local_urls,
     latency_summary,
-    login_sessions,
     origin_of,
-    patron_tokens,
     raise_open_files,
     say,
-    session_cookie,
 )
 from bench.resilient import ResilientLibrarian, ResilientPatron  # noqa: E402
 
@@ -304,13 +301,12 @@ def verdict(report):
 
 
 def django_setup(origins, conversations, per_librarian):
-    site, users, closed = bench_desk(
-        BENCH_SLUG, queue_name="Churn", site_name="Bench churn", origins=origins,
+    setup = bench_setup(
+        BENCH_SLUG, tokens=conversations, queue_name="Churn", site_name="Bench churn", origins=origins,
         librarians=math.ceil(conversations / per_librarian), max_chats=per_librarian,
         user_prefix=f"{BENCH_SLUG}-", display_prefix="Churn")
-    cookies = [session_cookie(key) for key, _name in login_sessions(users)]
-    tokens = patron_tokens(site.key, conversations)
-    return {"cookies": cookies, "tokens": tokens, "closed_stale": closed}
+    return {"cookies": [f"{setup['cookie_name']}={key}" for key, _name in setup["sessions"]],
+            "tokens": setup["tokens"], "closed_stale": setup["closed_stale"]}
 
 
 def stored_messages(conversation_ids):

@@ -7,6 +7,7 @@ Importable as `bench.common` from the repository root (the tests do) and from `p
 functions, so the socket side of a bench runs without it.
 """
 
+import asyncio
 import math
 import os
 import resource
@@ -151,6 +152,14 @@ def window_end(window, pids):
     )
 
 
+async def measured_window(window, pids, start, end):
+    """Take `window_start` at perf_counter time `start` and `window_end` at `end`, into `window`."""
+    await asyncio.sleep(max(0, start - time.perf_counter()))
+    window.update(window_start(pids))
+    await asyncio.sleep(max(0, end - time.perf_counter()))
+    window_end(window, pids)
+
+
 def window_figures(window, duration):
     """Server CPU (% of one core, per pid and summed), RSS per pid, core use and load average."""
     by_pid = {}
@@ -293,18 +302,32 @@ def login_sessions(users):
     return sessions
 
 
-def session_cookie(session_key):
-    """The Cookie header value of a Django session."""
-    from django.conf import settings
-
-    return f"{settings.SESSION_COOKIE_NAME}={session_key}"
-
-
 def patron_tokens(site_key, count):
     """`count` fresh patron tokens of the site."""
     from reference.tokens import issue_patron_token
 
     return [issue_patron_token(site_key) for _ in range(count)]
+
+
+def bench_setup(slug, *, tokens, **desk):
+    """`bench_desk(slug, **desk)`, a session per librarian and `tokens` patron tokens, for a bench
+    run: {"site_key", "sessions" [(key, username)], "cookie_name", "tokens", "closed_stale",
+    "database", "layer"}. Closes this process's database connections afterwards."""
+    site, users, closed_stale = bench_desk(slug, **desk)
+    from django.conf import settings
+    from django.db import connections
+
+    setup = {
+        "site_key": site.key,
+        "sessions": login_sessions(users),
+        "cookie_name": settings.SESSION_COOKIE_NAME,
+        "tokens": patron_tokens(site.key, tokens),
+        "closed_stale": closed_stale,
+        "database": database_description(),
+        "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+    }
+    connections.close_all()
+    return setup
 
 
 def database_description():

@@ -56,12 +56,9 @@ if __package__ in (None, ""):  # run as `python bench/fanout.py`
 
 from bench import client  # noqa: E402
 from bench.common import (  # noqa: E402
-    bench_desk,
+    bench_setup,
     check_local_urls,
-    database_description,
-    login_sessions,
     origin_of,
-    patron_tokens,
     percentiles_ms,
     raise_open_files,
 )
@@ -73,24 +70,10 @@ BENCH_USER_PREFIX = "bench-fan-"
 
 def django_setup(origins, librarians, rounds):
     """Create the bench data idempotently; return sessions, tokens and the database used."""
-    site, users, closed_stale = bench_desk(
-        BENCH_QUEUE_SLUG, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out", site_name="Bench fan-out",
-        origins=origins, librarians=librarians, max_chats=3, user_prefix=BENCH_USER_PREFIX, display_prefix="Fan")
-    from django.conf import settings
-    from django.db import connections
-
-    sessions = login_sessions(users)
-    tokens = patron_tokens(site.key, rounds)
-    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
-    connections.close_all()
-    return {
-        "sessions": sessions,
-        "cookie_name": settings.SESSION_COOKIE_NAME,
-        "tokens": tokens,
-        "closed_stale": closed_stale,
-        "database": database_description(),
-        "layer": layer,
-    }
+    return bench_setup(
+        BENCH_QUEUE_SLUG, tokens=rounds, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
+        site_name="Bench fan-out", origins=origins, librarians=librarians, max_chats=3,
+        user_prefix=BENCH_USER_PREFIX, display_prefix="Fan")
 
 
 class State:

@@ -43,18 +43,14 @@ if __package__ in (None, ""):  # run as `python bench/relay.py`: import the benc
 
 from bench import client  # noqa: E402
 from bench.common import (  # noqa: E402
-    bench_desk,
+    bench_setup,
     check_local_urls,
-    database_description,
-    login_sessions,
+    measured_window,
     origin_of,
-    patron_tokens,
     percentile,
     percentiles_ms,
     raise_open_files,
-    window_end,
     window_figures,
-    window_start,
 )
 
 BENCH_QUEUE_SLUG = "bench-relay"
@@ -69,24 +65,10 @@ BENCH_USER_PREFIX = "bench-lib-"
 
 def django_setup(origin, conversations, per_librarian):
     """Create the bench data idempotently; return (site_key, [session keys], [tokens])."""
-    site, users, closed_stale = bench_desk(
-        BENCH_QUEUE_SLUG, site_key=BENCH_SITE_KEY, queue_name="Bench", site_name="Bench relay", origins=[origin],
-        librarians=math.ceil(conversations / per_librarian), max_chats=per_librarian,
+    return bench_setup(
+        BENCH_QUEUE_SLUG, tokens=conversations, site_key=BENCH_SITE_KEY, queue_name="Bench", site_name="Bench relay",
+        origins=[origin], librarians=math.ceil(conversations / per_librarian), max_chats=per_librarian,
         user_prefix=BENCH_USER_PREFIX, display_prefix="Bench")
-    from django.conf import settings
-    from django.db import connections
-
-    sessions = login_sessions(users)
-    tokens = patron_tokens(site.key, conversations)
-    connections.close_all()
-    return {
-        "site_key": site.key,
-        "sessions": sessions,
-        "cookie_name": settings.SESSION_COOKIE_NAME,
-        "tokens": tokens,
-        "closed_stale": closed_stale,
-        "database": database_description(),
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,17 +395,11 @@ async def run(args, setup):
                 return
             k += 1
 
-    async def mark_measure_window():
-        await asyncio.sleep(max(0, measure_start - time.perf_counter()))
-        server_cpu.update(window_start(args.server_pid))
-        await asyncio.sleep(max(0, load_end - time.perf_counter()))
-        window_end(server_cpu, args.server_pid)
-
     log(
         f"load: {len(ready)} conversations x {args.rate:g} msg/s, warm-up {args.warmup:g} s, "
         f"measured {args.duration:g} s"
     )
-    window = asyncio.create_task(mark_measure_window())
+    window = asyncio.create_task(measured_window(server_cpu, args.server_pid, measure_start, load_end))
     await asyncio.gather(*(patron_load(p, slot) for slot, p in enumerate(ready)))
     await window
     cpu_bench = time.process_time() - cpu_bench_0

@@ -30,11 +30,10 @@ if __package__ in (None, ""):  # run as `python bench/tutorial_load.py`
 
 from bench.common import (  # noqa: E402
     check_local_urls,
+    measured_window,
     percentiles_ms,
     raise_open_files,
-    window_end,
     window_figures,
-    window_start,
 )
 from bench.relay import Peer, Stats, ticker  # noqa: E402
 
@@ -121,14 +120,8 @@ async def run(args):
                 return
             k += 1
 
-    async def mark_window():
-        await asyncio.sleep(max(0, measure_start - time.perf_counter()))
-        window.update(window_start(args.server_pid))
-        await asyncio.sleep(max(0, load_end - time.perf_counter()))
-        window_end(window, args.server_pid)
-
     log(f"load: {len(ready)} rooms x {args.rate:g} msg/s, warm-up {args.warmup:g} s, measured {args.duration:g} s")
-    marker = asyncio.create_task(mark_window())
+    marker = asyncio.create_task(measured_window(window, args.server_pid, measure_start, load_end))
     await asyncio.gather(*(patron_load(i, patron) for i, (patron, _lib) in enumerate(ready)))
     await marker
     cpu_bench = time.process_time() - cpu_bench_0
