@@ -206,3 +206,18 @@ def close_chat(desk):
     """The librarian ends the open chat (and confirms)."""
     desk.click("#close-button")
     desk.click("#close-yes")
+
+
+@pytest.fixture
+def library_page(host_page, live_daphne, django_user_model):
+    """library_page(lang=None, daphne_env=None, **library): `library()` for the host page's origin, a
+    live daphne (with `daphne_env`), and the host page embedding the widget (with `lang`):
+    returns (site, users, service URL, page URL)."""
+    origin, write_page = host_page
+
+    def make(lang=None, daphne_env=None, **kwargs):
+        site, users = library(django_user_model, origin, **kwargs)
+        service = live_daphne(daphne_env)
+        return site, users, service, write_page(service, site.key, lang=lang)
+
+    return make

@@ -13,7 +13,14 @@ from bench.common import daphne_command, free_port, wait_for_port
 from chatserver.env import first_address
 from reference.models import LibrarianProfile, Queue
 from reference.tokens import PatronIdentity, issue_patron_token
-from tests.browser import _playwright, browser, host_page, logged_in_dashboard, new_page  # noqa: F401 (fixtures)
+from tests.browser import (  # noqa: F401 (fixtures)
+    _playwright,
+    browser,
+    host_page,
+    library_page,
+    logged_in_dashboard,
+    new_page,
+)
 from widgets.models import Site
 
 # The suite imports chatserver.asgi in this process; its SQLite checkpoint thread is the server's

@@ -5,14 +5,10 @@ from tests.browser import MARKS, claim, close_chat, library, log_in, open_launch
 pytestmark = MARKS
 
 
-def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, django_user_model, new_page,
-                                                       logged_in_dashboard):
+def test_patron_asks_librarian_answers_transcript_kept(library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin, greeting="Halo!")
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(lang="en", greeting="Halo!")
 
     desk = logged_in_dashboard(service, "siti", "Siti")  # on duty before the patron comes
     patron = new_page()
@@ -47,17 +43,13 @@ def test_patron_asks_librarian_answers_transcript_kept(live_daphne, host_page, d
     expect(body).to_contain_text("Yes, from 9 to 3.")
 
 
-def test_a_patron_cut_off_the_network_loses_nothing(live_daphne, host_page, django_user_model, new_page,
-                                                    logged_in_dashboard):
+def test_a_patron_cut_off_the_network_loses_nothing(library_page, new_page, logged_in_dashboard):
     """Both sides keep typing while the patron is offline; afterwards both transcripts match."""
     from playwright.sync_api import expect
 
     from reference.models import Message
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne({"RT_HEARTBEAT_INTERVAL": "1"})
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(lang="en", daphne_env={"RT_HEARTBEAT_INTERVAL": "1"})
     patron_lines = ["Is the library open on Sunday?", "Hello?", "Are you still there?"]
     librarian_lines = ["Yes, from 9 to 3.", "And on holidays it is closed."]
 
@@ -129,13 +121,10 @@ def test_librarians_see_each_others_presence_live(live_daphne, django_user_model
 
 
 def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
-        live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+        library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, users = library(django_user_model, origin, librarians=(("siti", "Siti"), ("budi", "Budi")))
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+    site, users, service, page_url = library_page(lang="en", librarians=(("siti", "Siti"), ("budi", "Budi")))
     note = "Looking for 1970s newspapers; the general catalogue has nothing."
 
     siti, budi = logged_in_dashboard(service, "siti", "Siti"), logged_in_dashboard(service, "budi", "Budi")
@@ -170,15 +159,12 @@ def test_a_librarian_transfers_a_chat_to_a_colleague_while_the_patron_watches(
 
 
 def test_nobody_on_duty_the_patron_leaves_a_question_and_a_librarian_answers(
-        live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+        library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
     from reference.models import Message
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(lang="en")
 
     patron = new_page()
     patron.goto(page_url)

@@ -72,14 +72,10 @@ PANEL_AT_REST = """async (host) => {
 
 
 @needs_axe
-def test_axe_finds_nothing_in_any_state_of_the_widget_nor_on_the_dashboard(
-        live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+def test_axe_finds_nothing_in_any_state_of_the_widget_nor_on_the_dashboard(library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin, greeting="Halo!")
-    service = live_daphne()
-    page_url = write_page(service, site.key)
+    site, _users, service, page_url = library_page(greeting="Halo!")
 
     desk = logged_in_dashboard(service, "siti", "Siti")
     patron = new_page(locale="id-ID")  # no data-lang: the browser's language
@@ -148,13 +144,10 @@ def focused_in(frame):
     return frame.evaluate("() => document.hasFocus() && document.activeElement.id")
 
 
-def test_a_whole_chat_with_the_keyboard_alone(live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+def test_a_whole_chat_with_the_keyboard_alone(library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(lang="en")
 
     desk = logged_in_dashboard(service, "siti", "Siti")
     patron = new_page()
@@ -200,14 +193,10 @@ def test_a_whole_chat_with_the_keyboard_alone(live_daphne, host_page, django_use
     assert focused_in(frame) == "again"
 
 
-def test_on_a_phone_the_panel_fills_the_screen(
-        live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+def test_on_a_phone_the_panel_fills_the_screen(library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="id")
+    site, _users, service, page_url = library_page(lang="id")
 
     desk = logged_in_dashboard(service, "siti", "Siti")
     phone = new_page(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
@@ -241,15 +230,11 @@ def test_on_a_phone_the_panel_fills_the_screen(
 @needs_axe
 @pytest.mark.parametrize("viewport", [{"width": 320, "height": 568}, {"width": 640, "height": 400}],
                          ids=["320px-wide", "200%-zoom-of-1280x800"])
-def test_usable_at_320_px_and_at_200_percent(
-        live_daphne, host_page, django_user_model, viewport, new_page, logged_in_dashboard):
+def test_usable_at_320_px_and_at_200_percent(library_page, viewport, new_page, logged_in_dashboard):
     """Zooming a 1280×800 window to 200% leaves 640×400 CSS pixels; 320 px is WCAG's reflow width."""
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(lang="en")
 
     logged_in_dashboard(service, "siti", "Siti")
     patron = new_page(viewport=viewport)
@@ -267,11 +252,8 @@ def test_usable_at_320_px_and_at_200_percent(
     assert_accessible(frame, f"the chat at {viewport}")
 
 
-def test_reduced_motion_is_respected(live_daphne, host_page, django_user_model, new_page):
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+def test_reduced_motion_is_respected(library_page, new_page):
+    site, _users, service, page_url = library_page(lang="en")
 
     moving = {}
     for motion in ("no-preference", "reduce"):
@@ -346,13 +328,10 @@ def launcher_badge(page):
 
 
 def test_unread_answers_show_on_the_launcher_and_in_the_title_with_a_sound_that_can_be_switched_off(
-        live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+        library_page, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
-    service = live_daphne()
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(lang="en")
 
     desk = logged_in_dashboard(service, "siti", "Siti")
     patron = new_page(init_script=COUNT_BEEPS)
