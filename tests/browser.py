@@ -196,6 +196,17 @@ def claim(desk, question):
     desk.locator(".queue-item").filter(has_text=question).get_by_role("button").click()
 
 
+def claim_and_wait(desk, chat, question, name="Siti"):
+    """The chat whose question contains `question` shows on the dashboard once; the librarian takes
+    it; the patron's panel (`chat`) then says `name` has it."""
+    from playwright.sync_api import expect
+
+    item = desk.locator(".queue-item").filter(has_text=question)
+    expect(item).to_have_count(1, timeout=15000)
+    item.get_by_role("button").click()
+    expect(chat.locator("#status-text")).to_contain_text(name, timeout=15000)
+
+
 def type_reply(desk, text):
     """The librarian types `text` into the open chat and presses Enter."""
     desk.fill("#composer-input", text)

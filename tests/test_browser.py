@@ -1,6 +1,6 @@
 """The whole loop in headless Chromium: a host page on another origin, a patron, a librarian."""
 
-from tests.browser import MARKS, claim, close_chat, library, log_in, open_launcher, type_reply
+from tests.browser import MARKS, claim, claim_and_wait, close_chat, library, log_in, open_launcher, type_reply
 
 pytestmark = MARKS
 
@@ -21,10 +21,7 @@ def test_patron_asks_librarian_answers_transcript_kept(library_page, new_page, l
     expect(chat.locator("#status-text")).to_have_text("You are number 1 in the queue")
     expect(chat.locator("#auto-greeting")).to_contain_text("A librarian will be with you")
 
-    item = desk.locator(".queue-item").filter(has_text="Is the library open on Sunday?")
-    expect(item).to_have_count(1, timeout=15000)
-    item.get_by_role("button").click()
-    expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+    claim_and_wait(desk, chat, "Is the library open on Sunday?")
 
     type_reply(desk, "Yes, from 9 to 3. See https://example.org/hours")
     reply = chat.locator(".msg-librarian")

@@ -5,7 +5,7 @@ import pathlib
 
 from reference.models import Attachment, Conversation
 from tests import files
-from tests.browser import MARKS, close_chat, library, open_launcher, type_reply
+from tests.browser import MARKS, claim_and_wait, close_chat, open_launcher, type_reply
 
 pytestmark = MARKS
 
@@ -22,29 +22,17 @@ def open_chat(new_page, page_url, question, email_address=""):
     return patron, chat
 
 
-def claim(desk, chat, question):
+def test_files_go_both_ways_and_show_inline_or_as_cards(library_page, tmp_path, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    item = desk.locator(".queue-item").filter(has_text=question)
-    expect(item).to_have_count(1, timeout=15000)
-    item.get_by_role("button").click()
-    expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
-
-
-def test_files_go_both_ways_and_show_inline_or_as_cards(live_daphne, host_page, django_user_model, tmp_path,
-                                                         new_page, logged_in_dashboard):
-    from playwright.sync_api import expect
-
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
     # Short-lived links, so that renewing them is seen within the test.
-    service = live_daphne({"MEDIA_ROOT": str(tmp_path), "RT_ATTACHMENT_LINK_MAX_AGE": "60"})
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(
+        lang="en", daphne_env={"MEDIA_ROOT": str(tmp_path), "RT_ATTACHMENT_LINK_MAX_AGE": "60"})
     question = "Which edition is this?"
 
     desk = logged_in_dashboard(service, "siti", "Siti")
     patron, chat = open_chat(new_page, page_url, question)
-    claim(desk, chat, question)
+    claim_and_wait(desk, chat, question)
 
     # The patron sends a photo: shown inline on both sides, alt text = its name.
     expect(chat.locator("#attach-input")).to_be_attached()
@@ -96,20 +84,18 @@ def test_files_go_both_ways_and_show_inline_or_as_cards(live_daphne, host_page, 
 
 
 def test_after_the_chat_the_patron_rates_it_and_gets_the_transcript_by_email(
-        live_daphne, host_page, django_user_model, tmp_path, new_page, logged_in_dashboard):
+        library_page, tmp_path, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
     mailbox = tmp_path / "mail"
-    service = live_daphne({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                           "EMAIL_FILE_PATH": str(mailbox)})
-    page_url = write_page(service, site.key, lang="en")
+    site, _users, service, page_url = library_page(
+        lang="en", daphne_env={"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                               "EMAIL_FILE_PATH": str(mailbox)})
     question = "Do you have audio books?"
 
     desk = logged_in_dashboard(service, "siti", "Siti")
     patron, chat = open_chat(new_page, page_url, question, email_address="rina@example.org")
-    claim(desk, chat, question)
+    claim_and_wait(desk, chat, question)
     type_reply(desk, "Yes, in the app of the library.")
     expect(chat.locator(".msg-librarian")).to_contain_text("in the app", timeout=15000)
     close_chat(desk)
