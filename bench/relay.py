@@ -34,7 +34,6 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import websockets
 
@@ -244,9 +243,8 @@ async def ticker(stats, stop):
 
 async def run(args, setup):
     stats = Stats()
-    parts = urlsplit(args.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    ws_base = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    origin = origin_of(args.url)
+    ws_base = client.ws_url(origin)
     run_id = secrets.token_hex(3)
     limit = asyncio.Semaphore(args.connect_concurrency)
     phases = {}

@@ -21,16 +21,17 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import websockets
 
 if __package__ in (None, ""):  # run as `python bench/tutorial_load.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.client import ws_url  # noqa: E402
 from bench.common import (  # noqa: E402
     check_local_urls,
     measured_window,
+    origin_of,
     percentiles_ms,
     raise_open_files,
     window_figures,
@@ -66,9 +67,8 @@ class RoomPeer(Peer):
 
 async def run(args):
     stats = Stats()
-    parts = urlsplit(args.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    ws_base = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    origin = origin_of(args.url)
+    ws_base = ws_url(origin)
     run_id = secrets.token_hex(3)
     limit = asyncio.Semaphore(args.connect_concurrency)
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json == "-" else print
