@@ -100,7 +100,7 @@ else:
 # 0: inside commits, as SQLite does by default). chatserver/sqlite_wal.py says why.
 SQLITE_CHECKPOINT_EVERY = float(env_str("SQLITE_CHECKPOINT_EVERY", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Threads that run the sockets' database calls (reference.events.on_database_thread). SQLite has one
+# Threads that run the sockets' database calls (reference.dbthreads). SQLite has one
 # writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
 DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
 

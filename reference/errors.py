@@ -54,6 +54,25 @@ MESSAGES = {
     "field_required": _("Please fill in “%(label)s”."),
     "invalid_card": _("That library card number does not look right (letters, digits, spaces and dashes; "
                       "at most %(limit)s)."),
+    # FAQ
+    # (reference/faq/services.py and curation.py; their `field` parameter, when given, names the form field)
+    "faq_bad_slug": _("The slug must be lower-case letters, digits and hyphens."),
+    "faq_bad_language": _("The language must be “id” or “en”."),
+    "faq_question_empty": _("The question is empty."),
+    "faq_question_too_long": _("The question is too long."),
+    "faq_answer_empty": _("The answer is empty."),
+    "faq_bad_topics": _("Topics must be a list of words."),
+    "faq_bad_translation": _("A translation must link to an entry in the other language."),
+    "faq_unknown_status": _("Unknown status."),
+    "faq_import_not_list": _("The file must hold a JSON array of entries."),
+    "faq_import_not_object": _("Each entry must be a JSON object."),
+    "faq_import_bad_link": _("“translation_of” must be a slug."),
+    "faq_import_unknown_link": _("“translation_of” names no entry in the other language: %(slug)s"),
+    "faq_transcript_open": _("Only a closed transcript can become an FAQ draft."),
+    "faq_opted_out": _("The patron asked that this conversation not be reused for the FAQ."),
+    "faq_no_messages": _("Select at least one message."),
+    "faq_no_patron_message": _("Select at least one message from the patron: it becomes the question."),
+    "faq_no_librarian_message": _("Select at least one message from the librarian: it becomes the answer."),
 }
 
 # Errors after which the socket is closed, with the close code to use.

@@ -24,7 +24,7 @@ def check_rating(rating, comment):
     return rating, comment
 
 
-def rate(*, patron_id, conversation_id, rating, comment=""):
+def do_rate(*, patron_id, conversation_id, rating, comment=""):
     rating, comment = check_rating(rating, comment)
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().filter(

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reference.prechat import CARD_NUMBER_MAX_LENGTH
+
 
 class Queue(models.Model):
     """A department of the reference desk (General, Children, Local history…)."""
@@ -96,6 +98,21 @@ class Patron(models.Model):
 
     def __str__(self):
         return self.name or str(_("Anonymous patron"))
+
+
+class LibraryCard(models.Model):
+    """The library card number a patron gave in the pre-chat form, for the librarians to see."""
+
+    patron = models.OneToOneField(Patron, on_delete=models.CASCADE, related_name="library_card")
+    number = models.CharField(_("library card number"), max_length=CARD_NUMBER_MAX_LENGTH)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("library card")
+        verbose_name_plural = _("library cards")
+
+    def __str__(self):
+        return self.number
 
 
 class Role(models.TextChoices):

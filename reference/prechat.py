@@ -1,36 +1,59 @@
 """The pre-chat form's rules: each widget site says which fields it asks for and which are required.
 
 A field the site does not ask for is dropped, never stored: the patron was not told it is kept.
+The site's settings reach these rules as plain values (`SiteSettings`), whatever embeds the desk.
 """
 
 import re
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from reference.errors import ServiceError
 from reference.validation import clean_email, clean_name
-from widgets.models import CARD_NUMBER_MAX_LENGTH, FieldMode
 
+CARD_NUMBER_MAX_LENGTH = 32
 CARD_NUMBER = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 -]{{0,{CARD_NUMBER_MAX_LENGTH - 1}}}")
 LABELS = {"name": _("Name"), "email": _("Email"), "card": _("Library card number"), "queue": _("Who should answer?")}
 
 
+class FieldMode(models.TextChoices):
+    HIDDEN = "hidden", _("not asked")
+    OPTIONAL = "optional", _("optional")
+    REQUIRED = "required", _("required")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """What the desk needs to know of the web site a patron asks from."""
+
+    id: int
+    default_queue_id: int
+    queue_choice_ids: frozenset = frozenset()  # active queues patrons may choose
+    name_field: str = FieldMode.OPTIONAL
+    email_field: str = FieldMode.OPTIONAL
+    card_field: str = FieldMode.HIDDEN
+    queue_field: str = FieldMode.OPTIONAL
+
+
 @dataclass(frozen=True)
 class PrechatDetails:
+    queue_id: int
     name: str = ""
     email: str = ""
     card_number: str = ""
-    queue_id: int | None = None
 
 
 def clean_details(site, *, name="", email="", card_number="", queue_id=None, offline=False):
-    """What the patron filled in, checked against the site's form; raises ServiceError."""
+    """What the patron filled in, checked against the site's form; raises ServiceError. The queue is
+    the one chosen, else the site's default queue."""
+    asks_queue = _asked(site.queue_field) and bool(site.queue_choice_ids)
     details = PrechatDetails(
         name=clean_name(name) if _asked(site.name_field) else "",
         email=clean_email(email) if _asked(site.email_field) or offline else "",
         card_number=clean_card_number(card_number) if _asked(site.card_field) else "",
-        queue_id=queue_id if _asks_queue(site) else None,
+        queue_id=_chosen_queue(site, queue_id if asks_queue else None),
     )
     if offline and not details.email:
         raise ServiceError("email_required")
@@ -38,9 +61,17 @@ def clean_details(site, *, name="", email="", card_number="", queue_id=None, off
                                ("card", site.card_field, details.card_number)]:
         if mode == FieldMode.REQUIRED and not value:
             raise ServiceError("field_required", field=field, label=LABELS[field])
-    if site.queue_field == FieldMode.REQUIRED and _asks_queue(site) and queue_id is None:
+    if site.queue_field == FieldMode.REQUIRED and asks_queue and queue_id is None:
         raise ServiceError("field_required", field="queue", label=LABELS["queue"])
     return details
+
+
+def _chosen_queue(site, queue_id):
+    if queue_id is None or queue_id == site.default_queue_id:
+        return site.default_queue_id
+    if queue_id not in site.queue_choice_ids:
+        raise ServiceError("unknown_queue")
+    return queue_id
 
 
 def clean_card_number(value):
@@ -52,7 +83,3 @@ def clean_card_number(value):
 
 def _asked(mode):
     return mode != FieldMode.HIDDEN
-
-
-def _asks_queue(site):
-    return _asked(site.queue_field) and site.queue_choices.filter(is_active=True).exists()

@@ -1,41 +1,52 @@
-"""Who is on duty. Effective presence = the status a librarian chose AND a measured connection.
+"""Who is on duty, and which patrons are still here.
 
-A librarian chooses available, away (on duty, not taking new chats) or offline. Whether they are
-connected is measured: every dashboard socket beats (on hello and every heartbeat frame), and a
-librarian counts as connected while any socket beat within PRESENCE_TIMEOUT. A closed laptop or a
-crashed server process simply stops beating; the sweep then tells everyone, and after
-REQUEUE_GRACE more seconds puts their chats back in the queue, so nobody has to act.
+A librarian's effective presence = the status they chose AND a measured connection. They choose
+available, away (on duty, not taking new chats) or offline. Whether they are connected is measured:
+every dashboard socket beats (on hello and every heartbeat frame), and a librarian counts as
+connected while any socket beat within PRESENCE_TIMEOUT. A closed laptop or a crashed server
+process simply stops beating; the sweep (reference.sweeps) then tells everyone, and after
+REQUEUE_GRACE more seconds puts their chats back in the queue (lifecycle.do_requeue), so nobody has
+to act. Patrons' widgets beat the same way into their own store: a waiting patron whose widgets are
+all gone for ABANDON_GRACE has left (lifecycle.do_abandon).
 """
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db.models import Count, Q
 
-from reference import events, routing, waiting
+from reference import dbthreads, frames, groups
 from reference.errors import ServiceError
-from reference.messaging import notice_language, store_notice
+from reference.events import outbox_or_direct
 from reference.models import Conversation, LibrarianProfile
-from reference.payloads import conversation_frame
 from reference.presence_store import get_store, off_db_thread
+from reference.routing import assign_later, member_queue_ids
 
 STATUSES = ("available", "away", "offline")
 
 
-def set_status(*, user, status):
+def librarian_profile(user):
+    """The profile of a staff user, made on first use so a new colleague can log straight in."""
+    if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        raise ServiceError("not_authenticated")
+    profile, _created = LibrarianProfile.objects.get_or_create(
+        user=user, defaults={"display_name": user.get_short_name() or user.get_username()}
+    )
+    return profile
+
+
+def do_set_status(*, user, status, outbox=None):
     if status not in STATUSES:
         raise ServiceError("invalid_status")
     profile = LibrarianProfile.objects.get(user=user)
     if profile.status != status:
         profile.status = status
         profile.save(update_fields=["status"])
-    announce(profile)
+    announce(profile, outbox=outbox)
     if status == LibrarianProfile.Status.AVAILABLE:
-        routing.assign_later(routing.member_queue_ids(user.pk))
+        assign_later(member_queue_ids(user.pk), outbox)
     return profile
 
 
-def set_capacity(*, user, max_chats):
+def do_set_capacity(*, user, max_chats, outbox=None):
     """The librarian chooses how many chats they hold at once. Lowering it below what they hold
     keeps their chats (they just get no new ones); raising it offers them waiting chats at once."""
     limit = settings.MAX_CHATS_CHOICE
@@ -46,9 +57,9 @@ def set_capacity(*, user, max_chats):
     if max_chats != profile.max_chats:
         profile.max_chats = max_chats
         profile.save(update_fields=["max_chats"])
-    announce(profile)
+    announce(profile, outbox=outbox)
     if raised:
-        routing.assign_later(routing.member_queue_ids(user.pk))
+        assign_later(member_queue_ids(user.pk), outbox)
     return profile
 
 
@@ -56,91 +67,85 @@ async def socket_beat(*, user, socket_id):
     """A dashboard socket is alive. Tells colleagues when this makes the librarian connected.
     The beat itself stays off the database thread; only news of a change goes through it."""
     if await off_db_thread(get_store().beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
-        await events.on_database_thread(came_online)(user=user, socket_id=socket_id)
+        await dbthreads.change(came_online)(user=user, socket_id=socket_id)
 
 
-def came_online(*, user, socket_id):
+def came_online(*, user, socket_id, outbox=None):
     # The beating socket knows (its welcome has the roster); everyone else is told.
-    announce(LibrarianProfile.objects.get(user=user), origin=socket_id)
-    routing.assign_later(routing.member_queue_ids(user.pk))
+    announce(LibrarianProfile.objects.get(user=user), origin=socket_id, outbox=outbox)
+    assign_later(member_queue_ids(user.pk), outbox)
 
 
 async def socket_gone(*, user, socket_id):
     """A dashboard socket closed cleanly; the librarian may still be here in another tab."""
     if not await off_db_thread(get_store().drop)(user.pk, socket_id):
-        await events.on_database_thread(lambda: announce(LibrarianProfile.objects.get(user=user)))()
+        await dbthreads.change(_announce_user)(user_id=user.pk)
 
 
-def sweep_lapsed(now):
-    """Find librarians whose beats stopped: tell everyone once, then requeue their chats after the
-    grace period (run by reference.sweeps)."""
+def _announce_user(*, user_id, outbox=None):
+    announce(LibrarianProfile.objects.get(user_id=user_id), outbox=outbox)
+
+
+def lapsed_librarians(now, outbox=None):
+    """Librarians whose beats stopped: everyone is told once. Returns the ids of those gone past
+    the grace period, whose chats go back to the queue (reference.sweeps), and forgets them."""
     store = get_store()
     for user_id in map(int, store.lapsed(now)):
         if store.claim_announcement(user_id):
             profile = LibrarianProfile.objects.filter(user_id=user_id).first()
             if profile:
-                announce(profile, now=now)
-    for user_id in map(int, store.lapsed(now - settings.REQUEUE_GRACE)):
-        if not store.connected([user_id], now=now):
-            requeue_held(user_id, now=now)
-            store.forget(user_id)
+                announce(profile, now=now, outbox=outbox)
+    gone = [user_id for user_id in map(int, store.lapsed(now - settings.REQUEUE_GRACE))
+            if not store.connected([user_id], now=now)]
+    return gone
 
 
-def requeue_held(user_id, now=None):
-    """The librarian is gone: their active chats go back to their queue, the patron is told. They
-    keep their place by age (the queue is oldest first), and nothing said so far is touched."""
-    held = Conversation.objects.filter(librarian_id=user_id, status=Conversation.Status.ACTIVE)
-    requeued = list(held.values_list("pk", flat=True))
-    for conversation_id in requeued:
-        with transaction.atomic():
-            conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
-                "patron", "queue", "librarian__librarian_profile"
-            ).get(pk=conversation_id)
-            if conversation.status != Conversation.Status.ACTIVE or conversation.librarian_id != user_id:
-                continue
-            name = conversation.librarian.librarian_profile.display_name
-            conversation.status = Conversation.Status.QUEUED
-            conversation.librarian = None
-            conversation.assigned_at = None
-            conversation.queued_at = timezone.now()  # the fallback clock starts again; its place is by age
-            conversation.save(update_fields=["status", "librarian", "assigned_at", "queued_at"])
-            with notice_language(conversation):
-                store_notice(conversation, _("%(name)s is no longer available. You are back in the queue, "
-                                             "at the front; nothing you wrote is lost.") % {"name": name})
-            events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
-            events.publish(events.librarian_group(user_id), {
-                "type": "conversation.released", "conversation": conversation.pk, "reason": "offline"})
-            events.publish_waiting(conversation)
-    queue_ids = set(Conversation.objects.filter(pk__in=requeued).values_list("queue_id", flat=True))
-    for queue_id in queue_ids:
-        waiting.publish_positions(queue_id)
-    routing.assign_later(queue_ids)
+def forget_librarian(user_id, now, outbox=None):
+    """Their chats are back in the queue: announce them once more as they now stand, and forget them."""
     profile = LibrarianProfile.objects.filter(user_id=user_id).first()
     if profile:
-        announce(profile, now=now)
+        announce(profile, now=now, outbox=outbox)
+    get_store().forget(user_id)
 
 
-def presence_payload(profile, connected, held):
-    effective = profile.status if connected else "offline"
-    return {"id": profile.user_id, "name": profile.display_name, "status": profile.status,
-            "connected": connected, "presence": effective, "held": held, "capacity": profile.max_chats}
-
-
-def announce(profile, origin=None, now=None):
+def announce(profile, *, origin=None, now=None, outbox=None):
     """Tell every dashboard how this librarian stands now."""
     connected = bool(get_store().connected([profile.user_id], now=now))
     held = Conversation.objects.filter(librarian_id=profile.user_id, status=Conversation.Status.ACTIVE).count()
-    events.publish(events.STAFF_GROUP, {"type": "presence",
-                                        "librarian": presence_payload(profile, connected, held)}, origin=origin)
+    outbox_or_direct(outbox).publish(groups.STAFF, frames.presence(profile, connected, held), origin=origin)
 
 
 def roster():
     """Everyone with a librarian profile, with presence and load, for a dashboard's welcome."""
-    from django.db.models import Count, Q
-
     profiles = list(LibrarianProfile.objects.filter(user__is_active=True, user__is_staff=True).annotate(
         held=Count("user__conversations", filter=Q(user__conversations__status=Conversation.Status.ACTIVE))
     ).order_by("display_name"))
     connected = get_store().connected([p.user_id for p in profiles])
-    return [presence_payload(p, p.user_id in connected, p.held) for p in profiles]
+    return [frames.presence_payload(p, p.user_id in connected, p.held) for p in profiles]
 
+
+# ---- patrons' widgets
+
+async def patron_beat(*, patron_id, socket_id):
+    """This widget is alive: a waiting patron keeps their place."""
+    await off_db_thread(get_store("patrons").beat)(patron_id.hex, socket_id, settings.PRESENCE_TIMEOUT)
+
+
+async def patron_gone(*, patron_id, socket_id):
+    await off_db_thread(get_store("patrons").drop)(patron_id.hex, socket_id)
+
+
+def abandoned_chats(now):
+    """Waiting chats whose patron left (no widget alive for ABANDON_GRACE); a patron who came back
+    within the grace period has kept their place. Their patrons are forgotten."""
+    store = get_store("patrons")
+    abandoned = []
+    for patron_id in store.lapsed(now - settings.ABANDON_GRACE):
+        if store.connected([patron_id], now=now):
+            continue
+        waiting_chat = (Conversation.objects.filter(patron_id=patron_id, status=Conversation.Status.QUEUED)
+                        .values_list("pk", flat=True).first())
+        if waiting_chat is not None:
+            abandoned.append(waiting_chat)
+        store.forget(patron_id)
+    return abandoned

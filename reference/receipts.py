@@ -1,13 +1,14 @@
 """Read receipts: each side reports the highest seq it has displayed; the other side is told."""
 
-from reference import events
+from reference import frames, groups
 from reference.errors import ServiceError
+from reference.events import outbox_or_direct
 from reference.models import Conversation, Role
 
 _READ_FIELD = {Role.PATRON: "patron_read_seq", Role.LIBRARIAN: "librarian_read_seq"}
 
 
-def mark_read(*, conversation, role, seq):
+def do_mark_read(*, conversation, role, seq, outbox=None):
     """Move `role`'s read mark forward to `seq`. Returns True when it moved.
 
     A mark never goes back (tabs report out of order) and never past the last message; that is
@@ -22,8 +23,6 @@ def mark_read(*, conversation, role, seq):
     field = _READ_FIELD[role]
     moved = Conversation.objects.filter(pk=conversation.pk, **{f"{field}__lt": seq}).update(**{field: seq})
     if moved:
-        events.publish(
-            events.conversation_group(conversation.pk),
-            {"type": "read", "conversation": conversation.pk, "role": role, "seq": seq},
-        )
+        outbox_or_direct(outbox).publish(groups.conversation(conversation.pk),
+                                         frames.read(conversation.pk, role, seq))
     return bool(moved)

@@ -1,4 +1,4 @@
-"""Automatic routing and fallback.
+"""Who is offered a waiting chat: automatic routing, and which chats roll over to a fallback queue.
 
 In a queue with automatic routing each waiting chat, oldest first, is offered to one librarian:
 an available, connected member with room, the fewest active chats first, then the one idle the
@@ -7,8 +7,9 @@ timeout (or declined) goes to the next. Assignment runs again whenever something
 succeed: a new chat, a librarian coming online or becoming available, a chat ending, and the
 periodic sweep (which also repairs anything missed, e.g. a raised capacity).
 
-A chat nobody picks up within its queue's `fallback_after` rolls over to the fallback queue, and
-the patron is told.
+A chat nobody picks up within its queue's `fallback_after` rolls over to the fallback queue
+(reference.lifecycle.do_roll_over makes the move). An assignment offer is accepted by claiming the
+chat (lifecycle.do_claim), which settles it here.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -16,34 +17,34 @@ from datetime import UTC, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from reference import events, waiting
+from reference import frames, groups
 from reference.errors import ServiceError
-from reference.messaging import notice_language, store_notice
+from reference.events import outbox_or_direct
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Queue
-from reference.payloads import conversation_frame
 from reference.presence_store import get_store
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "idle since": a librarian who never had a chat comes first
 
 
-def assign_later(queue_ids):
+def assign_later(queue_ids, outbox=None):
     """Run assignment for these queues once the current transaction commits."""
     ids = set(queue_ids)
-    transaction.on_commit(lambda: [assign(queue_id) for queue_id in ids])
+    if ids:
+        transaction.on_commit(lambda: [do_assign(queue_id, outbox=outbox) for queue_id in ids])
 
 
-def assign(queue_id):
+def do_assign(queue_id, outbox=None):
     """Offer every waiting chat of an automatic queue that has no open offer to the best member."""
     queue = Queue.objects.filter(pk=queue_id, is_active=True, routing=Queue.Routing.AUTO).first()
     if queue is None:
         return []
+    outbox = outbox_or_direct(outbox)
     waiting_chats = (Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED)
                      .exclude(offers__status=AssignmentOffer.Status.OFFERED).order_by("created_at"))
     made = []
     for conversation in waiting_chats.select_related("patron", "queue"):
-        offer = _offer(queue, conversation)
+        offer = _offer_assignment(queue, conversation, outbox)
         if offer is None:
             break  # nobody can take one more: the older chats keep their turn
         made.append(offer)
@@ -77,7 +78,7 @@ def candidates(queue, conversation):
     return [profile for _load, _idle, profile in eligible]
 
 
-def _offer(queue, conversation):
+def _offer_assignment(queue, conversation, outbox):
     for profile in candidates(queue, conversation):
         try:
             with transaction.atomic():
@@ -93,48 +94,37 @@ def _offer(queue, conversation):
                 offer = AssignmentOffer.objects.create(
                     conversation=conversation, user_id=locked.user_id,
                     expires_at=timezone.now() + timedelta(seconds=queue.offer_timeout))
-                events.publish(events.librarian_group(locked.user_id),
-                               {"type": "assignment", "offer": offer_payload(offer, conversation)})
+                outbox.publish(groups.librarian(locked.user_id), frames.assignment(offer, conversation))
                 return offer
         except IntegrityError:
             return None  # another process offered it first
     return None
 
 
-def offer_payload(offer, conversation=None):
-    conversation = conversation or offer.conversation
-    return {"id": offer.pk, "status": offer.status, "expires_at": offer.expires_at.isoformat(),
-            "conversation": conversation_frame(conversation, for_librarian=True)["conversation"]}
-
-
-def decline(*, user, offer_id):
+def do_decline_assignment(*, user, offer_id, outbox=None):
+    outbox = outbox_or_direct(outbox)
     with transaction.atomic():
         offer = AssignmentOffer.objects.select_for_update().filter(pk=offer_id, user=user).first()
         if offer is None:
             raise ServiceError("not_found")
         if offer.status != AssignmentOffer.Status.OFFERED:
             raise ServiceError("offer_expired")
-        _close_offer(offer, AssignmentOffer.Status.DECLINED)
-        assign_later([offer.conversation.queue_id])
+        _settle(offer, AssignmentOffer.Status.DECLINED, outbox)
+        assign_later([offer.conversation.queue_id], outbox)
 
 
-def settle_offers_on_claim(conversation, user):
-    """A claim ends the chat's open offer: accepted if it was theirs, else expired (someone else
-    was quicker). Called inside the claim's transaction."""
+def settle_assignments(conversation, outbox, *, taken_by=None):
+    """The chat stopped waiting in its queue (reference.lifecycle): its open offer is accepted if
+    the librarian it was offered to took it, else it expires. Inside the change's transaction."""
     for offer in AssignmentOffer.objects.select_for_update().filter(conversation=conversation,
                                                                     status=AssignmentOffer.Status.OFFERED):
-        _close_offer(offer, AssignmentOffer.Status.ACCEPTED if offer.user_id == user.pk
-                     else AssignmentOffer.Status.EXPIRED)
+        accepted = taken_by is not None and offer.user_id == taken_by
+        _settle(offer, AssignmentOffer.Status.ACCEPTED if accepted else AssignmentOffer.Status.EXPIRED, outbox)
 
 
-def settle_offers_on_close(conversation):
-    for offer in AssignmentOffer.objects.select_for_update().filter(conversation=conversation,
-                                                                    status=AssignmentOffer.Status.OFFERED):
-        _close_offer(offer, AssignmentOffer.Status.EXPIRED)
-
-
-def expire_offers(now=None):
+def do_expire_assignments(now=None, outbox=None):
     now = now or timezone.now()
+    outbox = outbox_or_direct(outbox)
     queues = set()
     for offer_id in AssignmentOffer.objects.filter(status=AssignmentOffer.Status.OFFERED,
                                                    expires_at__lt=now).values_list("pk", flat=True):
@@ -142,66 +132,37 @@ def expire_offers(now=None):
             offer = AssignmentOffer.objects.select_for_update().filter(
                 pk=offer_id, status=AssignmentOffer.Status.OFFERED).select_related("conversation").first()
             if offer:
-                _close_offer(offer, AssignmentOffer.Status.EXPIRED)
+                _settle(offer, AssignmentOffer.Status.EXPIRED, outbox)
                 queues.add(offer.conversation.queue_id)
-    assign_later(queues)
+    assign_later(queues, outbox)
     return queues
 
 
-def _close_offer(offer, status):
+def _settle(offer, status, outbox):
     offer.status = status
     offer.save(update_fields=["status"])
-    events.publish(events.librarian_group(offer.user_id), {"type": "assignment", "offer": {
-        "id": offer.pk, "status": status, "conversation": {"id": offer.conversation_id}}})
+    outbox.publish(groups.librarian(offer.user_id), frames.assignment(offer))
 
 
-def roll_over(now=None):
-    """Chats that waited too long in a queue with a fallback move there; the patron is told."""
+def late_chats(now=None):
+    """[(conversation id, queue)]: chats that waited longer than their queue's `fallback_after` in a
+    queue whose fallback is active, oldest first."""
     now = now or timezone.now()
-    moved = []
-    for queue in Queue.objects.filter(is_active=True, fallback_queue__isnull=False, fallback_queue__is_active=True):
-        late = Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED,
-                                           queued_at__lt=now - timedelta(seconds=queue.fallback_after))
-        for conversation_id in late.values_list("pk", flat=True):
-            if _roll_over_one(conversation_id, queue):
-                moved.append(conversation_id)
-    return moved
-
-
-def _roll_over_one(conversation_id, queue):
-    target = queue.fallback_queue
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update(of=("self",)).select_related("patron").get(
-            pk=conversation_id)
-        if conversation.status != Conversation.Status.QUEUED or conversation.queue_id != queue.pk:
-            return False
-        AssignmentOffer.objects.filter(conversation=conversation, status=AssignmentOffer.Status.OFFERED).update(
-            status=AssignmentOffer.Status.EXPIRED)
-        conversation.queue = target
-        conversation.queued_at = timezone.now()
-        conversation.save(update_fields=["queue", "queued_at"])
-        with notice_language(conversation):
-            store_notice(conversation, _("Nobody at %(queue)s could answer yet, so your question has gone to "
-                                         "%(fallback)s. You keep your place.") % {"queue": queue.name,
-                                                                                  "fallback": target.name})
-        conversation = Conversation.objects.select_related("patron", "queue").get(pk=conversation.pk)
-        events.publish(events.conversation_group(conversation.pk), conversation_frame(conversation))
-        events.publish(events.queue_group(queue.pk),
-                       {"type": "queue.removed", "conversation": conversation.pk, "reason": "rolled_over"})
-        events.publish_waiting(conversation)
-        waiting.publish_positions(queue.pk)
-        waiting.publish_positions(target.pk)
-        assign_later([target.pk])
-    return True
+    late = []
+    for queue in Queue.objects.filter(is_active=True, fallback_queue__isnull=False, fallback_queue__is_active=True
+                                      ).select_related("fallback_queue"):
+        overdue = Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED,
+                                              queued_at__lt=now - timedelta(seconds=queue.fallback_after))
+        late += [(conversation_id, queue) for conversation_id in overdue.order_by("created_at")
+                 .values_list("pk", flat=True)]
+    return late
 
 
 def member_queue_ids(user_id):
     return list(Queue.objects.filter(members__user_id=user_id, is_active=True).values_list("pk", flat=True))
 
 
-def sweep(now=None):
-    """Periodic repair: expire offers, roll over late chats, and try every automatic queue again."""
-    expire_offers(now)
-    roll_over(now)
+def do_assign_all(outbox=None):
+    """Try every automatic queue again (the periodic repair)."""
     for queue_id in Queue.objects.filter(is_active=True, routing=Queue.Routing.AUTO).values_list("pk", flat=True):
-        assign(queue_id)
+        do_assign(queue_id, outbox=outbox)

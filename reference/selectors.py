@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
+from reference import frames, offline_questions, waiting
 from reference.errors import ServiceError
-from reference.models import AssignmentOffer, Conversation, Message, Transfer
+from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Transfer
+from reference.presence import roster as presence_roster
 
 # A reload within this time after a chat closed still shows how it ended.
 RECENTLY_CLOSED = timedelta(hours=1)
@@ -15,7 +17,7 @@ _RELATED = ("patron", "patron__library_card", "queue", "librarian__librarian_pro
 
 
 def transfers_prefetch():
-    """A conversation's transfers with what their payloads name (handoff.transfer_history)."""
+    """A conversation's transfers with what their payloads name."""
     return Prefetch("transfers", queryset=Transfer.objects.select_related(
         "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"))
 
@@ -54,9 +56,9 @@ def held_by(user):
     )
 
 
-def held_ids(user):
+def held_ids(user_id):
     return list(
-        Conversation.objects.filter(librarian=user, status=Conversation.Status.ACTIVE)
+        Conversation.objects.filter(librarian_id=user_id, status=Conversation.Status.ACTIVE)
         .values_list("pk", flat=True)
     )
 
@@ -128,3 +130,78 @@ def open_assignments_to(user):
     return list(AssignmentOffer.objects.filter(user=user, status=AssignmentOffer.Status.OFFERED,
                                                expires_at__gt=timezone.now())
                 .select_related("conversation__patron", "conversation__queue"))
+
+
+# ---- who holds what
+
+def held_count(user_id):
+    return Conversation.objects.filter(librarian_id=user_id, status=Conversation.Status.ACTIVE).count()
+
+
+def transfers_of(conversation):
+    """The conversation's transfers, with what their payloads name (no query when prefetched)."""
+    prefetch_related_objects([conversation], transfers_prefetch())
+    return list(conversation.transfers.all())
+
+
+def conversation_for_holder(conversation_id):
+    """A conversation with everything its new holder's dashboard shows: messages and transfers."""
+    return (Conversation.objects.select_related(*_RELATED)
+            .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
+                              transfers_prefetch())
+            .get(pk=conversation_id))
+
+
+# ---- what a socket's welcome carries
+
+def patron_welcome(*, patron_id, conversation_id, last_seq, desk_queue_id):
+    """The patron's conversation (or None), its messages after `last_seq`, the desk, and their place."""
+    conversation = (Conversation.objects.select_related(*_RELATED).filter(pk=conversation_id, patron_id=patron_id)
+                    .first() if conversation_id else None)
+    welcome = {"conversation": None, "messages": [], "desk": offline_questions.desk_state(desk_queue_id)}
+    if conversation is not None:
+        welcome["conversation"] = frames.conversation_payload(conversation)
+        welcome["messages"] = [frames.message_payload(m) for m in messages_after(conversation, last_seq)]
+    return welcome, position_of(conversation) if conversation is not None else None
+
+
+def position_of(conversation):
+    """The `queue.position` frame of a waiting conversation, else None."""
+    if conversation.status != Conversation.Status.QUEUED:
+        return None
+    return waiting.position_of(conversation)
+
+
+def desk_state(queue_id):
+    return offline_questions.desk_state(queue_id)
+
+
+def librarian_groups(user):
+    """The ids of the librarian's active queues and of the chats they hold: what their sockets follow."""
+    queue_ids = list(Queue.objects.filter(members__user=user, is_active=True).values_list("pk", flat=True))
+    return queue_ids, held_ids(user.pk)
+
+
+def librarian_welcome(user, *, queue_ids, since):
+    """Everything a dashboard's welcome carries. `since`: {conversation id: last seq the client
+    has}; held chats come with the messages after it."""
+    profile = LibrarianProfile.objects.get(user=user)
+    held = []
+    for conversation in held_by(user):
+        payload = frames.conversation_payload(conversation, for_librarian=True)
+        after = since.get(conversation.pk, 0)
+        payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]
+        payload["transfers"] = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
+        held.append(payload)
+    queues = list(Queue.objects.filter(pk__in=queue_ids))
+    return {
+        "librarian": {"id": user.pk, "name": profile.display_name, "max_chats": profile.max_chats,
+                      "status": profile.status},
+        "colleagues": presence_roster(),
+        "transfer_queues": [{"id": q.pk, "name": q.name} for q in Queue.objects.filter(is_active=True)],
+        "offers": [frames.transfer_payload(t) for t in open_offers_to(user)],
+        "assignments": [frames.offer_payload(o) for o in open_assignments_to(user)],
+        "queues": [{"id": q.pk, "name": q.name} for q in queues],
+        "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
+        "conversations": held,
+    }

@@ -1,11 +1,11 @@
-"""Repairs nobody has to trigger (lapsed librarians, unanswered offers, late chats, idle capacity):
-run from every socket's heartbeat loop, but one process per
-SWEEP_EVERY seconds does the work (a Redis turn when scaled out)."""
+"""Repairs nobody has to trigger (lapsed librarians, patrons who left, unanswered offers, late
+chats, idle capacity): run from every socket's heartbeat loop, but one process per SWEEP_EVERY
+seconds does the work (a Redis turn when scaled out). Each finds what is due by its own module's
+rules and makes the change through reference.lifecycle."""
 
 import time
 
-from reference import handoff, presence, queueing, routing
-from reference.events import on_database_thread
+from reference import dbthreads, handoff, lifecycle, presence, routing, selectors
 from reference.presence_store import get_store, off_db_thread
 
 SWEEP_EVERY = 5  # seconds
@@ -14,11 +14,32 @@ SWEEP_EVERY = 5  # seconds
 async def run():
     """Called by every socket's heartbeat: only the winner of the turn touches the database."""
     if await off_db_thread(get_store().take_sweep_turn)(SWEEP_EVERY):
-        await on_database_thread(sweep)(time.time())
+        await dbthreads.change(sweep)(time.time())
 
 
-def sweep(now):
-    presence.sweep_lapsed(now)
-    queueing.abandon_waiting(now)
-    handoff.expire_offers()
-    routing.sweep()
+def sweep(now, outbox=None):
+    requeue_lapsed(now, outbox)
+    abandon_waiting(now, outbox)
+    handoff.do_expire_transfers(outbox=outbox)
+    routing.do_expire_assignments(outbox=outbox)
+    roll_over(outbox=outbox)
+    routing.do_assign_all(outbox)
+
+
+def requeue_lapsed(now, outbox=None):
+    """Librarians gone past the grace period: their chats go back to the queue."""
+    for user_id in presence.lapsed_librarians(now, outbox):
+        for conversation_id in selectors.held_ids(user_id):
+            lifecycle.do_requeue(conversation_id=conversation_id, librarian_id=user_id, outbox=outbox)
+        presence.forget_librarian(user_id, now, outbox)
+
+
+def abandon_waiting(now, outbox=None):
+    for conversation_id in presence.abandoned_chats(now):
+        lifecycle.do_abandon(conversation_id=conversation_id, outbox=outbox)
+
+
+def roll_over(now=None, outbox=None):
+    """Chats that waited too long in a queue with a fallback move there. Returns their ids."""
+    return [conversation_id for conversation_id, queue in routing.late_chats(now)
+            if lifecycle.do_roll_over(conversation_id=conversation_id, queue=queue, outbox=outbox)]

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import attachments, offline_questions, queueing, selectors
+from reference import attachments, lifecycle, offline_questions, presence, selectors
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
@@ -24,7 +24,7 @@ def staff_member_required(view):
 
 @staff_member_required
 def dashboard(request):
-    profile = queueing.librarian_profile(request.user)
+    profile = presence.librarian_profile(request.user)
     return render(request, "reference/dashboard.html", {
         "profile": profile,
         "queues": profile.queues.filter(is_active=True),
@@ -78,8 +78,9 @@ def offline_question_list(request):
         form = OfflineAnswerForm(request.POST)
         if form.is_valid():
             try:
-                offline_questions.answer(user=request.user, conversation_id=form.cleaned_data["conversation"],
-                                         text=form.cleaned_data["text"])
+                lifecycle.do_answer_offline_question(
+                    user=request.user, conversation_id=form.cleaned_data["conversation"],
+                    text=form.cleaned_data["text"])
             except ServiceError as refused:
                 error = refused.message
             else:

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from reference import events
+from reference import frames, groups
+from reference.events import outbox_or_direct
 from reference.models import Conversation, LibrarianProfile
 from reference.presence_store import get_store
 
@@ -46,19 +47,15 @@ def positions(queue_id):
             for position, conversation_id in enumerate(waiting, 1)]
 
 
-def position_frame(conversation_id, position, estimated_wait):
-    return {"type": "queue.position", "conversation": conversation_id, "position": position,
-            "estimated_wait": estimated_wait}
-
-
-def publish_positions(queue_id):
+def publish_positions(queue_id, outbox=None):
     """Tell every patron waiting in the queue where they stand now (after the change commits)."""
+    outbox = outbox_or_direct(outbox)
     for conversation_id, position, wait in positions(queue_id):
-        events.publish(events.conversation_group(conversation_id), position_frame(conversation_id, position, wait))
+        outbox.publish(groups.conversation(conversation_id), frames.queue_position(conversation_id, position, wait))
 
 
 def position_of(conversation):
     for conversation_id, position, wait in positions(conversation.queue_id):
         if conversation_id == conversation.pk:
-            return position_frame(conversation_id, position, wait)
+            return frames.queue_position(conversation_id, position, wait)
     return None

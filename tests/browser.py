@@ -1,6 +1,7 @@
 """Headless Chromium for the browser tests: one browser for the whole session, a fresh context for
 every page, a librarian's dashboard, and a library's own page on another origin that embeds the
-widget. tests/conftest.py imports the fixtures; a browser test module sets `pytestmark = MARKS`.
+widget. tests/conftest.py imports the fixtures; a browser test module sets `pytestmark = MARKS`
+(or BROWSER_MARKS when it needs no database).
 
 Playwright's sync API runs its event loop in a greenlet and marks that loop as running for as long
 as Playwright is started. A session-long browser must not leave it marked between its tests: the
@@ -32,12 +33,12 @@ WIDGET = "#ruangtanya-widget"
 if not os.path.exists(CHROMIUM) and os.environ.get("CI") == "true":
     raise RuntimeError(f"CI needs chromium at {CHROMIUM} (.ci/ensure-test-tools installs it)")
 
-MARKS = [
+BROWSER_MARKS = [  # a browser test that needs no database
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"chromium not found at {CHROMIUM}"),
     pytest.mark.skipif(bool(settings.DATABASE_URL), reason="runs in the embedded-default pass"),
 ]
+MARKS = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]  # against a live daphne
 
 
 def library(django_user_model, origin="", librarians=(("siti", "Siti"),), greeting=""):

@@ -51,16 +51,16 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _database_threads_let_go(django_db_setup):
-    """Chat messages run on reference.events' own database threads. A call still running when its
+    """Chat messages run on reference.dbthreads' own database threads. A call still running when its
     test ends cannot close its connection (pytest-django blocks the database by then), and
     PostgreSQL refuses to drop the test database while a connection is open: close each thread's
     connections before the database goes."""
     yield
-    from reference import events
+    from reference import dbthreads
 
-    if not events._database_threads.cache_info().currsize:
+    if not dbthreads.parallel_threads.cache_info().currsize:
         return
-    pool = events._database_threads()
+    pool = dbthreads.parallel_threads()
     everyone = threading.Barrier(pool._max_workers)  # one task per thread: each waits for the others
 
     def let_go():

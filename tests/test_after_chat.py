@@ -6,10 +6,11 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from reference import attachments, queueing
-from reference.messaging import send_librarian_message, send_patron_message
+from reference import attachments, lifecycle
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Conversation
 from tests import files
+from tests.starting import start_chat
 from tests.wsclient import open_chat, patron_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,15 +192,15 @@ class BrokenBackend:
 
 
 def test_transcript_pages_show_the_rating_and_the_files(identity, librarian, client):
-    conversation, _message, _created = queueing.start_conversation(
+    conversation, _message, _created = start_chat(
         identity=identity, text="Ada peta kota lama?", client_id="p-1")
-    queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+    lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
     attachment = attachments.upload_for_librarian(
         user=librarian, conversation_id=conversation.pk, uploaded=SimpleUploadedFile("peta.pdf", files.pdf()))
-    send_librarian_message(user=librarian, conversation_id=conversation.pk, text="", client_id="l-1",
+    do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="", client_id="l-1",
                            attachment_id=attachment.pk)
-    send_patron_message(patron_id=conversation.patron_id, text="Terima kasih", client_id="p-2")
-    queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+    do_send_patron_message(patron_id=conversation.patron_id, text="Terima kasih", client_id="p-2")
+    lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
     Conversation.objects.filter(pk=conversation.pk).update(rating=4, rating_comment="Sangat membantu")
     client.force_login(librarian)
 

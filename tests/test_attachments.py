@@ -5,11 +5,12 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from reference import attachments, queueing
+from reference import attachments, lifecycle
 from reference.errors import ServiceError
 from reference.models import Attachment
 from reference.tokens import issue_patron_token
 from tests import files
+from tests.starting import start_chat
 
 MB = 1024 * 1024
 
@@ -96,7 +97,7 @@ def test_names_lose_paths_and_control_characters(name, expected):
 
 @pytest.fixture
 def conversation(db, identity):
-    conversation, _message, _created = queueing.start_conversation(
+    conversation, _message, _created = start_chat(
         identity=identity, text="Bisa lihat foto ini?", client_id="p-1")
     return conversation
 
@@ -193,7 +194,7 @@ def test_errors_are_translated_to_the_widgets_language(patron_client, conversati
 
 def test_a_patron_cannot_upload_into_someone_elses_conversation(conversation, make_identity):
     stranger = make_identity()
-    queueing.start_conversation(identity=stranger, text="Pertanyaan lain", client_id="s-1")
+    start_chat(identity=stranger, text="Pertanyaan lain", client_id="s-1")
     client = Client(headers={"authorization": "Bearer " + issue_patron_token(stranger.site_key, stranger.patron_id)})
     response = post_file(client, conversation.pk, "a.png", files.png())
     assert (response.status_code, response.json()["error"]) == (404, "not_found")
@@ -209,7 +210,7 @@ def test_an_upload_without_a_valid_token_is_refused(conversation, header, code):
 
 
 def test_no_upload_into_a_closed_conversation(patron_client, conversation):
-    queueing.close_by_patron(patron=conversation.patron)
+    lifecycle.do_close_by_patron(patron_id=conversation.patron.pk)
     response = post_file(patron_client, conversation.pk, "a.png", files.png())
     assert (response.status_code, response.json()["error"]) == (400, "conversation_closed")
 
@@ -223,7 +224,7 @@ def test_bad_requests_are_refused(patron_client, conversation):
 
 
 def test_a_librarian_uploads_into_a_chat_they_hold(client, conversation, librarian, make_librarian):
-    queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+    lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
     client.force_login(librarian)
     response = post_file(client, conversation.pk, "peta.jpg", files.jpeg(), url="/staff/attachments/")
     assert response.status_code == 201
@@ -238,7 +239,7 @@ def test_a_librarian_uploads_into_a_chat_they_hold(client, conversation, librari
 
 
 def test_the_staff_upload_needs_a_staff_session_and_the_csrf_token(conversation, librarian, make_librarian):
-    queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+    lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
     anonymous = post_file(Client(), conversation.pk, "a.png", files.png(), url="/staff/attachments/")
     assert (anonymous.status_code, anonymous.json()["error"]) == (403, "not_authenticated")
     strict = Client(enforce_csrf_checks=True)
@@ -253,14 +254,14 @@ def test_uploads_never_sent_are_purged_and_sent_ones_kept(conversation, media_ro
     from django.core.management import call_command
     from django.utils import timezone
 
-    from reference.messaging import send_patron_message
+    from reference.messaging import do_send_patron_message
 
     def stored(name):
         return attachments.upload_for_patron(patron=conversation.patron, conversation_id=conversation.pk,
                                              uploaded=upload(name, files.png()))
 
     sent, unsent, recent = stored("sent.png"), stored("unsent.png"), stored("recent.png")
-    send_patron_message(patron_id=conversation.patron_id, text="", client_id="p-2", attachment_id=sent.pk)
+    do_send_patron_message(patron_id=conversation.patron_id, text="", client_id="p-2", attachment_id=sent.pk)
     Attachment.objects.filter(pk__in=[sent.pk, unsent.pk]).update(created_at=timezone.now() - timedelta(days=2))
     call_command("purge_attachments", "--hours", "24")
     assert sorted(Attachment.objects.values_list("name", flat=True)) == ["recent.png", "sent.png"]

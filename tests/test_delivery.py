@@ -4,8 +4,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import override_settings
 
-from reference import events, selectors
-from reference.messaging import store_message
+from reference import selectors
+from reference.events import Outbox
+from reference.messaging import NewMessage, store
 from reference.models import Conversation, Message, Role
 from tests.wsclient import librarian_socket, open_chat, patron_socket
 
@@ -26,13 +27,13 @@ def stored_seqs(conversation_id):
 
 
 @database_sync_to_async
-def store_without_fan_out(conversation_id, text, monkeypatch):
+def store_without_fan_out(conversation_id, text):
     """A librarian message the channel layer loses on the way (stored, never delivered)."""
     conversation = Conversation.objects.select_related("librarian").get(pk=conversation_id)
-    with monkeypatch.context() as patch:
-        patch.setattr(events, "_group_send", lambda group, event: None)
-        message, _ = store_message(conversation_id=conversation_id, role=Role.LIBRARIAN, text=text,
-                                   client_id="lost-1", author=conversation.librarian, author_name="Siti")
+    lost = Outbox()  # collects the message's frame; nobody ever sends it
+    message, _ = store(NewMessage(conversation_id=conversation_id, role=Role.LIBRARIAN, text=text, client_id="lost-1",
+                                  author=conversation.librarian, author_name="Siti"), outbox=lost)
+    assert [event["frame"]["type"] for _group, event in lost.committed] == ["message"]
     return message.seq
 
 
@@ -102,7 +103,7 @@ async def test_a_gap_request_returns_the_missing_range(chat):
 
 async def test_a_fan_out_lost_on_purpose_is_repaired(chat, identity, token_for, monkeypatch):
     patron, desk, conversation_id = chat
-    lost = await store_without_fan_out(conversation_id, "Pesan yang hilang di jalan", monkeypatch)
+    lost = await store_without_fan_out(conversation_id, "Pesan yang hilang di jalan")
     assert lost == 3
     assert await patron.nothing_more()
     # The next message shows the patron a gap (2 → 4); its gap request brings back 3.
@@ -121,7 +122,7 @@ async def test_a_fan_out_lost_on_purpose_is_repaired(chat, identity, token_for, 
 async def test_heartbeats_tell_each_side_how_far_its_chats_have_got(identity, token_for, librarian, monkeypatch):
     patron, desk, conversation_id = await open_chat(librarian, token_for(identity), drain=False)
     # A lost last message shows no gap until something else arrives: the heartbeat shows it.
-    await store_without_fan_out(conversation_id, "Yang terakhir, hilang", monkeypatch)
+    await store_without_fan_out(conversation_id, "Yang terakhir, hilang")
     for socket in (patron, desk):
         beat = await socket.receive_type("heartbeat")
         while beat["last_seq"].get(str(conversation_id)) != 3:
@@ -238,7 +239,7 @@ def test_fetch_answers_are_bounded(db, queue, site):
     patron = Patron.objects.create(site=Site.objects.get(pk=site.pk))
     conversation = Conversation.objects.create(patron=patron, site=site, queue=queue, subject="?")
     for _ in range(5):
-        store_message(conversation_id=conversation.pk, role=Role.PATRON, text="x")
+        store(NewMessage(conversation_id=conversation.pk, role=Role.PATRON, text="x"))
     conversation.refresh_from_db()
     first, more = selectors.messages_between(conversation, 0, limit=3)
     assert [m.seq for m in first] == [1, 2, 3] and more is True

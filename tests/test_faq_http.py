@@ -117,3 +117,16 @@ def test_patron_opts_out_with_their_token(client, site, queue, identity, token_f
     assert conv.faq_opt_out
     bad = client.post("/api/faq/opt-out", _json.dumps({"token": "forged"}), content_type="application/json")
     assert bad.status_code == 400 and bad.json()["error"]
+
+
+def test_staff_edit_shows_a_refused_field_as_a_form_error(client, faq, librarian):
+    entry = FaqEntry.objects.get(slug="jam-buka")
+    client.force_login(librarian)
+    r = client.post(reverse("faq:staff_edit", args=[entry.pk]), {
+        "action": "save", "slug": "Not A Slug", "language": "id", "question": entry.question,
+        "answer": entry.answer, "topics": "jam"})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert ("Slug hanya boleh berisi huruf kecil, angka, dan tanda hubung." in page
+            or "The slug must be lower-case letters, digits and hyphens." in page)
+    assert FaqEntry.objects.get(pk=entry.pk).slug == "jam-buka"

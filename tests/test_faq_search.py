@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from reference.faq import services
 from reference.faq.search import get_backend, search
@@ -122,10 +123,24 @@ def test_staff_synonyms_take_effect(faq):
 
 
 def test_misses_are_counted_for_staff(faq):
-    search("resep rendang", lang="id", log_miss=True)
-    search("Resep   RENDANG!", lang="id", log_miss=True)
+    for q in ("resep rendang", "Resep   RENDANG!"):
+        response = search(q, lang="id")
+        assert response.results == []
+        services.record_miss(q, language="id", words=response.words)
     miss = FaqSearchMiss.objects.get()
     assert miss.count == 2 and miss.query == "resep rendang"
+    services.record_miss("RESEP rendang", language="id")  # without the search's words: analysed again
+    assert FaqSearchMiss.objects.get().count == 3
+
+
+def test_search_only_reads(faq):
+    with CaptureQueriesContext(connection) as queries:
+        assert search("resep rendang", lang="id").results == []
+        assert search("denda keterlambatan buku", lang="id").results
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP")]
+    assert writes == [] and queries.captured_queries
+    assert not FaqSearchMiss.objects.exists()
 
 
 def test_edits_leave_the_old_words_behind(faq):

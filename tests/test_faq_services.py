@@ -4,7 +4,9 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
+from reference.errors import ServiceError
 from reference.faq import curation, services
 from reference.faq.redaction import highlight_html, redact
 from reference.faq.sanitize import sanitize_html
@@ -88,11 +90,14 @@ def test_publish_records_who_and_revisions(librarian):
 
 @pytest.mark.django_db
 def test_bad_fields_are_refused():
-    with pytest.raises(services.FaqError):
+    with pytest.raises(ServiceError) as refused:
         make_entry(slug="Not A Slug")
-    with pytest.raises(services.FaqError):
+    assert refused.value.code == "faq_bad_slug" and refused.value.params == {"field": "slug"}
+    with translation.override("id"):
+        assert refused.value.message == "Slug hanya boleh berisi huruf kecil, angka, dan tanda hubung."
+    with pytest.raises(ServiceError, match="faq_bad_language"):
         make_entry(language="fr")
-    with pytest.raises(services.FaqError):
+    with pytest.raises(ServiceError, match="faq_answer_empty"):
         make_entry(answer="<p> </p><br>")
     assert not FaqEntry.objects.exists()
 
@@ -133,7 +138,7 @@ def test_draft_from_transcript_is_redacted(closed_conversation, librarian):
 @pytest.mark.django_db
 def test_opted_out_transcripts_never_feed_drafts_or_candidates(closed_conversation, librarian):
     conv = closed_conversation(opt_out=True)
-    with pytest.raises(services.FaqError):
+    with pytest.raises(ServiceError, match="faq_opted_out"):
         curation.create_draft_from_transcript(conversation=conv, message_ids=[m.pk for m in conv.messages.all()])
     for _ in range(3):
         closed_conversation(subject="Apakah ada kelas menjahit untuk ibu rumah tangga?", opt_out=True)
@@ -152,7 +157,7 @@ def test_open_transcript_cannot_become_a_draft(closed_conversation):
     conv = closed_conversation()
     Conversation.objects.filter(pk=conv.pk).update(status=Conversation.Status.ACTIVE)
     conv.refresh_from_db()
-    with pytest.raises(services.FaqError):
+    with pytest.raises(ServiceError, match="faq_transcript_open"):
         curation.create_draft_from_transcript(conversation=conv, message_ids=[m.pk for m in conv.messages.all()])
 
 

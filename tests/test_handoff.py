@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from reference import handoff
 from reference.errors import ServiceError
+from reference.lifecycle import do_claim
 from reference.models import Conversation, LibrarianProfile, Message, Patron, Transfer
 from reference.presence_store import get_store
-from reference.queueing import claim_conversation
 from tests.wsclient import ask, librarian_socket, patron_socket
 
 NOTE = "Pemustaka mencari arsip koran 1970-an; sudah saya cek katalog umum."
@@ -31,7 +31,7 @@ def desk(site, queue, make_librarian):
     conversation = Conversation.objects.create(patron=patron, site=site, queue=queue, subject="Arsip koran?")
     Message.objects.create(conversation=conversation, seq=1, role="patron", text="Arsip koran?")
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=1)
-    claim_conversation(user=siti, conversation_id=conversation.pk)
+    do_claim(user=siti, conversation_id=conversation.pk)
     return siti, budi, conversation
 
 
@@ -42,9 +42,9 @@ def state(conversation):
 
 def test_an_accepted_transfer_moves_the_chat_with_its_history(desk):
     siti, budi, conversation = desk
-    offer = handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk, note=NOTE)
+    offer = handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk, note=NOTE)
     assert state(conversation)[1] == siti.pk  # Siti holds it until Budi answers
-    handoff.accept(user=budi, transfer_id=offer.pk)
+    handoff.do_accept_transfer(user=budi, transfer_id=offer.pk)
     assert state(conversation)[:2] == ("active", budi.pk)
     last = conversation.messages.order_by("seq").last()
     assert (last.role, last.text) == ("system", "Budi telah mengambil alih obrolan.")
@@ -56,14 +56,14 @@ def test_an_accepted_transfer_moves_the_chat_with_its_history(desk):
 def test_a_declined_or_unanswered_offer_leaves_the_chat_with_the_sender(desk):
     siti, budi, conversation = desk
     before = state(conversation)
-    offer = handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
-    handoff.decline(user=budi, transfer_id=offer.pk)
+    offer = handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
+    handoff.do_decline_transfer(user=budi, transfer_id=offer.pk)
     assert state(conversation) == before
-    offer = handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
-    handoff.expire_offers(now=timezone.now() + timedelta(minutes=5))
+    offer = handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
+    handoff.do_expire_transfers(now=timezone.now() + timedelta(minutes=5))
     assert Transfer.objects.get(pk=offer.pk).status == "expired"
     with pytest.raises(ServiceError) as error:
-        handoff.accept(user=budi, transfer_id=offer.pk)
+        handoff.do_accept_transfer(user=budi, transfer_id=offer.pk)
     assert error.value.code == "offer_expired"
     assert state(conversation) == before
     assert list(Transfer.objects.values_list("status", flat=True)) == ["declined", "expired"]
@@ -71,7 +71,7 @@ def test_a_declined_or_unanswered_offer_leaves_the_chat_with_the_sender(desk):
 
 def test_a_transfer_to_another_queue_waits_there_with_its_note(desk, other_queue):
     siti, _budi, conversation = desk
-    handoff.to_queue(user=siti, conversation_id=conversation.pk, queue_id=other_queue.pk, note=NOTE)
+    handoff.do_transfer_to_queue(user=siti, conversation_id=conversation.pk, queue_id=other_queue.pk, note=NOTE)
     assert state(conversation)[:3] == ("queued", None, other_queue.pk)
     assert "Anak-anak" in conversation.messages.order_by("seq").last().text
     assert Transfer.objects.get().status == "requeued"
@@ -99,11 +99,11 @@ def test_a_transfer_to_someone_who_cannot_take_it_is_refused(desk, make_libraria
         LibrarianProfile.objects.filter(user=budi).update(max_chats=1)
         other = Conversation.objects.create(patron=Patron.objects.create(site=conversation.site),
                                             site=conversation.site, queue=conversation.queue, subject="?")
-        claim_conversation(user=budi, conversation_id=other.pk)
+        do_claim(user=budi, conversation_id=other.pk)
         to_user_id = budi.pk
     before = state(conversation)
     with pytest.raises(ServiceError) as error:
-        handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=to_user_id)
+        handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=to_user_id)
     assert error.value.code == code and error.value.message
     assert state(conversation) == before and not Transfer.objects.exists()
 
@@ -112,25 +112,26 @@ def test_other_bad_transfers_change_nothing(desk):
     siti, budi, conversation = desk
     before = state(conversation)
     cases = [
-        (lambda: handoff.to_queue(user=siti, conversation_id=conversation.pk, queue_id=999999), "unknown_queue"),
-        (lambda: handoff.to_queue(user=budi, conversation_id=conversation.pk, queue_id=conversation.queue_id),
-         "not_assigned"),
-        (lambda: handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk,
+        (lambda: handoff.do_transfer_to_queue(user=siti, conversation_id=conversation.pk, queue_id=999999),
+         "unknown_queue"),
+        (lambda: handoff.do_transfer_to_queue(user=budi, conversation_id=conversation.pk,
+                                              queue_id=conversation.queue_id), "not_assigned"),
+        (lambda: handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk,
                                             note="x" * 2001), "note_too_long"),
-        (lambda: handoff.offer_to_colleague(user=siti, conversation_id=999999, to_user_id=budi.pk), "not_found"),
-        (lambda: handoff.accept(user=budi, transfer_id=999999), "not_found"),
+        (lambda: handoff.do_offer_transfer(user=siti, conversation_id=999999, to_user_id=budi.pk), "not_found"),
+        (lambda: handoff.do_accept_transfer(user=budi, transfer_id=999999), "not_found"),
     ]
     for attempt, code in cases:
         with pytest.raises(ServiceError) as error:
             attempt()
         assert error.value.code == code
     assert state(conversation) == before and not Transfer.objects.exists()
-    offer = handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
+    offer = handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
     with pytest.raises(ServiceError) as error:
-        handoff.offer_to_colleague(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
+        handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk)
     assert error.value.code == "transfer_pending"
     with pytest.raises(ServiceError) as error:
-        handoff.accept(user=siti, transfer_id=offer.pk)  # not offered to her
+        handoff.do_accept_transfer(user=siti, transfer_id=offer.pk)  # not offered to her
     assert error.value.code == "not_found"
 
 
@@ -188,7 +189,7 @@ async def test_malformed_transfer_frames_are_refused(librarian, frame, code):
 
 def test_transfers_are_recorded_in_the_transcript(desk, other_queue, client):
     siti, _budi, conversation = desk
-    handoff.to_queue(user=siti, conversation_id=conversation.pk, queue_id=other_queue.pk, note="<b>" + NOTE)
+    handoff.do_transfer_to_queue(user=siti, conversation_id=conversation.pk, queue_id=other_queue.pk, note="<b>" + NOTE)
     client.force_login(siti)
     page = client.get(f"/staff/transcripts/{conversation.pk}/").content.decode()
     assert "Siti →" in page and "Anak-anak" in page

@@ -5,10 +5,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from reference import queueing
-from reference.messaging import send_librarian_message, send_patron_message
+from reference import lifecycle
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Patron
 from reference.tokens import read_patron_token
+from tests.starting import start_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -85,15 +86,15 @@ class TestWidget:
 class TestStaffPages:
     @pytest.fixture
     def closed(self, identity, librarian):
-        conversation, _m, _c = queueing.start_conversation(
+        conversation, _m, _c = start_chat(
             identity=identity, text="Bagaimana cara <b>daftar</b> anggota?", client_id="p-1", name="Rina")
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
-        send_librarian_message(user=librarian, conversation_id=conversation.pk,
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+        do_send_librarian_message(user=librarian, conversation_id=conversation.pk,
                                text="Isi formulir di https://perpustakaan.example/daftar ya.",
                                client_id="l-1")
-        send_patron_message(patron_id=identity.patron_id,
+        do_send_patron_message(patron_id=identity.patron_id,
                             text="<script>alert('x')</script> terima kasih", client_id="p-2")
-        return queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+        return lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
 
     def test_staff_pages_need_a_staff_login(self, client, make_librarian):
         for url in ("/dashboard/", "/staff/transcripts/", "/staff/transcripts/1/"):
@@ -146,6 +147,6 @@ class TestStaffPages:
         assert response.context["form"].errors
 
     def test_open_conversations_are_not_transcripts(self, client, librarian, identity):
-        queueing.start_conversation(identity=identity, text="Masih menunggu", client_id="p-1")
+        start_chat(identity=identity, text="Masih menunggu", client_id="p-1")
         client.force_login(librarian)
         assert "Masih menunggu" not in client.get("/staff/transcripts/").content.decode()

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from reference import hours, offline_questions
+from reference import hours, lifecycle, offline_questions
 from reference.errors import ServiceError
 from reference.models import Conversation, Queue
 from reference.presence_store import get_store
@@ -40,18 +40,18 @@ def test_bad_opening_hours_are_refused_with_the_line(text, queue):
 
 
 def test_the_desk_is_open_only_with_someone_available_and_connected(queue, other_queue, make_librarian):
-    assert offline_questions.desk_state(queue)["reason"] == "nobody"
+    assert offline_questions.desk_state(queue.pk)["reason"] == "nobody"
     budi = make_librarian("budi", "Budi", queues=[other_queue])
     get_store().beat(budi.pk, "tab", 60)
     offline_questions.forget_desk_states()
-    assert offline_questions.desk_state(queue)["open"] is False
+    assert offline_questions.desk_state(queue.pk)["open"] is False
     Queue.objects.filter(pk=queue.pk).update(fallback_queue=other_queue)  # a partner covers
     queue.refresh_from_db()
     offline_questions.forget_desk_states()
-    assert offline_questions.desk_state(queue) == {"open": True, "reason": None, "hours": ""}
-    queue.opening_hours = "sun 00:00-00:01"
+    assert offline_questions.desk_state(queue.pk) == {"open": True, "reason": None, "hours": ""}
+    Queue.objects.filter(pk=queue.pk).update(opening_hours="sun 00:00-00:01")
     offline_questions.forget_desk_states()
-    assert offline_questions.desk_state(queue)["reason"] == "closed"
+    assert offline_questions.desk_state(queue.pk)["reason"] == "closed"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -73,9 +73,9 @@ async def test_a_patron_leaves_a_question_when_nobody_is_on_duty(identity, token
 
 
 def leave(site, identity, text="Apakah ada e-book?", language="id"):
-    from reference.queueing import start_conversation
+    from tests.starting import start_chat
 
-    conversation, _message, _created = start_conversation(
+    conversation, _message, _created = start_chat(
         identity=identity, text=text, client_id="q-1", name="Rina", email="rina@example.org",
         language=language, offline=True)
     return conversation
@@ -86,7 +86,7 @@ def test_the_answer_goes_by_email_in_the_patrons_language_and_stays(
     conversation = leave(site, identity, text="Do you lend e-books?", language="en")
     assert list(offline_questions.waiting_questions()) == [conversation]
     with django_capture_on_commit_callbacks(execute=True):
-        offline_questions.answer(user=librarian, conversation_id=conversation.pk,
+        lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation.pk,
                                  text="Yes, through https://ipusnas.example")
     (sent,) = mail.outbox
     assert sent.to == ["rina@example.org"] and sent.subject.startswith("The answer to your question")
@@ -96,7 +96,7 @@ def test_the_answer_goes_by_email_in_the_patrons_language_and_stays(
     assert list(offline_questions.waiting_questions()) == []
     assert conversation.messages.last().role == "librarian"  # kept in the transcript
     with pytest.raises(ServiceError) as error:
-        offline_questions.answer(user=librarian, conversation_id=conversation.pk, text="Again")
+        lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation.pk, text="Again")
     assert error.value.code == "already_answered" and len(mail.outbox) == 1
 
 
@@ -106,7 +106,7 @@ def test_bad_answers_change_nothing(site, identity, librarian, queue):
     for conversation_id, text, code in ((conversation.pk, "   ", "empty_message"), (live.pk, "Hi", "not_offline"),
                                         (999999, "Hi", "not_found")):
         with pytest.raises(ServiceError) as error:
-            offline_questions.answer(user=librarian, conversation_id=conversation_id, text=text)
+            lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation_id, text=text)
         assert error.value.code == code
     assert list(offline_questions.waiting_questions()) == [conversation] and not mail.outbox
 

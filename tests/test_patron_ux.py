@@ -6,10 +6,9 @@ from django.core import mail
 from django.test import Client
 
 from reference.errors import ServiceError
-from reference.models import Conversation, Patron
-from reference.queueing import start_conversation
+from reference.models import Conversation, LibraryCard, Patron
+from tests.starting import start_chat
 from tests.wsclient import librarian_socket, patron_socket
-from widgets.models import LibraryCard
 
 
 def chat_page(site, query="", **headers):
@@ -88,13 +87,13 @@ class TestStaffLanguage:
     def test_transcripts_show_times_in_the_librarys_time_zone_with_the_card_number(self, librarian, identity, site):
         import datetime
 
-        from reference import queueing
+        from reference import lifecycle
 
         site.card_field = "optional"
         site.save()
         conversation, _m, _c = start(identity, card_number="TT-2024-00123")
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
-        queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
         late_evening_utc = datetime.datetime(2026, 11, 28, 23, 30, tzinfo=datetime.UTC)
         Conversation.objects.filter(pk=conversation.pk).update(created_at=late_evening_utc)
         client = Client()
@@ -143,7 +142,7 @@ class TestPrechatForm:
 
 
 def start(identity, **fields):
-    return start_conversation(identity=identity, text="Apakah buka?", client_id="p-1", **fields)
+    return start_chat(identity=identity, text="Apakah buka?", client_id="p-1", **fields)
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from reference import presence
+from reference import presence, sweeps
 from reference.errors import ServiceError
 from reference.models import Conversation, LibrarianProfile
 from reference.presence_store import get_store
@@ -36,10 +36,10 @@ def test_a_socket_that_stops_beating_lapses_without_anyone_acting(db):
 
 def test_only_the_three_statuses_are_accepted(librarian):
     with pytest.raises(ServiceError) as error:
-        presence.set_status(user=librarian, status="busy")
+        presence.do_set_status(user=librarian, status="busy")
     assert error.value.code == "invalid_status"
     assert LibrarianProfile.objects.get(user=librarian).status == "available"
-    presence.set_status(user=librarian, status="away")
+    presence.do_set_status(user=librarian, status="away")
     assert LibrarianProfile.objects.get(user=librarian).status == "away"
 
 
@@ -104,19 +104,19 @@ async def test_chats_of_a_librarian_who_vanished_go_back_to_the_queue(make_libra
     # Siti's laptop beat last a timeout ago, then went silent (no close: the lid shut).
     lid_shut = time.time() - settings.PRESENCE_TIMEOUT - 1
     await database_sync_to_async(get_store().beat)(siti.pk, "laptop", settings.PRESENCE_TIMEOUT, now=lid_shut)
-    from reference.queueing import claim_conversation
-    await database_sync_to_async(claim_conversation)(user=siti, conversation_id=conversation_id)
+    from reference.lifecycle import do_claim
+    await database_sync_to_async(do_claim)(user=siti, conversation_id=conversation_id)
     await colleague.receive_type("queue.removed")
     assert (await colleague.receive_type("presence"))["librarian"]["held"] == 1
 
     now = time.time()
-    await database_sync_to_async(presence.sweep_lapsed)(now)  # lapsed: told, not yet requeued
+    await database_sync_to_async(sweeps.requeue_lapsed)(now)  # lapsed: told, not yet requeued
     gone = (await colleague.receive_type("presence"))["librarian"]
     assert (gone["name"], gone["presence"], gone["held"]) == ("Siti", "offline", 1)
     status = await database_sync_to_async(lambda: Conversation.objects.get(pk=conversation_id).status)()
     assert status == "active"
 
-    await database_sync_to_async(presence.sweep_lapsed)(now + settings.REQUEUE_GRACE)
+    await database_sync_to_async(sweeps.requeue_lapsed)(now + settings.REQUEUE_GRACE)
     back = (await colleague.receive_type("queue.added"))["conversation"]
     assert (back["id"], back["status"], back["librarian"]) == (conversation_id, "queued", None)
     notice = await patron.receive_message(role="system", seq=3)

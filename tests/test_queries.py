@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reference import queueing
-from reference.consumers.librarian import LibrarianConsumer
-from reference.messaging import send_librarian_message, send_patron_message
+from reference import lifecycle, selectors
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Patron
+from tests.starting import start_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +19,18 @@ def chats(make_identity, librarian):
     def make(count, *, messages=2, close=True, claim=True):
         for index in range(count):
             identity = make_identity()
-            conversation, _message, _created = queueing.start_conversation(
+            conversation, _message, _created = start_chat(
                 identity=identity, text=f"Pertanyaan {index}", client_id="p-0", name=f"Patron {index}")
             if not claim:
                 continue
-            queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+            lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
             patron = Patron.objects.get(pk=identity.patron_id)
             for k in range(messages):
-                send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
+                do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
                                        client_id=f"l-{k}")
-                send_patron_message(patron_id=patron.pk, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
+                do_send_patron_message(patron_id=patron.pk, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
             if close:
-                queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+                lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
     return make
 
 
@@ -60,17 +60,15 @@ def test_a_transcript_does_not_grow_with_its_messages(client, librarian, chats):
 def test_the_dashboard_welcome_does_not_grow_with_the_chats_held(librarian, chats):
     librarian.librarian_profile.max_chats = 10
     librarian.librarian_profile.save()
-    consumer = LibrarianConsumer()
-    consumer.scope = {"user": librarian}
     queue_ids = list(librarian.librarian_profile.queues.values_list("pk", flat=True))
     chats(2, close=False)
     chats(2, claim=False)
-    few = queries(lambda: consumer._state(queue_ids, {}))
+    few = queries(lambda: selectors.librarian_welcome(librarian, queue_ids=queue_ids, since={}))
     chats(6, close=False)
     chats(6, claim=False)
-    waiting, held = [], []
-    many = queries(lambda: (lambda w, h: (waiting.extend(w), held.extend(h)))(*consumer._state(queue_ids, {})))
-    assert (len(waiting), len(held)) == (8, 8) and many == few
+    welcome = {}
+    many = queries(lambda: welcome.update(selectors.librarian_welcome(librarian, queue_ids=queue_ids, since={})))
+    assert (len(welcome["waiting"]), len(welcome["conversations"])) == (8, 8) and many == few
 
 
 def test_the_dashboard_page_does_not_grow_with_the_chats_held(client, librarian, chats):
@@ -89,11 +87,11 @@ def test_a_chat_message_is_two_statements(chats, librarian):
     database thread's whole share of a message, from either side."""
     chats(1, close=False)
     conversation = librarian.conversations.get()
-    send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Halo", client_id="l-0")
+    do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Halo", client_id="l-0")
     with CaptureQueriesContext(connection) as patron_side:
-        send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
+        do_send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
     with CaptureQueriesContext(connection) as librarian_side:
-        send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
+        do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
     for captured in (patron_side, librarian_side):
         statements = [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"].upper()]
         assert [s.split()[0] for s in statements] == ["UPDATE", "INSERT"], statements
@@ -108,8 +106,8 @@ def test_on_postgresql_a_chat_message_is_one_statement(chats, librarian):
     chats(1, close=False)
     conversation = librarian.conversations.get()
     with CaptureQueriesContext(connection) as patron_side:
-        send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
+        do_send_patron_message(patron_id=conversation.patron_id, text="Satu lagi", client_id="p-x")
     with CaptureQueriesContext(connection) as librarian_side:
-        send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
+        do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="Baik", client_id="l-2")
     for captured in (patron_side, librarian_side):
         assert [q["sql"].split()[0] for q in captured] == ["WITH"], captured.captured_queries

@@ -4,17 +4,18 @@ import functools
 
 import pytest
 
-from reference import queueing
+from reference import lifecycle
 from reference.errors import ServiceError
-from reference.messaging import send_librarian_message, send_patron_message
+from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Conversation, Message, Patron
+from tests.starting import start_chat
 from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
 
 def start(identity, text="Apakah perpustakaan buka hari Minggu?", client_id="p-1", **kwargs):
-    return queueing.start_conversation(identity=identity, text=text, client_id=client_id, **kwargs)
+    return start_chat(identity=identity, text=text, client_id=client_id, **kwargs)
 
 
 def error_code(callable_, *args, **kwargs):
@@ -47,7 +48,7 @@ class TestStart:
 
     def test_after_closing_the_patron_may_ask_again(self, identity):
         start(identity)
-        queueing.close_by_patron(patron=Patron.objects.get(pk=identity.patron_id))
+        lifecycle.do_close_by_patron(patron_id=identity.patron_id)
         conversation, _m, created = start(identity, client_id="p-2")
         assert created and conversation.status == Conversation.Status.QUEUED
 
@@ -78,7 +79,7 @@ class TestStart:
 class TestClaim:
     def test_claim_makes_it_active_and_tells_the_patron(self, identity, librarian):
         conversation, _m, _c = start(identity)
-        claimed = queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+        claimed = lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
         assert claimed.status == Conversation.Status.ACTIVE
         assert claimed.librarian == librarian and claimed.assigned_at is not None
         notice = claimed.messages.get(seq=2)
@@ -86,39 +87,39 @@ class TestClaim:
 
     def test_claim_of_a_chat_someone_else_holds(self, identity, librarian, make_librarian):
         conversation, _m, _c = start(identity)
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
         other = make_librarian("budi", "Budi")
-        assert error_code(queueing.claim_conversation, user=other,
+        assert error_code(lifecycle.do_claim, user=other,
                           conversation_id=conversation.pk) == "already_claimed"
         conversation.refresh_from_db()
         assert conversation.librarian == librarian and conversation.last_seq == 2
 
     def test_claiming_twice_is_harmless(self, identity, librarian):
         conversation, _m, _c = start(identity)
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
         assert Conversation.objects.get().last_seq == 2
 
     def test_refusals(self, identity, make_identity, librarian, make_librarian, other_queue):
         conversation, _m, _c = start(identity)
         outsider = make_librarian("dewi", "Dewi", queues=[other_queue])
-        assert error_code(queueing.claim_conversation, user=outsider,
+        assert error_code(lifecycle.do_claim, user=outsider,
                           conversation_id=conversation.pk) == "not_member"
-        assert error_code(queueing.claim_conversation, user=librarian,
+        assert error_code(lifecycle.do_claim, user=librarian,
                           conversation_id=999999) == "not_found"
         patron_user = make_librarian("tamu", "Tamu", is_staff=False)
-        assert error_code(queueing.claim_conversation, user=patron_user,
+        assert error_code(lifecycle.do_claim, user=patron_user,
                           conversation_id=conversation.pk) == "not_authenticated"
-        queueing.close_by_patron(patron=Patron.objects.get(pk=identity.patron_id))
-        assert error_code(queueing.claim_conversation, user=librarian,
+        lifecycle.do_close_by_patron(patron_id=identity.patron_id)
+        assert error_code(lifecycle.do_claim, user=librarian,
                           conversation_id=conversation.pk) == "conversation_closed"
 
     def test_capacity(self, make_identity, make_librarian):
         busy = make_librarian("rudi", "Rudi", max_chats=1)
         first, _m, _c = start(make_identity())
         second, _m, _c = start(make_identity())
-        queueing.claim_conversation(user=busy, conversation_id=first.pk)
-        assert error_code(queueing.claim_conversation, user=busy,
+        lifecycle.do_claim(user=busy, conversation_id=first.pk)
+        assert error_code(lifecycle.do_claim, user=busy,
                           conversation_id=second.pk) == "at_capacity"
         assert Conversation.objects.get(pk=second.pk).status == Conversation.Status.QUEUED
 
@@ -133,7 +134,7 @@ def test_two_librarians_claiming_at_the_same_instant_one_wins(make_identity, mak
 
         def claim(user, conversation_id=conversation.pk, outcomes=outcomes):
             try:
-                queueing.claim_conversation(user=user, conversation_id=conversation_id)
+                lifecycle.do_claim(user=user, conversation_id=conversation_id)
                 outcomes.append("won")
             except ServiceError as error:
                 outcomes.append(error.code)
@@ -143,92 +144,92 @@ def test_two_librarians_claiming_at_the_same_instant_one_wins(make_identity, mak
         conversation.refresh_from_db()
         assert conversation.status == Conversation.Status.ACTIVE
         assert conversation.messages.filter(role="system").count() == 1
-        queueing.close_by_librarian(user=conversation.librarian, conversation_id=conversation.pk)
+        lifecycle.do_close_by_librarian(user=conversation.librarian, conversation_id=conversation.pk)
 
 
 class TestMessages:
     @pytest.fixture
     def active(self, identity, librarian):
         conversation, _m, _c = start(identity)
-        return queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+        return lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
 
     def test_messages_are_numbered_in_order(self, active, identity, librarian):
-        reply, created = send_librarian_message(user=librarian, conversation_id=active.pk,
+        reply, created = do_send_librarian_message(user=librarian, conversation_id=active.pk,
                                                 text="Buka, pukul 09.00.", client_id="l-1")
-        follow_up, _ = send_patron_message(patron_id=identity.patron_id, text="Terima kasih!",
+        follow_up, _ = do_send_patron_message(patron_id=identity.patron_id, text="Terima kasih!",
                                            client_id="p-2")
         assert created and (reply.seq, follow_up.seq) == (3, 4)
         active.refresh_from_db()
         assert active.last_seq == 4 and active.first_response_at == reply.created_at
 
     def test_a_retry_is_acknowledged_with_the_original_number(self, active, librarian):
-        first, created = send_librarian_message(user=librarian, conversation_id=active.pk,
+        first, created = do_send_librarian_message(user=librarian, conversation_id=active.pk,
                                                 text="Halo", client_id="l-1")
-        again, created_again = send_librarian_message(user=librarian, conversation_id=active.pk,
+        again, created_again = do_send_librarian_message(user=librarian, conversation_id=active.pk,
                                                       text="Halo", client_id="l-1")
         assert created and not created_again and again.pk == first.pk
         assert active.messages.filter(client_id="l-1").count() == 1
 
     def test_a_client_id_of_someone_else_is_refused(self, active, identity, librarian):
-        send_librarian_message(user=librarian, conversation_id=active.pk, text="Halo", client_id="x")
-        assert error_code(send_patron_message, patron_id=identity.patron_id, text="Hai",
+        do_send_librarian_message(user=librarian, conversation_id=active.pk, text="Halo", client_id="x")
+        assert error_code(do_send_patron_message, patron_id=identity.patron_id, text="Hai",
                           client_id="x") == "duplicate_client_id"
 
     def test_only_the_holder_may_write(self, active, make_librarian):
         other = make_librarian("budi", "Budi")
-        assert error_code(send_librarian_message, user=other, conversation_id=active.pk,
+        assert error_code(do_send_librarian_message, user=other, conversation_id=active.pk,
                           text="Halo", client_id="b-1") == "not_assigned"
-        assert error_code(send_librarian_message, user=other, conversation_id=424242,
+        assert error_code(do_send_librarian_message, user=other, conversation_id=424242,
                           text="Halo", client_id="b-1") == "not_found"
 
     def test_a_message_to_a_closed_conversation_is_refused_but_a_retry_is_acknowledged(
         self, active, identity, librarian
     ):
-        sent, _ = send_patron_message(patron_id=identity.patron_id, text="Satu lagi", client_id="p-9")
-        queueing.close_by_librarian(user=librarian, conversation_id=active.pk)
-        assert error_code(send_patron_message, patron_id=identity.patron_id, text="Halo?",
+        sent, _ = do_send_patron_message(patron_id=identity.patron_id, text="Satu lagi", client_id="p-9")
+        lifecycle.do_close_by_librarian(user=librarian, conversation_id=active.pk)
+        assert error_code(do_send_patron_message, patron_id=identity.patron_id, text="Halo?",
                           client_id="p-10") == "conversation_closed"
-        again, created = send_patron_message(patron_id=identity.patron_id, text="Satu lagi",
+        again, created = do_send_patron_message(patron_id=identity.patron_id, text="Satu lagi",
                                              client_id="p-9")
         assert again.seq == sent.seq and not created
 
     @pytest.mark.parametrize(("text", "code"), [("", "empty_message"), ("z" * 4001, "message_too_long")])
     def test_bad_text(self, active, librarian, text, code):
-        assert error_code(send_librarian_message, user=librarian, conversation_id=active.pk,
+        assert error_code(do_send_librarian_message, user=librarian, conversation_id=active.pk,
                           text=text, client_id="l-1") == code
         active.refresh_from_db()
         assert active.last_seq == 2
 
     def test_a_patron_without_a_conversation(self, identity, site):
         patron = Patron.objects.create(pk=identity.patron_id, site=site)
-        assert error_code(send_patron_message, patron_id=patron.pk, text="Halo",
+        assert error_code(do_send_patron_message, patron_id=patron.pk, text="Halo",
                           client_id="p-1") == "no_conversation"
 
 
 class TestClose:
     def test_the_librarian_closes(self, identity, librarian):
         conversation, _m, _c = start(identity)
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
-        closed = queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+        closed = lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
         assert closed.status == Conversation.Status.CLOSED and closed.closed_at
         assert (closed.closed_by_role, closed.closed_by) == ("librarian", librarian)
         assert closed.messages.order_by("seq").last().role == "system"
 
     def test_the_patron_closes_while_waiting(self, identity):
         start(identity)
-        closed = queueing.close_by_patron(patron=Patron.objects.get(pk=identity.patron_id))
+        closed = lifecycle.do_close_by_patron(patron_id=identity.patron_id)
         assert (closed.status, closed.closed_by_role, closed.closed_by) == ("closed", "patron", None)
 
     def test_refusals(self, identity, librarian, make_librarian):
         conversation, _m, _c = start(identity)
-        assert error_code(queueing.close_by_librarian, user=librarian,
+        assert error_code(lifecycle.do_close_by_librarian, user=librarian,
                           conversation_id=conversation.pk) == "not_assigned"
-        queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
-        queueing.close_by_librarian(user=librarian, conversation_id=conversation.pk)
-        assert error_code(queueing.close_by_librarian, user=librarian,
+        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+        lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
+        assert error_code(lifecycle.do_close_by_librarian, user=librarian,
                           conversation_id=conversation.pk) == "conversation_closed"
-        assert error_code(queueing.close_by_patron,
-                          patron=Patron.objects.get(pk=identity.patron_id)) == "no_conversation"
+        assert error_code(lifecycle.do_close_by_patron,
+                          patron_id=identity.patron_id) == "no_conversation"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -240,11 +241,11 @@ class TestMessagesOutsideATransaction(TestMessages):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_message_sent_twice_at_the_same_instant_is_stored_once(identity, librarian):
     conversation, _m, _c = start(identity)
-    queueing.claim_conversation(user=librarian, conversation_id=conversation.pk)
+    lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
     results = []
 
     def send():
-        results.append(send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
+        results.append(do_send_patron_message(patron_id=identity.patron_id, text="Halo?", client_id="p-2"))
 
     at_once(send, send, send, send)
     assert sorted(created for _message, created in results) == [False, False, False, True]

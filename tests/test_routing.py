@@ -6,11 +6,11 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from reference import presence, routing
+from reference import presence, routing, sweeps
 from reference.errors import ServiceError
+from reference.lifecycle import do_claim
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Patron, Queue
 from reference.presence_store import get_store
-from reference.queueing import claim_conversation
 from tests.threads import at_once
 from tests.wsclient import librarian_socket, patron_socket
 
@@ -54,7 +54,7 @@ def test_the_least_busy_available_member_gets_the_offer(site, auto_queue, member
     siti, budi = member("siti"), member("budi")
     give(siti, site, auto_queue)
     chat = ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) == "budi"
     assert budi  # (Budi holds nothing)
 
@@ -65,7 +65,7 @@ def test_on_equal_load_the_longest_idle_member_comes_first(site, auto_queue, mem
     give(budi, site, auto_queue, assigned_minutes_ago=50)
     give(dewi, site, auto_queue, assigned_minutes_ago=20)
     chat = ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) == "budi"
 
 
@@ -82,7 +82,7 @@ def test_nobody_who_cannot_take_it_is_offered_a_chat(site, auto_queue, other_que
     else:
         LibrarianProfile.objects.get(user=member("siti")).queues.set([other_queue])
     chat = ask(site, auto_queue)
-    assert routing.assign(auto_queue.pk) == []
+    assert routing.do_assign(auto_queue.pk) == []
     assert offered_to(chat) is None
 
 
@@ -90,13 +90,13 @@ def test_a_declined_or_expired_offer_goes_to_the_next_member(site, auto_queue, m
     siti, budi = member("siti"), member("budi")
     give(budi, site, auto_queue)  # Siti first (less busy), then Budi
     chat = ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) == "siti"
-    routing.decline(user=siti, offer_id=chat.offers.get().pk)
-    routing.assign(auto_queue.pk)
+    routing.do_decline_assignment(user=siti, offer_id=chat.offers.get().pk)
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) == "budi"
-    routing.expire_offers(now=timezone.now() + timedelta(minutes=1))
-    routing.assign(auto_queue.pk)
+    routing.do_expire_assignments(now=timezone.now() + timedelta(minutes=1))
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) is None  # both had their turn: it waits for a claim or a new member
     assert list(chat.offers.values_list("status", flat=True)) == ["declined", "expired"]
 
@@ -104,7 +104,7 @@ def test_a_declined_or_expired_offer_goes_to_the_next_member(site, auto_queue, m
 def test_offers_count_toward_capacity_and_older_chats_go_first(site, auto_queue, member):
     member("siti", max_chats=1)
     first, second = ask(site, auto_queue), ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     assert (offered_to(first), offered_to(second)) == ("siti", None)
 
 
@@ -112,12 +112,12 @@ def test_accepting_is_claiming_and_someone_elses_claim_ends_the_offer(site, auto
     siti, budi = member("siti"), member("budi")
     give(budi, site, auto_queue)
     mine, theirs = ask(site, auto_queue), ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
-    claim_conversation(user=siti, conversation_id=mine.pk)
+    routing.do_assign(auto_queue.pk)
+    do_claim(user=siti, conversation_id=mine.pk)
     assert mine.offers.get().status == "accepted"
     offered = theirs.offers.get(status="offered")
     other = budi if offered.user_id == siti.pk else siti
-    claim_conversation(user=other, conversation_id=theirs.pk)
+    do_claim(user=other, conversation_id=theirs.pk)
     offered.refresh_from_db()
     assert offered.status == "expired"
 
@@ -125,34 +125,34 @@ def test_accepting_is_claiming_and_someone_elses_claim_ends_the_offer(site, auto
 def test_bad_declines_are_refused(site, auto_queue, member):
     siti, budi = member("siti"), member("budi")
     chat = ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     offer = chat.offers.get()
     not_hers = budi if offer.user_id == siti.pk else siti
     for user, offer_id, code in ((not_hers, offer.pk, "not_found"), (siti, 999999, "not_found")):
         with pytest.raises(ServiceError) as error:
-            routing.decline(user=user, offer_id=offer_id)
+            routing.do_decline_assignment(user=user, offer_id=offer_id)
         assert error.value.code == code
     owner = siti if offer.user_id == siti.pk else budi
-    routing.decline(user=owner, offer_id=offer.pk)
+    routing.do_decline_assignment(user=owner, offer_id=offer.pk)
     with pytest.raises(ServiceError) as error:
-        routing.decline(user=owner, offer_id=offer.pk)
+        routing.do_decline_assignment(user=owner, offer_id=offer.pk)
     assert error.value.code == "offer_expired"
 
 
 def test_manual_queues_are_left_to_their_members(site, queue, member):
     member("siti")
     chat = ask(site, queue)
-    assert routing.assign(queue.pk) == [] and offered_to(chat) is None
+    assert routing.do_assign(queue.pk) == [] and offered_to(chat) is None
 
 
 def test_assignment_runs_again_when_a_librarian_becomes_available(
         site, auto_queue, member, django_capture_on_commit_callbacks):
     siti = member("siti", status="away")
     chat = ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) is None
     with django_capture_on_commit_callbacks(execute=True):
-        presence.set_status(user=siti, status="available")
+        presence.do_set_status(user=siti, status="available")
     assert offered_to(chat) == "siti"
 
 
@@ -161,17 +161,17 @@ def test_assignment_runs_again_when_a_librarian_raises_their_capacity(
     siti = member("siti", max_chats=1)
     give(siti, site, auto_queue)
     chat = ask(site, auto_queue)
-    routing.assign(auto_queue.pk)
+    routing.do_assign(auto_queue.pk)
     assert offered_to(chat) is None
     with django_capture_on_commit_callbacks(execute=True):
-        presence.set_capacity(user=siti, max_chats=2)
+        presence.do_set_capacity(user=siti, max_chats=2)
     assert offered_to(chat) == "siti"
 
 
 def test_lowering_capacity_keeps_the_chats_held(site, auto_queue, member):
     siti = member("siti", max_chats=3)
     held = [give(siti, site, auto_queue) for _ in range(2)]
-    presence.set_capacity(user=siti, max_chats=1)
+    presence.do_set_capacity(user=siti, max_chats=1)
     assert LibrarianProfile.objects.get(user=siti).max_chats == 1
     assert Conversation.objects.filter(pk__in=[c.pk for c in held], librarian=siti, status="active").count() == 2
 
@@ -207,7 +207,7 @@ def test_a_chat_nobody_picks_up_rolls_over_to_the_fallback_queue(site, auto_queu
     Queue.objects.filter(pk=auto_queue.pk).update(fallback_queue=other_queue, fallback_after=120)
     late, fresh = ask(site, auto_queue), ask(site, auto_queue)
     Conversation.objects.filter(pk=late.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
-    assert routing.roll_over() == [late.pk]
+    assert sweeps.roll_over() == [late.pk]
     late.refresh_from_db()
     assert late.queue_id == other_queue.pk and late.queued_at > timezone.now() - timedelta(minutes=1)
     assert "Anak-anak" in late.messages.get().text
@@ -219,7 +219,7 @@ def test_concurrent_assignment_never_offers_twice_or_over_capacity(site, auto_qu
     for name in ("siti", "budi"):
         member(name, max_chats=2)
     chats = [ask(site, auto_queue) for _ in range(6)]
-    at_once(*[lambda: routing.assign(auto_queue.pk)] * 4)
+    at_once(*[lambda: routing.do_assign(auto_queue.pk)] * 4)
     open_offers = AssignmentOffer.objects.filter(status="offered")
     assert open_offers.count() == 4  # two each: capacity 2, nothing held
     assert len({o.conversation_id for o in open_offers}) == 4

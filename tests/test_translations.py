@@ -125,28 +125,43 @@ def _keys(pattern, path):
     return set(re.findall(pattern, path.read_text(encoding="utf-8")))
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("language", ["id", "en"])
-def test_every_string_the_widget_script_shows_is_rendered_translated(site, language):
-    """Each widget script reads its strings (`S.key`) from one JSON block the panel renders translated."""
+def _rendered_strings(page):
+    """The strings a page renders for its scripts: {container: {key: value}} from the json_script
+    blocks with the id `<container>-<key>` (container ending in `-strings`, as dom.js strings() reads them)."""
     import json
 
-    page = Client().get(f"/widget/sites/{site.key}/chat/?lang={language}").content.decode()
-    blocks = {name: json.loads(body) for name, body in
-              re.findall(r'<script type="application/json" id="([\w-]+)">(.*?)</script>', page, re.S)}
+    blocks = {}
+    for container, key, body in re.findall(
+            r'<script id="([\w-]+-strings)-(\w+)" type="application/json">(.*?)</script>', page, re.S):
+        blocks.setdefault(container, {})[key] = json.loads(body)
+    return blocks
+
+
+def _checked_scripts(folder, blocks):
+    """Each script in `folder` that reads `S.key` names its strings container once (strings("x-strings"));
+    every key it reads is rendered there, not empty. Returns how many scripts were checked."""
     checked = 0
-    for script in (ROOT / "widgets" / "static" / "widgets").glob("*.js"):
+    for script in sorted(folder.glob("*.js")):
         used = _keys(r"\bS\.([A-Za-z]\w*)", script)
         if not used:
             continue
-        source = re.search(r"""(?:readJSON|JSON\.parse\(\$)\(\s*["']([\w-]+-strings)["']""",
-                           script.read_text(encoding="utf-8"))
+        source = re.search(r"""\bstrings\(\s*["']([\w-]+-strings)["']""", script.read_text(encoding="utf-8"))
         assert source, f"{script.name} reads S.key but no *-strings block"
         strings = blocks[source.group(1)]
         assert sorted(used - set(strings)) == [], script.name
         assert [key for key in used if isinstance(strings[key], str) and not strings[key].strip()] == []
         checked += 1
-    assert checked >= 3, "the widget's scripts read their strings as S.key"
+    return checked
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_string_the_widget_script_shows_is_rendered_translated(site, language):
+    """Each widget script reads its strings (`S.key`) from one block of json_script strings the panel renders."""
+    page = Client().get(f"/widget/sites/{site.key}/chat/?lang={language}").content.decode()
+    assert '<script type="application/json"' not in page, "strings and settings reach the page with json_script"
+    checked = _checked_scripts(ROOT / "widgets" / "static" / "widgets", _rendered_strings(page))
+    assert checked >= 4, "the widget's scripts read their strings as S.key"
 
 
 @pytest.mark.django_db
@@ -156,7 +171,16 @@ def test_every_string_the_dashboard_script_shows_is_rendered_translated(libraria
     client.force_login(librarian)
     with translation.override(language):
         page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
-    rendered = set(re.findall(r'<script id="t-(\w+)" type="application/json">', page))
-    used = _keys(r"""\bt\(\s*["'](\w+)["']\s*[,)]""", ROOT / "reference" / "static" / "reference" / "dashboard.js")
-    assert used, "dashboard.js reads its strings as t(\"key\")"
+    assert '<script type="application/json"' not in page, "strings and settings reach the page with json_script"
+    blocks = _rendered_strings(page)
+    rendered = set(blocks["dashboard-strings"])
+    used = set()
+    for script in (ROOT / "reference" / "static" / "reference" / "dashboard").glob("*.js"):
+        used |= _keys(r"""\bt\(\s*["'](\w+)["']\s*[,)]""", script)
+    assert used, "the dashboard's modules read their strings as t(\"key\")"
     assert sorted(used - rendered) == []
+    assert [key for key in used if not str(blocks["dashboard-strings"][key]).strip()] == []
+    # The plugins and the FAQ suggestions the dashboard loads read theirs as S.key, like the widget's.
+    assert _checked_scripts(ROOT / "reference" / "static" / "reference", blocks) >= 1
+    faq = ROOT / "widgets" / "static" / "widgets" / "faq-suggest.js"
+    assert sorted(_keys(r"\bS\.([A-Za-z]\w*)", faq) - set(blocks["faq-strings"])) == []

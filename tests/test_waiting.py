@@ -76,7 +76,7 @@ async def test_a_patron_who_left_while_waiting_is_marked_abandoned_after_the_gra
         make_identity, token_for, settings):
     import time
 
-    from reference.queueing import abandon_waiting
+    from reference.sweeps import abandon_waiting
 
     stays, leaves, returns = (make_identity() for _ in range(3))
     sockets, ids = {}, {}

@@ -6,6 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from reference.prechat import FieldMode, SiteSettings
+
 DEFAULT_PRIVACY_NOTICE = _(
     "The library keeps this chat and the details you give (such as your name, email and card number) to "
     "answer you and to improve the service. Only library staff see the transcripts, which are kept until the "
@@ -24,15 +26,6 @@ def normalise_origin(value):
         raise ValueError(value)
     origin = f"{parts.scheme}://{parts.hostname.lower()}"
     return f"{origin}:{parts.port}" if parts.port else origin
-
-
-class FieldMode(models.TextChoices):
-    HIDDEN = "hidden", _("not asked")
-    OPTIONAL = "optional", _("optional")
-    REQUIRED = "required", _("required")
-
-
-CARD_NUMBER_MAX_LENGTH = 32
 
 
 class Site(models.Model):
@@ -101,6 +94,14 @@ class Site(models.Model):
     def privacy_text(self):
         return self.privacy_notice.strip() or str(DEFAULT_PRIVACY_NOTICE)
 
+    def desk_settings(self):
+        """The settings the reference desk's rules read (reference.prechat), as plain values."""
+        return SiteSettings(
+            id=self.pk, default_queue_id=self.default_queue_id,
+            queue_choice_ids=frozenset(self.queue_choices.filter(is_active=True).values_list("pk", flat=True)),
+            name_field=self.name_field, email_field=self.email_field, card_field=self.card_field,
+            queue_field=self.queue_field)
+
     def allows_origin(self, origin):
         try:
             return normalise_origin(origin) in self.origins
@@ -118,18 +119,3 @@ class Site(models.Model):
                      % {"value": line}}
                 ) from None
         self.allowed_origins = "\n".join(dict.fromkeys(cleaned))
-
-
-class LibraryCard(models.Model):
-    """The library card number a patron gave in the pre-chat form, for the librarians to see."""
-
-    patron = models.OneToOneField("reference.Patron", on_delete=models.CASCADE, related_name="library_card")
-    number = models.CharField(_("library card number"), max_length=CARD_NUMBER_MAX_LENGTH)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("library card")
-        verbose_name_plural = _("library cards")
-
-    def __str__(self):
-        return self.number

@@ -12,12 +12,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone, translation
+from django.utils import translation
 
-from reference import events, protocol, receipts, selectors, sweeps
+from reference import dbthreads, frames, groups, protocol, receipts, selectors, sweeps
 from reference.errors import ServiceError
-from reference.events import on_database_thread
-from reference.payloads import message_payload
 from reference.protocol import field
 
 logger = logging.getLogger(__name__)
@@ -42,7 +40,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__ with a cheaper loop. Channels waits for the socket and
         the channel layer with an `asyncio.wait(FIRST_COMPLETED)` and a new task for every message
-        (python/cpython#74741; a tenth of a busy server, docs/performance.md). Here one reader per
+        (python/cpython#74741; docs/performance.md). Here one reader per
         source hands its messages over one at a time, and each is dispatched in the order it came."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -88,8 +86,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message):
         """As Channels does, without its trip to the database thread before every event to close
-        stale connections (a tenth of the busy time at 600 msg/s): every database call here goes
-        through on_database_thread (Channels' database_sync_to_async), which closes them on either
+        stale connections (docs/performance.md): every database call here goes
+        through reference.dbthreads (Channels' database_sync_to_async), which closes them on either
         side of itself."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -127,7 +125,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await handler(frame)
 
     async def on_ping(self, frame):
-        await self.send_frame({"type": "pong"})
+        await self.send_frame(frames.pong())
 
     async def on_fetch(self, frame):
         """A client that saw a gap (or a heartbeat ahead of it) reads the missing range again."""
@@ -136,9 +134,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         before = field(frame, "before", int, required=False)
         if after < 0:
             raise ServiceError("invalid_frame", field="after")
-        messages, more = await on_database_thread(self._fetch)(conversation_id, after, before)
-        await self.send_frame({"type": "messages", "conversation": conversation_id,
-                               "messages": [message_payload(m) for m in messages], "more": more})
+        found, more = await dbthreads.run(self._fetch)(conversation_id, after, before)
+        await self.send_frame(frames.messages(conversation_id, found, more))
 
     def _fetch(self, conversation_id, after, before):
         return selectors.messages_between(self.visible_conversation(conversation_id), after, before)
@@ -146,11 +143,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def on_read(self, frame):
         conversation_id = field(frame, "conversation", int)
         seq = field(frame, "seq", int)
-        await on_database_thread(self._read)(conversation_id, seq)
+        await dbthreads.change(self._read)(conversation_id, seq)
 
-    def _read(self, conversation_id, seq):
+    def _read(self, conversation_id, seq, outbox):
         conversation = self.visible_conversation(conversation_id)
-        receipts.mark_read(conversation=conversation, role=self.role, seq=seq)
+        receipts.do_mark_read(conversation=conversation, role=self.role, seq=seq, outbox=outbox)
 
     def visible_conversation(self, conversation_id):
         raise NotImplementedError
@@ -159,7 +156,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         return {}
 
     def followed_conversations(self):
-        return [c for c in map(events.conversation_of_group, self.joined) if c is not None]
+        return [c for c in map(groups.conversation_of, self.joined) if c is not None]
 
     async def beat(self):
         """Tell the client we are alive, and how far each of its conversations has got: a fan-out
@@ -177,15 +174,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def beat_once(self):
         await sweeps.run()
         followed = self.followed_conversations()
-        last = await on_database_thread(selectors.last_seqs)(followed) if followed else {}
-        await self.send_frame({"type": "heartbeat", "server_time": timezone.now().isoformat(),
-                               "last_seq": {str(k): v for k, v in last.items()}, **await self.heartbeat_extra()})
+        last = await dbthreads.run(selectors.last_seqs)(followed) if followed else {}
+        await self.send_frame(frames.heartbeat(last, **await self.heartbeat_extra()))
 
     async def send_error(self, error, ref=None):
-        frame = {"type": "error", "code": error.code, "message": error.message, "ref": ref}
-        if "field" in error.params:  # the form field to point the person at
-            frame["field"] = error.params["field"]
-        await self.send_frame(frame)
+        await self.send_frame(frames.error(error, ref))
         if error.fatal_close_code:
             await self.close(code=error.fatal_close_code)
 
@@ -198,10 +191,6 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             # Closed before its disconnect event reached us; the database keeps the frame's content
             # and the client's resume fetches it.
             self.gone = True
-
-    def welcome(self, **fields):
-        return {"type": "welcome", "v": protocol.VERSION, "server_time": timezone.now().isoformat(),
-                "heartbeat": settings.HEARTBEAT_INTERVAL, **fields}
 
     async def join(self, group):
         if group not in self.joined:

@@ -8,23 +8,22 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from reference.errors import ServiceError
 from reference.faq.redaction import LABELS, redact
 from reference.faq.search import search
 from reference.faq.search.analysis import analyse
-from reference.faq.services import FaqError, save_entry, unique_slug
+from reference.faq.services import save_entry, unique_slug
+from reference.models import Conversation, Role
 
 PLACEHOLDER_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
 
 
 def check_transcript_usable(conversation):
-    from reference.models import Conversation
-
     if conversation.status != Conversation.Status.CLOSED:
-        raise FaqError(_("Only a closed transcript can become an FAQ draft."))
+        raise ServiceError("faq_transcript_open")
     if conversation.faq_opt_out:
-        raise FaqError(_("The patron asked that this conversation not be reused for the FAQ."))
+        raise ServiceError("faq_opted_out")
 
 
 def set_opt_out(conversation, opt_out=True):
@@ -37,20 +36,18 @@ def set_opt_out(conversation, opt_out=True):
 def create_draft_from_transcript(*, conversation, message_ids, editor=None, language=None):
     """A draft entry: the selected patron messages as its question, the librarian's as its answer,
     with personal data replaced by placeholders ([EMAIL], [NIK]…) that the review page highlights."""
-    from reference.models import Role
-
     check_transcript_usable(conversation)
     messages = list(conversation.messages.filter(pk__in=message_ids).order_by("seq"))
     if not messages:
-        raise FaqError(_("Select at least one message."))
+        raise ServiceError("faq_no_messages")
     names = [conversation.patron.name] if conversation.patron.name else []
     question = " ".join(redact(m.text, names).text for m in messages if m.role == Role.PATRON).strip()
     # A message that only sends a file has no text to reuse.
     answer_parts = [redact(m.text, names).text for m in messages if m.role == Role.LIBRARIAN and m.text]
     if not question:
-        raise FaqError(_("Select at least one message from the patron: it becomes the question."))
+        raise ServiceError("faq_no_patron_message")
     if not answer_parts:
-        raise FaqError(_("Select at least one message from the librarian: it becomes the answer."))
+        raise ServiceError("faq_no_librarian_message")
     language = language or (conversation.patron.language if conversation.patron.language in ("id", "en") else "id")
     entry = save_entry(slug=unique_slug(question), language=language, question=question[:500],
                        answer="\n\n".join(answer_parts), topics=[], editor=editor, action="draft from transcript")
@@ -68,8 +65,6 @@ def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34,
 
     Returns [{"count", "question", "conversation_ids"}].
     """
-    from reference.models import Conversation
-
     since = timezone.now() - timedelta(days=days)
     rows = (Conversation.objects.filter(created_at__gte=since, faq_opt_out=False)
             .order_by("created_at").values_list("pk", "subject", "patron__language"))
@@ -98,8 +93,6 @@ def opt_out_open_conversation(*, identity, opt_out=True):
     """The patron (from their signed token) opts their open conversation out of FAQ reuse.
 
     Returns the conversation, or None when they have no open conversation yet."""
-    from reference.models import Conversation
-
     conversation = (Conversation.objects.filter(patron_id=identity.patron_id, site__key=identity.site_key)
                     .exclude(status=Conversation.Status.CLOSED).first())
     if conversation is not None:

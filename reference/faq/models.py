@@ -1,7 +1,8 @@
 """FAQ data: entries, their revisions, the staff synonym list, searches that found nothing.
 
 Imported by reference/models.py so the models belong to the `reference` app. Workflows live in
-reference/faq/services.py; the search index in reference/faq/search/.
+reference/faq/services.py; the search index in reference/faq/search/ (whose expansion.py listens
+for synonym changes). Imports nothing of the FAQ package: the rest of it imports these.
 """
 
 from django.conf import settings
@@ -141,12 +142,3 @@ class FaqSearchMiss(models.Model):
     def __str__(self):
         return self.query
 
-
-def _synonyms_changed(**kwargs):
-    from reference.faq.search.service import forget_synonyms
-
-    forget_synonyms()
-
-
-models.signals.post_save.connect(_synonyms_changed, sender=FaqSynonym, dispatch_uid="faq_synonyms_saved")
-models.signals.post_delete.connect(_synonyms_changed, sender=FaqSynonym, dispatch_uid="faq_synonyms_deleted")

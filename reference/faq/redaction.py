@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.html import escape
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A 16-digit NIK (Indonesian national id number), optionally grouped by spaces or dots.
@@ -60,8 +61,6 @@ def redact(text, names=()):
 
 def highlight_html(redacted):
     """The redacted text as escaped HTML with each placeholder in a <mark>."""
-    from django.utils.html import escape
-
     out, pos = [], 0
     for start, end, kind in redacted.spans:
         out.append(escape(redacted.text[pos:start]))

@@ -1,13 +1,13 @@
 """Reads for the FAQ pages and the API."""
 
 from django.db.models import Sum
+from django.urls import reverse
 
+from reference.faq.models import FaqEntry, FaqSearchMiss
 from reference.faq.sanitize import excerpt
 
 
 def published():
-    from reference.models import FaqEntry
-
     return FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED)
 
 
@@ -31,14 +31,10 @@ def most_viewed(limit=10, language=None):
 
 
 def search_misses(limit=100):
-    from reference.models import FaqSearchMiss
-
     return list(FaqSearchMiss.objects.filter(resolved=False).order_by("-count", "-last_seen")[:limit])
 
 
 def hit_payload(hit, request=None):
-    from django.urls import reverse
-
     url = reverse("faq:detail", args=[hit.slug])
     if request is not None:
         url = request.build_absolute_uri(url)

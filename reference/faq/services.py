@@ -1,51 +1,43 @@
 """FAQ workflows: write, publish, archive, import; drafts from transcripts; votes and counters.
 
-check_… functions validate and raise FaqError with a translated message; the rest perform the
-change and record a revision. Views, commands and tests call these only.
+check_… functions validate and raise reference.errors.ServiceError (codes faq_…, messages in
+reference/errors.py) before anything is changed; the rest perform the change and record a
+revision. Views, commands and tests call these only.
 """
 
 import re
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
+from reference.errors import ServiceError
+from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym
 from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
-
-
-class FaqError(Exception):
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
+from reference.faq.search.analysis import analyse_query
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def check_entry_fields(*, slug, language, question, answer, topics):
-    from reference.models import FaqEntry
-
     if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 120:
-        raise FaqError(_("The slug must be lower-case letters, digits and hyphens."), "slug")
+        raise ServiceError("faq_bad_slug", field="slug")
     if language not in ("id", "en"):
-        raise FaqError(_("The language must be “id” or “en”."), "language")
+        raise ServiceError("faq_bad_language", field="language")
     if not isinstance(question, str) or not question.strip():
-        raise FaqError(_("The question is empty."), "question")
+        raise ServiceError("faq_question_empty", field="question")
     if len(question) > FaqEntry._meta.get_field("question").max_length:
-        raise FaqError(_("The question is too long."), "question")
+        raise ServiceError("faq_question_too_long", field="question")
     if not isinstance(answer, str) or not html_to_text(sanitize_html(answer)).strip():
-        raise FaqError(_("The answer is empty."), "answer")
+        raise ServiceError("faq_answer_empty", field="answer")
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise FaqError(_("Topics must be a list of words."), "topics")
+        raise ServiceError("faq_bad_topics", field="topics")
 
 
 def _snapshot(entry, editor, action):
-    from reference.models import FaqRevision
-
     FaqRevision.objects.create(entry=entry, editor=editor, action=action, question=entry.question,
                                answer=entry.answer, status=entry.status, topics=entry.topics)
 
@@ -54,12 +46,10 @@ def _snapshot(entry, editor, action):
 def save_entry(*, slug, language, question, answer, topics=(), translation_of=None, status=None,
                editor=None, entry=None, action="edit"):
     """Create or update an entry (by slug when `entry` is not given); answer sanitized; revision kept."""
-    from reference.models import FaqEntry
-
     topics = [t.strip() for t in topics if t and t.strip()]
     check_entry_fields(slug=slug, language=language, question=question, answer=answer, topics=topics)
     if translation_of is not None and (translation_of.slug == slug or translation_of.language == language):
-        raise FaqError(_("A translation must link to an entry in the other language."), "translation_of")
+        raise ServiceError("faq_bad_translation", field="translation_of")
     if entry is None:
         entry = FaqEntry.objects.select_for_update().filter(slug=slug).first()
     created = entry is None
@@ -79,10 +69,8 @@ def save_entry(*, slug, language, question, answer, topics=(), translation_of=No
 
 @transaction.atomic
 def set_status(entry, status, *, editor=None):
-    from reference.models import FaqEntry
-
     if status not in FaqEntry.Status.values:
-        raise FaqError(_("Unknown status."), "status")
+        raise ServiceError("faq_unknown_status", field="status")
     if status == FaqEntry.Status.PUBLISHED and not entry.is_published:
         entry.published_by, entry.published_at = editor, timezone.now()
     entry.status = status
@@ -93,14 +81,10 @@ def set_status(entry, status, *, editor=None):
 
 
 def publish(entry, *, editor=None):
-    from reference.models import FaqEntry
-
     return set_status(entry, FaqEntry.Status.PUBLISHED, editor=editor)
 
 
 def archive(entry, *, editor=None):
-    from reference.models import FaqEntry
-
     return set_status(entry, FaqEntry.Status.ARCHIVED, editor=editor)
 
 
@@ -110,19 +94,17 @@ def import_records(records, *, publish=True, editor=None):
 
     Translation links are set after every record is in, so a translation may come before its original.
     """
-    from reference.models import FaqEntry
-
     if not isinstance(records, list):
-        raise FaqError(_("The file must hold a JSON array of entries."))
+        raise ServiceError("faq_import_not_list")
     status = FaqEntry.Status.PUBLISHED if publish else FaqEntry.Status.DRAFT
     saved, errors, links = [], [], []
     for index, rec in enumerate(records):
         try:
             if not isinstance(rec, dict):
-                raise FaqError(_("Each entry must be a JSON object."))
+                raise ServiceError("faq_import_not_object")
             link = rec.get("translation_of")
             if link is not None and not isinstance(link, str):
-                raise FaqError(_("“translation_of” must be a slug."), "translation_of")
+                raise ServiceError("faq_import_bad_link", field="translation_of")
             with transaction.atomic():
                 save_entry(slug=rec.get("slug"), language=rec.get("language"), question=rec.get("question"),
                            answer=rec.get("answer"), topics=rec.get("topics") or [], status=status,
@@ -130,22 +112,19 @@ def import_records(records, *, publish=True, editor=None):
             saved.append(rec["slug"])
             if link:
                 links.append((index, rec["slug"], link))
-        except FaqError as e:
+        except ServiceError as e:
             errors.append((index, e.message))
     for index, slug, link in links:
         entry = FaqEntry.objects.get(slug=slug)
         target = FaqEntry.objects.filter(slug=link).first()
         if target is None or target.language == entry.language:
-            errors.append((index, _("“translation_of” names no entry in the other language: %(slug)s")
-                           % {"slug": link}))
+            errors.append((index, ServiceError("faq_import_unknown_link", slug=link).message))
             continue
         FaqEntry.objects.filter(pk=entry.pk).update(translation_of=target)
     return saved, errors
 
 
 def export_records(queryset=None):
-    from reference.models import FaqEntry
-
     queryset = FaqEntry.objects.all() if queryset is None else queryset
     out = []
     for e in queryset.select_related("translation_of").order_by("pk"):
@@ -171,11 +150,18 @@ def record_answered_in_widget(entry):
     type(entry).objects.filter(pk=entry.pk).update(answered_in_widget=F("answered_in_widget") + 1)
 
 
-def record_search_miss(*, query, language, expanded):
-    """Count a search that found nothing, keyed by its analysed words (so spellings merge)."""
-    from reference.models import FaqSearchMiss
+def record_miss(query, *, language, words=None):
+    """Count a search that found nothing on the staff list, keyed by its analysed words (so
+    spellings merge). The caller decides: search() itself writes nothing.
 
-    key = " ".join(sorted({w for w, _ in expanded}))[:255] or query.strip().lower()[:255]
+    `words` is the search's SearchResponse.words (the key the search itself used to record);
+    without it the query is analysed again, which gives the same key unless a synonym phrase of the
+    query added a word of its own. A blank query is not counted."""
+    if not query.strip():
+        return
+    if words is None:
+        words = [w for w, _forms in analyse_query(query)]
+    key = " ".join(sorted(set(words)))[:255] or query.strip().lower()[:255]
     miss, _created = FaqSearchMiss.objects.get_or_create(
         key=key, defaults={"query": query.strip()[:500], "language": language or ""})
     FaqSearchMiss.objects.filter(pk=miss.pk).update(count=F("count") + 1, last_seen=timezone.now(),
@@ -183,8 +169,6 @@ def record_search_miss(*, query, language, expanded):
 
 
 def unique_slug(text):
-    from reference.models import FaqEntry
-
     base = slugify(text)[:60].strip("-") or "faq"
     slug, n = base, 2
     while FaqEntry.objects.filter(slug=slug).exists():
@@ -198,10 +182,6 @@ DEFAULT_SYNONYMS_FILE = "faq-synonyms.txt"
 
 def load_default_synonyms():
     """Add the shipped synonym groups (reference/fixtures/faq-synonyms.txt) that are not there yet."""
-    from pathlib import Path
-
-    from reference.models import FaqSynonym
-
     path = Path(__file__).resolve().parent.parent / "fixtures" / DEFAULT_SYNONYMS_FILE
     existing = set(FaqSynonym.objects.values_list("words", flat=True))
     added = 0

@@ -5,13 +5,19 @@ import json
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reference.errors import ServiceError
 from reference.faq import curation, selectors, services
+from reference.faq.models import FaqEntry
 from reference.faq.search import search
+from reference.models import Conversation
+from reference.tokens import read_patron_token
 from reference.views import staff_member_required
 
 MAX_QUERY_LENGTH = 1000
@@ -49,10 +55,18 @@ def faq_detail(request, slug):
     return render(request, "faq/detail.html", {"entry": entry, "translations": translations})
 
 
+def _search_and_count_misses(q, *, lang, limit, count_miss=True):
+    """search() reads only; a patron's search that found nothing goes on the staff list here."""
+    response = search(q, lang=lang, limit=limit)
+    if count_miss and not response.results:
+        services.record_miss(q, language=lang, words=response.words)
+    return response
+
+
 @require_GET
 def faq_search_page(request):
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    response = search(q, lang=_language(), limit=10, log_miss=True) if q else None
+    response = _search_and_count_misses(q, lang=_language(), limit=10) if q else None
     return render(request, "faq/search.html", {"q": q, "response": response})
 
 
@@ -78,7 +92,8 @@ def api_search(request):
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         return _bad_request(_("The parameter “limit” must be a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
-    response = search(q, lang=lang, limit=limit, log_miss=request.GET.get("log", "1") != "0")
+    # The widget's and the dashboard's suggestions (log=0) are not patrons' searches to count.
+    response = _search_and_count_misses(q, lang=lang, limit=limit, count_miss=request.GET.get("log", "1") != "0")
     return JsonResponse({"query": q, "results": [selectors.hit_payload(h, request) for h in response.results]})
 
 
@@ -96,9 +111,6 @@ def api_answered(request, slug):
 @require_POST
 def api_opt_out(request):
     """The widget's "do not reuse my question for the FAQ": marks the patron's open conversation."""
-    from reference.errors import ServiceError
-    from reference.tokens import read_patron_token
-
     try:
         body = json.loads(request.body or b"{}")
         identity = read_patron_token(body.get("token"))
@@ -122,15 +134,13 @@ def staff_candidates(request):
 @staff_member_required
 @require_POST
 def staff_draft_from_transcript(request, pk):
-    from reference.models import Conversation
-
     conversation = get_object_or_404(Conversation.objects.select_related("patron"), pk=pk)
     ids = [int(i) for i in request.POST.getlist("message") if i.isdigit()]
     if not ids:  # "one click from a draft" (candidates): the whole conversation
         ids = list(conversation.messages.values_list("pk", flat=True))
     try:
         entry = curation.create_draft_from_transcript(conversation=conversation, message_ids=ids, editor=request.user)
-    except services.FaqError as e:
+    except ServiceError as e:
         messages.error(request, e.message)
         return redirect("reference:transcript", pk=pk)
     return redirect("faq:staff_edit", pk=entry.pk)
@@ -139,8 +149,6 @@ def staff_draft_from_transcript(request, pk):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, pk):
-    from reference.models import FaqEntry
-
     entry = get_object_or_404(FaqEntry, pk=pk)
     error = None
     if request.method == "POST":
@@ -155,7 +163,7 @@ def staff_edit(request, pk):
                 status=status, editor=request.user, action=action)
             messages.success(request, _("Saved."))
             return redirect("faq:staff_edit", pk=entry.pk)
-        except services.FaqError as e:
+        except ServiceError as e:
             error = e.message
     return render(request, "faq/edit.html", {
         "entry": entry, "error": error, "redactions": curation.redaction_count(entry),
@@ -164,9 +172,6 @@ def staff_edit(request, pk):
 
 
 def _highlight(text):
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
-
     escaped = escape(text)
     return mark_safe(curation.PLACEHOLDER_RE.sub(lambda m: f'<mark class="redacted">{m.group(0)}</mark>', escaped))
 

@@ -5,27 +5,31 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The vendor's full-text index, as the search backends (reference/faq/search/) created it when this
+# migration was written. The SQL is frozen here, not imported from the live code, so that later
+# changes there cannot rewrite history. On PostgreSQL, migration 0010 replaces this expression
+# index with a stored `search_vector` column and its own GIN index.
+SQLITE_CREATE = ("CREATE VIRTUAL TABLE IF NOT EXISTS faq_fts USING fts5("
+                 "question, answer, tokenize = 'unicode61 remove_diacritics 2')")
+SQLITE_DROP = "DROP TABLE IF EXISTS faq_fts"
+POSTGRES_CREATE = ("CREATE INDEX IF NOT EXISTS faq_search_gin ON reference_faqentry USING GIN ("
+                   "(setweight(to_tsvector('simple'::regconfig, search_question), 'A') || "
+                   "setweight(to_tsvector('simple'::regconfig, search_answer), 'B'))) "
+                   "WHERE status = 'published'")
+POSTGRES_DROP = "DROP INDEX IF EXISTS faq_search_gin"
+
+
 def create_search_index(apps, schema_editor):
-    """The vendor's full-text index (reference/faq/search/): FTS5 table or GIN index."""
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        from reference.faq.search.sqlite import CREATE_SQL
-    elif vendor == "postgresql":
-        from reference.faq.search.postgres import CREATE_SQL
-    else:
-        return
-    schema_editor.execute(CREATE_SQL)
+    """The vendor's full-text index: FTS5 table or GIN index."""
+    sql = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE}.get(schema_editor.connection.vendor)
+    if sql:
+        schema_editor.execute(sql)
 
 
 def drop_search_index(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        from reference.faq.search.sqlite import DROP_SQL
-    elif vendor == "postgresql":
-        from reference.faq.search.postgres import DROP_SQL
-    else:
-        return
-    schema_editor.execute(DROP_SQL)
+    sql = {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP}.get(schema_editor.connection.vendor)
+    if sql:
+        schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,17 @@
 """The search backend interface: the vendor-specific parts are the index, candidate retrieval and
-vocabulary lookups."""
+vocabulary lookups. sqlite.py and postgres.py implement it; backends.py picks one for a database
+connection. Also what every module of the package shares: the vocabulary's document-count key and
+the settings reader."""
+
+from django.conf import settings
+
+# The vocabulary row (FaqTerm) whose df is the number of published entries.
+DOCS_KEY = "*"
+
+
+def setting(name, default):
+    """A FAQ_SEARCH_* setting, read when it is used (tests change them on the fly)."""
+    return getattr(settings, name, default)
 
 
 class SearchBackend:

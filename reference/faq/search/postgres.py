@@ -5,19 +5,13 @@ indexes), so the `simple` configuration is used: it only lower-cases and splits.
 `indonesian` or `english` snowball configuration on top would stem a second time and make the two
 backends disagree.
 
-`search_vector` is a generated column (migration 0009): PostgreSQL keeps it in step with the
-analysed fields, and ts_rank() reads it instead of recomputing to_tsvector() for every match.
+`search_vector` is a generated column with a partial GIN index (migration 0010, which replaced the
+expression index of 0008; both migrations carry their own SQL): PostgreSQL keeps it in step with
+the analysed fields, and ts_rank() reads it instead of recomputing to_tsvector() for every match.
 It is not a model field: only this backend reads it, and SQLite has no such column.
 """
 
 from reference.faq.search.base import SearchBackend
-
-VECTOR_SQL = ("(setweight(to_tsvector('simple'::regconfig, search_question), 'A') || "
-              "setweight(to_tsvector('simple'::regconfig, search_answer), 'B'))")
-# The expression index of migration 0008 (replaced by the stored column in 0009).
-CREATE_SQL = (f"CREATE INDEX IF NOT EXISTS faq_search_gin ON reference_faqentry USING GIN ({VECTOR_SQL}) "
-              "WHERE status = 'published'")
-DROP_SQL = "DROP INDEX IF EXISTS faq_search_gin"
 
 
 class PostgresBackend(SearchBackend):

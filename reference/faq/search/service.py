@@ -1,35 +1,25 @@
-"""The search service shared by both backends (the module docstring of the package explains it)."""
+"""The search itself: a query through expansion, the backend's candidates, the shared scorer and
+the arranging of linked translations (the package docstring explains the steps). Reads only: a
+search that found nothing is recorded by its caller (reference.faq.services.record_miss).
 
-import math
+The steps live in their own modules — indexing.py, expansion.py, scoring.py, and the backends
+(base.py, sqlite.py, postgres.py, chosen in backends.py) — and their public names are importable
+from here as before.
+"""
+
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import connection
 
-from reference.faq.search.analysis import analyse, analyse_query, stem_en, stem_id, words
+from reference.faq.search.backends import get_backend
+from reference.faq.search.base import DOCS_KEY, setting
+from reference.faq.search.expansion import expand, forget_synonyms
+from reference.faq.search.indexing import analysed_fields, rebuild_index, reindex_entry
+from reference.faq.search.scoring import score_entries
 
-DOCS_KEY = "*"
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def setting(name, default):
-    return getattr(settings, name, default)
-
-
-def get_backend(conn=None):
-    conn = conn or connection
-    if conn.vendor == "postgresql":
-        from reference.faq.search.postgres import PostgresBackend
-
-        return PostgresBackend(conn)
-    if conn.vendor == "sqlite":
-        from reference.faq.search.sqlite import SqliteBackend
-
-        return SqliteBackend(conn)
-    raise RuntimeError(f"FAQ search has no backend for {conn.vendor}")
+__all__ = ["DOCS_KEY", "Hit", "SearchResponse", "analysed_fields", "expand", "forget_synonyms", "get_backend",
+           "rebuild_index", "reindex_entry", "score_entries", "search"]
 
 
 @dataclass
@@ -48,259 +38,29 @@ class SearchResponse:
     query: str
     results: list = field(default_factory=list)
     took_ms: float = 0.0
+    # The query's analysed words: what a search that found nothing is counted by (record_miss).
+    words: list = field(default_factory=list)
 
 
-# --- indexing -------------------------------------------------------------------------------------
-def analysed_fields(entry):
-    """(question terms, answer terms) of an entry, in its own language."""
-    from reference.faq.sanitize import html_to_text
-
-    return " ".join(analyse(entry.question, entry.language)), " ".join(
-        analyse(html_to_text(entry.answer), entry.language))
-
-
-def _bump_terms(terms, delta):
-    from reference.models import FaqTerm
-
-    if not terms:
-        return
-    existing = set(FaqTerm.objects.filter(term__in=terms).values_list("term", flat=True))
-    if delta > 0:
-        FaqTerm.objects.bulk_create([FaqTerm(term=t, df=0) for t in terms if t not in existing],
-                                    ignore_conflicts=True)
-    FaqTerm.objects.filter(term__in=terms).update(df=F("df") + delta)
-    if delta < 0:
-        FaqTerm.objects.filter(term__in=terms, df__lte=0).delete()
-
-
-@transaction.atomic
-def reindex_entry(entry):
-    """Bring an entry's analysed fields, the vocabulary and the vendor index up to date."""
-    from reference.models import FaqEntry
-
-    q_terms, a_terms = analysed_fields(entry)
-    old = set(entry.indexed_terms.split())
-    new = set((q_terms + " " + a_terms).split()) | {DOCS_KEY} if entry.is_published else set()
-    _bump_terms(sorted(old - new), -1)
-    _bump_terms(sorted(new - old), +1)
-    entry.search_question, entry.search_answer = q_terms, a_terms
-    entry.indexed_terms = " ".join(sorted(new))
-    FaqEntry.objects.filter(pk=entry.pk).update(
-        search_question=q_terms, search_answer=a_terms, indexed_terms=entry.indexed_terms)
-    backend = get_backend()
-    if entry.is_published:
-        backend.index(entry.pk, q_terms, a_terms)
-    else:
-        backend.remove(entry.pk)
-
-
-@transaction.atomic
-def rebuild_index(batch=2000):
-    """Re-analyse every entry and rebuild the vocabulary and the vendor index (bulk loads)."""
-    from reference.models import FaqEntry, FaqTerm
-
-    df = Counter()
-    todo = []
-    for entry in FaqEntry.objects.only("id", "question", "answer", "language", "status").iterator(chunk_size=batch):
-        q_terms, a_terms = analysed_fields(entry)
-        terms = set((q_terms + " " + a_terms).split()) | {DOCS_KEY} if entry.is_published else set()
-        df.update(terms)
-        entry.search_question, entry.search_answer, entry.indexed_terms = q_terms, a_terms, " ".join(sorted(terms))
-        todo.append(entry)
-        if len(todo) >= batch:
-            FaqEntry.objects.bulk_update(todo, ["search_question", "search_answer", "indexed_terms"])
-            todo = []
-    if todo:
-        FaqEntry.objects.bulk_update(todo, ["search_question", "search_answer", "indexed_terms"])
-    FaqTerm.objects.all().delete()
-    FaqTerm.objects.bulk_create([FaqTerm(term=t[:64], df=n) for t, n in df.items()], batch_size=batch,
-                                ignore_conflicts=True)
-    get_backend().rebuild()
-
-
-# --- query expansion ------------------------------------------------------------------------------
-_synonym_cache = {"stamp": None, "map": {}, "checked": 0.0}
-
-
-def forget_synonyms():
-    """Called when a synonym group changes in this process; other processes notice within
-    FAQ_SEARCH_SYNONYM_TTL seconds."""
-    _synonym_cache.update(stamp=None, checked=0.0)
-
-
-def _synonym_map():
-    """stemmed word (or phrase) → set of stemmed words of its synonym groups (both languages)."""
-    from reference.models import FaqSynonym
-
-    now = time.monotonic()
-    if _synonym_cache["stamp"] is not None and now - _synonym_cache["checked"] < setting(
-            "FAQ_SEARCH_SYNONYM_TTL", 5.0):
-        return _synonym_cache["map"]
-    active = FaqSynonym.objects.filter(is_active=True)
-    stamp = active.order_by("-updated_at").values_list("updated_at", flat=True).first(), active.count()
-    _synonym_cache["checked"] = now
-    if _synonym_cache["stamp"] == stamp:
-        return _synonym_cache["map"]
-    mapping = {}
-    for group in FaqSynonym.objects.filter(is_active=True).values_list("words", flat=True):
-        # Single words are matched and added as they are; a phrase ("jatuh tempo") is matched when
-        # its words stand together in the query, and is not itself added (its words alone mean
-        # something else).
-        singles, phrases = set(), set()
-        for phrase in group.split(","):
-            ws = words(phrase)
-            if len(ws) == 1:
-                singles |= {stem_id(ws[0]), stem_en(ws[0])}
-            elif len(ws) > 1:
-                phrases.add(" ".join(stem_id(w) for w in ws))
-                phrases.add(" ".join(stem_en(w) for w in ws))
-        for key in singles | phrases:
-            mapping.setdefault(key, set()).update(singles - {key})
-    _synonym_cache.update(stamp=stamp, map=mapping)
-    return mapping
-
-
-def _edits1(term):
-    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
-    out.discard(term)
-    return out
-
-
-def _document_frequencies(terms):
-    """{term: number of published entries containing it} for the terms the index knows."""
-    return get_backend().document_frequencies(list(terms))
-
-
-def expand(query):
-    """[(word, {term: weight})] for a query: its own forms, synonyms, typo corrections."""
-    synonyms = _synonym_map()
-    syn_w = setting("FAQ_SEARCH_SYNONYM_WEIGHT", 0.8)
-    typo_w = setting("FAQ_SEARCH_TYPO_WEIGHT", 0.8)
-    analysed = analyse_query(query)[: setting("FAQ_SEARCH_MAX_QUERY_WORDS", 40)]
-    expanded = []
-    for word, forms in analysed:
-        weights = dict.fromkeys(forms, 1.0)
-        for f in forms:
-            for syn in synonyms.get(f, ()):
-                weights.setdefault(syn, syn_w)
-        expanded.append([word, weights])
-    # Phrases of the synonym list, matched on neighbouring words of the full query.
-    plain = [(stem_id(w), stem_en(w)) for w in words(query)]
-    for i in range(len(plain) - 1):
-        for a, b in ((plain[i][0], plain[i + 1][0]), (plain[i][1], plain[i + 1][1])):
-            for syn in synonyms.get(f"{a} {b}", ()):
-                target = next((e for e in expanded if a in e[1] or b in e[1]), None)
-                if target is None:
-                    target = [f"{a} {b}", {}]
-                    expanded.append(target)
-                target[1].setdefault(syn, syn_w)
-    all_terms = {t for _, w in expanded for t in w} | {DOCS_KEY}
-    df = _document_frequencies(all_terms)
-    # Typo tolerance: a word none of whose forms the index knows is matched to the index terms one
-    # edit away from it (or from its stems). Numbers and very short words are left alone.
-    min_length = setting("FAQ_SEARCH_TYPO_MIN_LENGTH", 5)
-    unknown = [(word, w) for word, w in expanded
-               if len(word) >= min_length and not word.isdigit() and not any(t in df for t in w)]
-    if unknown:
-        variants = {}
-        for word, w in unknown:
-            for base in {word, *[t for t in w if w[t] == 1.0 and len(t) >= min_length]}:
-                for v in _edits1(base):
-                    variants.setdefault(v, set()).add(word)
-        known = _document_frequencies(variants)
-        df.update(known)
-        for word, w in unknown:
-            close = [v for v in known if word in variants[v]]
-            close.sort(key=lambda v: -known[v])
-            for v in close[:3]:
-                w.setdefault(v, typo_w)
-                for s in synonyms.get(v, ()):
-                    w.setdefault(s, typo_w * syn_w)
-    return expanded, df
-
-
-# --- scoring --------------------------------------------------------------------------------------
-def _idf(df, n):
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-
-def score_entries(expanded, df, rows):
-    """Score candidate rows (id, search_question, search_answer) → {id: score in [0, 1]}."""
-    n = max(df.get(DOCS_KEY, 1), 1)
-    q_weight = setting("FAQ_SEARCH_QUESTION_WEIGHT", 1.0)
-    a_weight = setting("FAQ_SEARCH_ANSWER_WEIGHT", 0.7)
-    cover_weight = setting("FAQ_SEARCH_COVERAGE_WEIGHT", 0.3)
-    idf = {t: _idf(df[t], n) for _, w in expanded for t in w if t in df and t != DOCS_KEY}
-    # A query word the index does not know at all still counts in the query's weight: a question
-    # about something the FAQ never mentions must not score high on the one common word it shares
-    # with an entry.
-    unknown_idf = _idf(0, n) * setting("FAQ_SEARCH_UNKNOWN_WORD_WEIGHT", 0.5)
-    query_mass = sum(max((idf[t] for t in w if t in idf), default=unknown_idf) for _, w in expanded) or 1.0
-    # Per query word: its known forms with weight × idf, computed once.
-    words = [[(t, w[t] * idf[t]) for t in w if t in idf] for _, w in expanded]
-    words = [ws for ws in words if ws]
-    term_idf = {}
-    scores = {}
-    for entry_id, sq, sa in rows:
-        q_set = set(sq.split())
-        a_counts = Counter(sa.split())
-        raw, covered = 0.0, 0.0
-        for forms in words:
-            best, best_q = 0.0, None
-            for t, wi in forms:
-                in_q = t in q_set
-                tf_a = a_counts.get(t, 0)
-                if not in_q and not tf_a:
-                    continue
-                s = wi * (q_weight * in_q + a_weight * tf_a / (tf_a + 0.8))
-                if s > best:
-                    best = s
-                if in_q:
-                    best_q = t
-            raw += best
-            if best_q is not None:
-                covered += idf[best_q]
-        # How much of the entry's question the query accounts for (a short question fully matched
-        # beats a long one matched on one word).
-        q_mass = 0.0
-        for t in q_set:
-            v = term_idf.get(t)
-            if v is None:
-                v = term_idf[t] = _idf(df[t], n) if t in df else 0.0
-            q_mass += v
-        coverage = covered / (q_mass or 1.0)
-        relevance = raw / (q_weight * query_mass)
-        scores[entry_id] = (1 - cover_weight) * min(relevance, 1.0) + cover_weight * min(coverage, 1.0) * min(
-            1.0, 2 * relevance)
-    return scores
-
-
-def search(query, lang="id", limit=5, threshold=None, log_miss=False):
-
+def search(query, lang="id", limit=5, threshold=None):
+    """The published entries answering `query`, best first (SearchResponse). Writes nothing."""
     started = time.perf_counter()
     threshold = setting("FAQ_SEARCH_THRESHOLD", 0.2) if threshold is None else threshold
     response = SearchResponse(query=query)
-    expanded, df = expand(query)
+    backend = get_backend()
+    expanded, df = expand(query, backend)
+    response.words = [word for word, _ in expanded]
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
     if terms:
-        backend = get_backend()
         budget = setting("FAQ_SEARCH_RANK_BUDGET", 5000)
         ids = backend.candidates(_selective(terms, df, budget), setting("FAQ_SEARCH_CANDIDATES", 60), budget)
         details = _entries(ids=ids)
         rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
         question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
         if question_terms:
-            df.update(_document_frequencies(question_terms))
+            df.update(backend.document_frequencies(list(question_terms)))
         scores = score_entries(expanded, df, rows)
         response.results = _arrange(scores, details, lang, limit, threshold)
-    if log_miss and not response.results and query.strip():
-        from reference.faq.services import record_search_miss
-
-        record_search_miss(query=query, language=lang, expanded=expanded)
     response.took_ms = (time.perf_counter() - started) * 1000
     return response
 

@@ -1,11 +1,9 @@
-"""SQLite FTS5: a contentless-delete table of analysed terms, question column weighted over answer."""
+"""SQLite FTS5: a table of analysed terms, question column weighted over answer.
+
+The table `faq_fts(question, answer)` is created by migration 0008 (which carries its own SQL).
+"""
 
 from reference.faq.search.base import SearchBackend
-
-# Question matches count three times an answer match in the engine's BM25 ranking.
-CREATE_SQL = ("CREATE VIRTUAL TABLE IF NOT EXISTS faq_fts USING fts5("
-              "question, answer, tokenize = 'unicode61 remove_diacritics 2')")
-DROP_SQL = "DROP TABLE IF EXISTS faq_fts"
 
 
 def _quote(term):
@@ -35,6 +33,7 @@ class SqliteBackend(SearchBackend):
     def candidates(self, terms, limit, rank_budget):
         if not terms:
             return []
+        # Question matches count three times an answer match in the engine's BM25 ranking.
         match = " OR ".join(_quote(t) for t in terms)
         # FTS5 yields matches in rowid order, so the inner LIMIT stops the scan: bm25() runs on at
         # most rank_budget rows (about 0.6 µs each) instead of every match.

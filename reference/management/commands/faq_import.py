@@ -5,7 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reference.faq.services import FaqError, import_records, load_default_synonyms
+from reference.errors import ServiceError
+from reference.faq.services import import_records, load_default_synonyms
 
 DEMO_FAQ = Path(__file__).resolve().parents[2] / "fixtures" / "faq-demo.json"
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {e}") from e
         try:
             saved, errors = import_records(records, publish=not draft)
-        except FaqError as e:
+        except ServiceError as e:
             raise CommandError(e.message) from e
         for index, message in errors:
             self.stderr.write(f"record {index}: {message}")

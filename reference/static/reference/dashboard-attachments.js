@@ -7,8 +7,7 @@
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  var S = {};
-  try { S = JSON.parse($("dash-attach-strings").textContent); } catch (e) { /* keys show instead */ }
+  var S = window.RuangTanyaDOM.strings("dash-attach-strings"); // translated by the template (json_script)
   var input = $("dash-attach-input"), progress = $("dash-attach-progress");
 
   var F = window.RuangTanyaFiles, link = F.link;

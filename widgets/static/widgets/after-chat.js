@@ -5,8 +5,7 @@
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  var S = {};
-  try { S = JSON.parse($("after-chat-strings").textContent); } catch (e) { /* keys show instead */ }
+  var S = window.RuangTanyaDOM.strings("after-chat-strings"); // translated by the template (json_script)
   var box = $("after-chat"), rateForm = $("rate-form"), comment = $("rate-comment"), rateStatus = $("rate-status");
   var mailForm = $("transcript-form"), address = $("transcript-email"), mailStatus = $("transcript-status");
   var shownFor = null; // the conversation the forms were last filled for

@@ -8,8 +8,7 @@
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  var S = {};
-  try { S = JSON.parse($("attach-strings").textContent); } catch (e) { /* defaults below */ }
+  var S = window.RuangTanyaDOM.strings("attach-strings"); // translated by the template (json_script)
   var input = $("attach-input"), button = $("attach"), log = $("log");
   var LANG = document.documentElement.lang || "";
 

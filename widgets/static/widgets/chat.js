@@ -1,39 +1,27 @@
 /* Ruang Tanya chat panel: the patron side of docs/protocol.md (version 1), in the widget iframe.
  *
- * State lives in a few variables: `conv` (the conversation shown, or null), `outbox` (frames with
- * text that the server has not acknowledged yet, kept in localStorage so nothing typed is lost),
- * and the socket. Message text is only ever inserted as text nodes. */
+ * The socket, the outbox, resume, gap repair and heartbeats are the shared protocol client's
+ * (protocol-client.js); this file is the patron's view of it. State lives in a few variables:
+ * `conv` (the conversation shown, or null), `client.outbox` (frames with text that the server has
+ * not acknowledged yet, kept in localStorage so nothing typed is lost) and the rendered log.
+ * Message text is only ever inserted as text nodes (dom.js). */
 (function () {
   "use strict";
 
+  var D = window.RuangTanyaDOM, P = window.RuangTanyaProtocol;
   var $ = function (id) { return document.getElementById(id); };
   function readJSON(id) {
     try { return JSON.parse($(id).textContent); } catch (e) { return null; }
   }
   var cfg = readJSON("widget-config") || {};
-  var S = readJSON("widget-strings") || {};
+  var S = D.strings("chat-strings");
   var pageToken = readJSON("widget-token") || cfg.token;
   var MAX = cfg.maxLength || 4000;
   var LANG = document.documentElement.lang || "";
   var inFrame = window.parent !== window;
 
-  // ---- storage (localStorage may be unavailable in some embedded contexts: fall back to memory)
-  var PREFIX = "ruangtanya:" + cfg.siteKey + ":";
-  var memory = {};
-  var store = {
-    get: function (k) {
-      try { return localStorage.getItem(PREFIX + k); } catch (e) { return memory[k] || null; }
-    },
-    set: function (k, v) {
-      try { localStorage.setItem(PREFIX + k, v); } catch (e) { memory[k] = v; }
-    },
-    del: function (k) {
-      try { localStorage.removeItem(PREFIX + k); } catch (e) { delete memory[k]; }
-    },
-    getJSON: function (k, fallback) {
-      try { return JSON.parse(this.get(k)) || fallback; } catch (e) { return fallback; }
-    }
-  };
+  // ---- storage (localStorage may be unavailable in some embedded contexts: memory instead)
+  var store = P.store("localStorage", "ruangtanya:" + cfg.siteKey + ":");
 
   // ---- elements
   var app = $("app"), statusText = $("status-text"), banner = $("banner"), scroller = $("scroller");
@@ -48,56 +36,30 @@
   var token = store.get("token") || pageToken;
   store.set("token", token);
   var tokenRetried = false;
-  var outbox = store.getJSON("outbox", []);
   var dismissed = Number(store.get("dismissed")) || 0; // a closed conversation the patron has left
   var conv = null;                 // the conversation shown
   var showForm = true;             // pre-chat form, or the chat view
   var bySeq = {}, byClientId = {}; // rendered message elements
   var lastSeq = 0;                 // the highest seq we hold with nothing missing before it
-  var fetching = false;            // a gap request is on its way
   var readSent = 0, readMarker = null;
   // The loader tells us when the patron opens or minimises the panel; one loaded closed (a chat
   // going on while the patron browses the library's pages) says so in its address from the start,
   // so nothing arriving before the loader's first word is marked read.
   var panelOpen = !(inFrame && location.hash === "#closed");
   var desk = { open: true };       // can someone answer live? if not, questions are left for email
-  var ws = null, ready = false, everConnected = false, fatal = false;
-  var attempt = 0, retryTimer = 0, heardAt = 0, heartbeatMs = 20000;
+  var client = null;               // the protocol client (made once the plugins are, below)
   var closeWanted = false;
   var typingOn = false, typingSentAt = 0, typingIdle = 0, typingHide = 0;
 
-  function uid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID(); // secure contexts only
-    var a = new Uint8Array(16);
-    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(a);
-    else for (var i = 0; i < 16; i++) a[i] = Math.random() * 256;
-    return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
-  }
+  var uid = P.uid, el = D.h;
   function fill(template, name, value) {
-    return String(template || "").replace("{" + name + "}", function () { return value; });
+    var params = {};
+    params[name] = value;
+    return D.format(template, params);
   }
-  function saveOutbox() { store.set("outbox", JSON.stringify(outbox)); }
-
-  // ---- text and links
-  var URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
-  function richText(parent, text) {
-    var last = 0, match;
-    URL_RE.lastIndex = 0;
-    while ((match = URL_RE.exec(text))) {
-      var url = match[0].replace(/[.,;:!?')\]}]+$/, "");
-      if (url.length < 10) continue;
-      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
-      var a = document.createElement("a");
-      a.href = url;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer nofollow";
-      a.textContent = url;
-      parent.appendChild(a);
-      last = match.index + url.length;
-      URL_RE.lastIndex = last;
-    }
-    parent.appendChild(document.createTextNode(text.slice(last)));
-  }
+  function ready() { return !!client && client.ready; }
+  function send(frame) { return !!client && client.send(frame); }
+  function outboxList() { return client ? client.outbox.list() : []; }
   /* HH:MM in the library's time zone (the patron's own may differ). */
   var clockParts = (function () {
     try {
@@ -113,19 +75,12 @@
   function nearBottom() { return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80; }
   function toBottom() { scroller.scrollTop = scroller.scrollHeight; }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
-
   function buildMessage(m) {
     var li = el("li", "msg msg-" + m.role);
     if (m.role === "librarian") li.appendChild(el("p", "msg-author", m.author || S.librarian));
     if (m.role === "patron") li.appendChild(el("p", "visually-hidden", S.you + ":"));
     var bubble = el("div", "bubble");
-    richText(bubble, m.text || "");
+    D.appendText(bubble, m.text || "");
     hook("message", bubble, m);
     li.appendChild(bubble);
     var meta = el("p", "msg-meta");
@@ -188,7 +143,6 @@
     setSeq(li, m.seq);
     if (m.role === "librarian") hideTyping();
     if (stick || m.role === "patron") toBottom();
-    repair(m.seq);
     reportRead();
   }
 
@@ -200,21 +154,18 @@
     }
   }
 
-  /* A seq we do not have yet (a fan-out the channel layer lost): fetch it from the database. */
+  /* A seq we do not have yet (a fan-out the channel layer lost): the protocol client fetches it. */
   function repair(upTo) {
-    if (fetching || !ready || !conv || lastSeq >= upTo) return;
-    fetching = send({ type: "fetch", conversation: conv.id, after: lastSeq });
+    if (conv && client) client.repair(conv.id, upTo);
   }
   function onMessages(f) {
-    fetching = false;
     if (!conv || f.conversation !== conv.id) return;
     (f.messages || []).forEach(addMessage);
-    if (f.more) repair(lastSeq + 1);
   }
 
   // ---- read receipts: ours go out when the patron can see the panel; theirs mark our messages
   function reportRead() {
-    if (!ready || !conv || !panelOpen || document.hidden || lastSeq <= readSent) return;
+    if (!ready() || !conv || !panelOpen || document.hidden || lastSeq <= readSent) return;
     if (send({ type: "read", conversation: conv.id, seq: lastSeq })) readSent = lastSeq;
   }
   function showRead() {
@@ -249,17 +200,16 @@
     byClientId = {};
     lastSeq = 0;
     readSent = 0;
-    fetching = false;
     hideTyping();
-    outbox.forEach(addPending);
+    outboxList().forEach(addPending);
     setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 100);
   }
 
   // ---- views
   function render() {
-    var status = conv ? conv.status : outbox.some(isStart) ? "queued" : "";
+    var status = conv ? conv.status : outboxList().some(isStart) ? "queued" : "";
     app.dataset.status = status;
-    var formView = showForm && !conv && !outbox.some(isStart);
+    var formView = showForm && !conv && !outboxList().some(isStart);
     intro.hidden = !formView;
     chat.hidden = formView;
     foot.hidden = formView;
@@ -271,7 +221,7 @@
     endBtn.hidden = !conv || closed;
     var text = S.title;
     if (!formView) {
-      if (!ready) text = S.connecting;
+      if (!ready()) text = S.connecting;
       if (status === "queued") text = conv && conv.position ? placeText(conv) : S.queued;
       if (status === "active") {
         text = conv.librarian && conv.librarian.name ? fill(S.active, "name", conv.librarian.name) : S.activeAnon;
@@ -318,53 +268,18 @@
     if (target) target.focus();
   }
 
-  // ---- the socket
-  function send(frame) {
-    if (!ws || ws.readyState !== 1) return false;
-    ws.send(JSON.stringify(frame));
-    return true;
-  }
-  function connect() {
-    clearTimeout(retryTimer);
-    if (ws || fatal) return;
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + (cfg.socketPath || "/ws/patron/");
-    try { ws = new WebSocket(url); } catch (e) { ws = null; return retry(); }
-    var socket = ws;
-    socket.onopen = function () { hello(); };
-    socket.onmessage = function (event) {
-      if (socket !== ws) return;
-      heardAt = Date.now();
-      var frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      if (frame && typeof frame.type === "string") onFrame(frame);
-    };
-    socket.onclose = function () { if (socket === ws) dropped(); };
-  }
-  function hello() {
-    send({ type: "hello", v: 1, token: token, lang: LANG, last_seq: conv ? lastSeq : 0 });
-  }
-  function dropped() {
-    if (ws) { ws.onclose = ws.onmessage = ws.onopen = null; try { ws.close(); } catch (e) { /* gone */ } }
-    ws = null;
-    ready = false;
-    fetching = false;
+  // ---- the connection (protocol-client.js): what the patron sees of it
+  function hello() { return client.hello(); }
+  function onDown() {
     typingOn = false;
-    banner.hidden = fatal || !everConnected && attempt === 0;
+    banner.hidden = client.stopped() || !client.everConnected && client.attempts() === 0;
     render();
-    retry();
   }
-  function retry() {
-    if (fatal) return;
-    var cap = Math.min(30000, 1000 * Math.pow(2, attempt++));
-    retryTimer = setTimeout(connect, cap / 2 + Math.random() * cap / 2);
+  function fatal(text) {
+    client.stop();
+    showAlert(text);
   }
-  function reconnectNow() {
-    if (!ws && !fatal) { attempt = 0; connect(); }
-  }
-  window.addEventListener("online", reconnectNow);
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) { reconnectNow(); reportRead(); }
-  });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) reportRead(); });
   // The loader says when the panel opens and closes: only an open panel marks messages read.
   window.addEventListener("message", function (e) {
     var m = e.data;
@@ -372,22 +287,15 @@
     if (m.type === "panel") { panelOpen = !!m.open; reportRead(); }
   });
 
-  /* The server sends a heartbeat every interval; silence for 2.5 of them means the connection is
-     dead even if the browser has not noticed yet (a phone that changed networks, a sleeping laptop). */
-  setInterval(function () {
-    if (ws && ready && Date.now() - heardAt > heartbeatMs * 2.5) dropped();
-  }, 2000);
-
-  // ---- frames from the server
-  function onFrame(f) {
-    if (hook("frame", f)) return; // handled by a plugin
+  // ---- frames from the server (plugins saw them first: see `hook`)
+  function onFrame(f, extra) {
     switch (f.type) {
       case "welcome": return onWelcome(f);
       case "conversation": return onConversation(f.conversation);
       case "message": return addMessage(f.message);
-      case "ack": return onAck(f);
+      case "ack": return onAck(f, extra);
       case "typing": return onTyping(f);
-      case "error": return onError(f);
+      case "error": return onError(f, extra);
       case "messages": return onMessages(f);
       case "queue.position":
         if (!conv || f.conversation !== conv.id) return;
@@ -397,8 +305,7 @@
       case "read": return onRead(f);
       case "heartbeat":
         if (f.desk) { desk = f.desk; render(); }
-        if (conv && f.last_seq && typeof f.last_seq[conv.id] === "number") repair(f.last_seq[conv.id]);
-        return;
+        return; // a last_seq ahead of ours is fetched by the protocol client
     }
   }
 
@@ -409,13 +316,10 @@
       // Another conversation than the one we asked about: fetch it from the start.
       conv = null;
       resetLog();
-      return hello();
+      hello();
+      return false; // not ready yet: the next welcome is the one
     }
-    ready = true;
-    everConnected = true;
-    attempt = 0;
     banner.hidden = true;
-    if (f.heartbeat > 0) heartbeatMs = f.heartbeat * 1000;
     if (f.desk) desk = f.desk;
     if (c) {
       if (!conv || conv.id !== c.id) { conv = null; resetLog(); }
@@ -429,7 +333,11 @@
       showForm = true;
       resetLog();
     }
-    outbox.forEach(send);
+    render();
+  }
+  /* After the welcome the protocol client re-sends the outbox; an "End chat" pressed while offline
+     goes after it. */
+  function onResumed() {
     if (closeWanted && conv && conv.status !== "closed") send({ type: "close" });
     closeWanted = false;
     render();
@@ -445,7 +353,7 @@
     if (!c || typeof c.id !== "number") return;
     if (conv && c.id < conv.id) return; // news of an older conversation
     if (conv && c.id > conv.id) { conv = null; resetLog(); } // started in another tab
-    if (!conv && c.status === "closed" && showForm && !outbox.some(isStart)) return;
+    if (!conv && c.status === "closed" && showForm && !outboxList().some(isStart)) return;
     adopt(c);
     (c.messages || []).forEach(addMessage);
     repair(c.last_seq);
@@ -460,8 +368,7 @@
   }
 
   /* Stored: the ack carries the message as everyone else sees it (this socket gets no copy). */
-  function onAck(f) {
-    var entry = takeFromOutbox(f.client_id);
+  function onAck(f, entry) {
     if (!conv && entry && entry.type === "start") adopt({ id: f.conversation, status: "queued", librarian: null });
     addMessage(f.message);
     render();
@@ -479,15 +386,14 @@
   }
   function hideTyping() { clearTimeout(typingHide); typingEl.hidden = true; }
 
-  function onError(f) {
+  function onError(f, refused) {
     if (f.code === "token_expired" || f.code === "token_invalid") return onTokenError(f);
-    if (f.code === "unsupported_version") { fatal = true; showAlert(f.message); return; }
+    if (f.code === "unsupported_version") return fatal(f.message);
     if (f.code === "hello_required") return hello();
     if (f.code === "hello_timeout") return; // the socket closes and we reconnect
-    var entry = f.ref ? takeFromOutbox(f.ref) : null;
+    var entry = refused ? client.outbox.take(refused.client_id) : null;
     if (entry) giveBack(entry);
-    if (f.ref === "typing" || f.ref === "read") return; // best effort
-    if (f.ref === "fetch") { fetching = false; return; }
+    if (f.ref === "typing" || f.ref === "read" || f.ref === "fetch") return; // best effort
     if (f.ref === "close" && (f.code === "conversation_closed" || f.code === "no_conversation")) return;
     showAlert(f.message);
     var wrong = entry && entry.type === "start" && $(f.field === "queue" ? "queue-choice" : f.field);
@@ -495,7 +401,7 @@
   }
 
   /* The stored token is no good (expired, or its site is gone): start afresh with the page's own
-     token, once. The server closes the socket after the error; dropped() reconnects. */
+     token, once. The server closes the socket after the error; the protocol client reconnects. */
   function onTokenError(f) {
     store.del("token");
     if (!tokenRetried && token !== pageToken) {
@@ -505,25 +411,14 @@
       conv = null;
       showForm = true;
       resetLog();
-      attempt = 0;
+      client.resetBackoff();
       render();
     } else {
-      fatal = true;
-      showAlert(f.message);
+      fatal(f.message);
     }
   }
 
-  // ---- the outbox: nothing the patron typed is lost before the server has stored it
-  function takeFromOutbox(clientId) {
-    for (var i = 0; i < outbox.length; i++) {
-      if (outbox[i].client_id === clientId) {
-        var entry = outbox.splice(i, 1)[0];
-        saveOutbox();
-        return entry;
-      }
-    }
-    return null;
-  }
+  // ---- the outbox (client.outbox): nothing the patron typed is lost before the server has stored it
   /* A refused frame: its text goes back where the patron can send it again. */
   function giveBack(entry) {
     var li = byClientId[entry.client_id];
@@ -542,10 +437,8 @@
     render();
   }
   function enqueue(entry) {
-    outbox.push(entry);
-    saveOutbox();
+    client.enqueue(entry);
     addPending(entry);
-    if (ready) send(entry);
     render();
   }
 
@@ -565,7 +458,7 @@
     msg.style.height = Math.min(msg.scrollHeight + 2, 132) + "px";
   }
   function startTyping() {
-    if (!ready || !conv || conv.status !== "active") return;
+    if (!ready() || !conv || conv.status !== "active") return;
     var now = Date.now();
     if (!typingOn || now - typingSentAt >= 3000) {
       typingOn = send({ type: "typing", active: true });
@@ -685,15 +578,27 @@
   });
 
   // ---- plugins (attachments.js, after-chat.js) register in window.RuangTanyaPlugins before us
-  var plugins = (window.RuangTanyaPlugins || []).map(function (plugin) {
-    return plugin({ send: send, enqueue: enqueue, uid: uid, showAlert: showAlert, hideAlert: hideAlert,
-      toBottom: toBottom, token: function () { return token; }, conversation: function () { return conv; } });
-  });
+  var pluginHook = P.plugins(window.RuangTanyaPlugins, { send: send, enqueue: enqueue, uid: uid,
+    showAlert: showAlert, hideAlert: hideAlert, toBottom: toBottom,
+    token: function () { return token; }, conversation: function () { return conv; } });
   /* Calls `name` on every plugin; true when one of them says it has handled the event. */
-  function hook(name, a, b) {
-    var handled = false;
-    (plugins || []).forEach(function (p) { if (p && p[name] && p[name](a, b)) handled = true; });
-    return handled;
+  function hook(name, a, b) { return pluginHook ? pluginHook(name, a, b) : false; }
+
+  client = P.client({
+    path: cfg.socketPath || "/ws/patron/",
+    hello: function () { return { token: token, lang: LANG, last_seq: conv ? lastSeq : 0 }; },
+    have: function (id) { return conv && conv.id === id ? lastSeq : null; },
+    outbox: { storage: store, key: "outbox" },
+    hook: hook,
+    onFrame: onFrame,
+    onResumed: onResumed,
+    onDown: onDown
+  });
+
+  // The FAQ answers while the patron types a question (faq-suggest.js).
+  if (window.RuangTanyaFAQ) {
+    window.RuangTanyaFAQ.suggest({ input: q, form: startForm, answered: true,
+      optOut: { token: function () { return token; } } });
   }
 
   // ---- start
@@ -708,6 +613,6 @@
   resetLog();
   render();
   autosize();
-  if (!pageToken) { fatal = true; showAlert(S.error); return; }
-  connect();
+  if (!pageToken) { fatal(S.error); return; }
+  client.start();
 })();

@@ -1,121 +1,167 @@
-/* FAQ answers while the patron types a question, before they join the queue.
+/* Ruang Tanya: FAQ answers suggested from GET /api/faq/search, on both pages.
  *
- * Talks to GET /api/faq/search over HTTP; "This answered my question" is counted
- * (POST /api/faq/<slug>/answered) and ends there. Otherwise the patron sends the question as before:
- * this script never touches the chat itself (chat.js). */
-(function () {
+ *   RuangTanyaFAQ.suggest(options)
+ *
+ * The widget (chat.js) passes {input, form, answered: true, optOut: {token}}: answers while the
+ * patron types a question, before they join the queue; "This answered my question" is counted
+ * (POST /api/faq/<slug>/answered) and ends there; a notice in the form lets the patron keep their
+ * question out of the FAQ (POST /api/faq/opt-out once the conversation exists).
+ * The dashboard (dashboard/faq.js) passes {messages, composer, form}: answers for the patron's
+ * latest messages in the open chat, with "Insert link" / "Insert answer" putting text into the
+ * reply box for the librarian to send.
+ * Either way it never touches the socket. Its strings: the page's faq-strings (faq/_suggest_strings.html). */
+window.RuangTanyaFAQ = (function () {
   "use strict";
-  var input = document.getElementById("q");
-  var form = document.getElementById("start-form");
-  if (!input || !form || !window.fetch) return;
-  var strings = {};
-  try { strings = JSON.parse(document.getElementById("faq-strings").textContent); } catch (e) { /* defaults */ }
-  var lang = (document.documentElement.lang || "id").slice(0, 2) === "en" ? "en" : "id";
-  var MIN_CHARS = 8, DELAY = 350;
-  var box = document.createElement("section");
-  box.id = "faq-suggestions";
-  box.className = "faq-suggestions";
-  box.setAttribute("aria-live", "polite");
-  box.hidden = true;
-  input.parentNode.parentNode.insertBefore(box, input.parentNode.nextSibling);
-  var timer = null, last = "", seq = 0;
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = text;
-    return n;
+  var h = window.RuangTanyaDOM.h;
+
+  function language() {
+    return (document.documentElement.lang || "id").slice(0, 2) === "en" ? "en" : "id";
   }
 
-  function answered(hit) {
-    fetch(hit.api_answered || ("/api/faq/" + encodeURIComponent(hit.slug) + "/answered"), { method: "POST" })
-      .catch(function () { /* a counter: losing one is fine */ });
-    var done = el("div", "faq-done");
-    done.appendChild(el("p", "faq-done-text", strings.thanks || "Glad it helped!"));
-    var link = el("a", "faq-done-link", strings.read || "Read the whole answer");
-    link.href = hit.url; link.target = "_blank"; link.rel = "noopener";
-    done.appendChild(link);
-    form.parentNode.insertBefore(box, form.nextSibling);  // the list sits inside the form until now
-    form.hidden = true;
-    box.textContent = "";
-    box.appendChild(done);
-    box.hidden = false;
-  }
+  function suggest(o) {
+    if (!window.fetch || !o.form) return null;
+    var S = window.RuangTanyaDOM.strings("faq-strings");
+    var patron = !!o.input;
+    var box = h(patron ? "section" : "aside", "faq-suggestions");
+    box.id = "faq-suggestions";
+    box.hidden = true;
+    if (patron) {
+      box.setAttribute("aria-live", "polite");
+      o.input.parentNode.parentNode.insertBefore(box, o.input.parentNode.nextSibling);
+    } else {
+      box.setAttribute("aria-label", S.suggested || "Suggested FAQ answers");
+      o.form.parentNode.insertBefore(box, o.form);
+    }
+    var timer = null, last = "", seq = 0;
 
-  function render(results) {
-    box.textContent = "";
-    if (!results.length) { box.hidden = true; return; }
-    box.appendChild(el("h3", "faq-title", strings.title || "These answers may help"));
-    var list = el("ul", "faq-list");
-    results.forEach(function (hit) {
-      var li = el("li", "faq-item");
-      li.lang = hit.language;
-      var a = el("a", "faq-question", hit.question);
+    function link(hit) {
+      var a = h("a", "faq-question", hit.question);
       a.href = hit.url; a.target = "_blank"; a.rel = "noopener";
-      li.appendChild(a);
-      li.appendChild(el("p", "faq-excerpt", hit.answer_excerpt));
-      var btn = el("button", "btn btn-small faq-answered", strings.answered || "This answered my question");
-      btn.type = "button";
-      btn.addEventListener("click", function () { answered(hit); });
-      li.appendChild(btn);
-      list.appendChild(li);
+      return a;
+    }
+    function button(className, text, onClick) {
+      var b = h("button", className, text);
+      b.type = "button";
+      b.addEventListener("click", onClick);
+      return b;
+    }
+
+    /* Librarian: text into the reply box, where the dashboard counts and sends it as usual. */
+    function insert(text) {
+      var v = o.composer.value;
+      o.composer.value = v + (v && !/\s$/.test(v) ? "\n" : "") + text;
+      o.composer.dispatchEvent(new Event("input", { bubbles: true }));
+      o.composer.focus();
+    }
+
+    /* Patron: the answer was enough; count it, and the question form goes. */
+    function answered(hit) {
+      fetch(hit.api_answered || ("/api/faq/" + encodeURIComponent(hit.slug) + "/answered"), { method: "POST" })
+        .catch(function () { /* a counter: losing one is fine */ });
+      var done = h("div", "faq-done");
+      done.appendChild(h("p", "faq-done-text", S.thanks || "Glad it helped!"));
+      var more = h("a", "faq-done-link", S.read || "Read the whole answer");
+      more.href = hit.url; more.target = "_blank"; more.rel = "noopener";
+      done.appendChild(more);
+      o.form.parentNode.insertBefore(box, o.form.nextSibling);  // the list sits inside the form until now
+      o.form.hidden = true;
+      box.textContent = "";
+      box.appendChild(done);
+      box.hidden = false;
+    }
+
+    function render(results) {
+      box.textContent = "";
+      if (!results.length) { box.hidden = true; return; }
+      box.appendChild(h("h3", "faq-title", patron ? S.title || "These answers may help" : S.suggested || "Suggested FAQ answers"));
+      var list = h("ul", "faq-list");
+      results.forEach(function (hit) {
+        var li = h("li", "faq-item");
+        li.lang = hit.language;
+        li.appendChild(link(hit));
+        if (patron) {
+          li.appendChild(h("p", "faq-excerpt", hit.answer_excerpt));
+          if (o.answered) {
+            li.appendChild(button("btn btn-small faq-answered", S.answered || "This answered my question",
+              function () { answered(hit); }));
+          }
+        } else {
+          li.appendChild(button("button small faq-insert-link", S.link || "Insert link", function () { insert(hit.url); }));
+          li.appendChild(button("button small faq-insert-answer", S.answer || "Insert answer",
+            function () { insert(hit.answer_excerpt + "\n" + hit.url); }));
+        }
+        list.appendChild(li);
+      });
+      box.appendChild(list);
+      if (patron) box.appendChild(h("p", "faq-hint", S.hint || "Not what you need? Send your question and a librarian will answer."));
+      box.hidden = false;
+    }
+
+    /* What to look up: the question being typed, or the patron's last two messages. */
+    function query() {
+      if (patron) return o.input.value.trim();
+      var bodies = o.messages.querySelectorAll(".msg-patron .msg-body");
+      var parts = [];
+      for (var i = Math.max(0, bodies.length - 2); i < bodies.length; i++) parts.push(bodies[i].textContent);
+      return parts.join(" ").trim();
+    }
+
+    function lookup() {
+      var q = query();
+      if (q === last) return;
+      last = q;
+      if (!q || q.length < (o.minChars || 0)) { render([]); return; }
+      var mine = ++seq;
+      var url = "/api/faq/search?limit=3&log=0&lang=" + language() + "&q=" + encodeURIComponent(q.slice(0, 1000));
+      fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) { if (mine === seq) render(body.results || []); })
+        .catch(function () { if (mine === seq) render([]); });
+    }
+    function later() {
+      clearTimeout(timer);
+      timer = setTimeout(lookup, o.delay || (patron ? 350 : 300));
+    }
+
+    if (patron) {
+      if (!o.minChars) o.minChars = 8;
+      o.input.addEventListener("input", later);
+    } else {
+      new MutationObserver(later).observe(o.messages, { childList: true, subtree: true });
+    }
+    if (o.optOut) optOut(o.form, S, o.optOut.token);
+    return { refresh: lookup };
+  }
+
+  /* Told once, in the form: questions may be reused anonymously; a box to opt this chat out. The
+     conversation is made over the socket (chat.js) after the submit; it is marked once it exists. */
+  function optOut(form, S, token) {
+    var notice = h("p", "hint faq-reuse");
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.id = "faq-opt-out";
+    var label = h("label", null, " " + (S.opt_out || "Do not reuse my question"));
+    label.htmlFor = "faq-opt-out";
+    notice.appendChild(h("span", null, (S.reuse || "Questions may be reused anonymously for the FAQ.") + " "));
+    notice.appendChild(box);
+    notice.appendChild(label);
+    var submit = form.querySelector("button[type=submit]");
+    form.insertBefore(notice, submit ? submit.nextSibling : null);
+
+    form.addEventListener("submit", function () {
+      if (!box.checked) return;
+      var tries = 0;
+      (function attempt() {
+        tries += 1;
+        fetch("/api/faq/opt-out", { method: "POST", headers: { "Content-Type": "application/json" },
+                                    body: JSON.stringify({ token: token(), opt_out: true }) })
+          .then(function (r) { return r.json(); })
+          .then(function (body) { if (!body.marked && tries < 20) setTimeout(attempt, 500); })
+          .catch(function () { if (tries < 20) setTimeout(attempt, 1000); });
+      })();
     });
-    box.appendChild(list);
-    box.appendChild(el("p", "faq-hint", strings.hint || "Not what you need? Send your question and a librarian will answer."));
-    box.hidden = false;
   }
 
-  function lookup() {
-    var q = input.value.trim();
-    if (q === last) return;
-    last = q;
-    if (q.length < MIN_CHARS) { render([]); return; }
-    var mine = ++seq;
-    var url = "/api/faq/search?limit=3&log=0&lang=" + lang + "&q=" + encodeURIComponent(q.slice(0, 1000));
-    fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-      .then(function (body) { if (mine === seq) render(body.results || []); })
-      .catch(function () { if (mine === seq) render([]); });
-  }
-
-  // Told once, in the form: questions may be reused anonymously; a box to opt this chat out.
-  var notice = el("p", "hint faq-reuse");
-  var optOut = document.createElement("input");
-  optOut.type = "checkbox";
-  optOut.id = "faq-opt-out";
-  var label = el("label", null, " " + (strings.opt_out || "Do not reuse my question"));
-  label.htmlFor = "faq-opt-out";
-  notice.appendChild(el("span", null, (strings.reuse || "Questions may be reused anonymously for the FAQ.") + " "));
-  notice.appendChild(optOut);
-  notice.appendChild(label);
-  var submit = form.querySelector("button[type=submit]");
-  form.insertBefore(notice, submit ? submit.nextSibling : null);
-
-  function patronToken() {
-    var cfg = {};
-    try { cfg = JSON.parse(document.getElementById("widget-config").textContent); } catch (e) { /* none */ }
-    var stored = null;
-    try { stored = localStorage.getItem("ruangtanya:" + cfg.siteKey + ":token"); } catch (e) { /* blocked */ }
-    if (stored) return stored;
-    try { return JSON.parse(document.getElementById("widget-token").textContent); } catch (e) { return null; }
-  }
-
-  // The conversation is made over the socket (chat.js) after this submit; mark it once it exists.
-  form.addEventListener("submit", function () {
-    if (!optOut.checked) return;
-    var tries = 0;
-    (function attempt() {
-      tries += 1;
-      fetch("/api/faq/opt-out", { method: "POST", headers: { "Content-Type": "application/json" },
-                                  body: JSON.stringify({ token: patronToken(), opt_out: true }) })
-        .then(function (r) { return r.json(); })
-        .then(function (body) { if (!body.marked && tries < 20) setTimeout(attempt, 500); })
-        .catch(function () { if (tries < 20) setTimeout(attempt, 1000); });
-    })();
-  });
-
-  input.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(lookup, DELAY);
-  });
+  return { suggest: suggest };
 })();

@@ -1,0 +1,34 @@
+"""Channel-layer group names: who hears about what.
+
+| group | members |
+|---|---|
+| `conv.<id>` | every socket following a conversation: the patron's widgets, the holder's dashboards |
+| `patron.<uuid>` | every widget of one patron (a conversation started in one tab reaches the others) |
+| `librarian.<user id>` | every dashboard of one librarian |
+| `queue.<id>` | every dashboard of the queue's members |
+| `staff` | every dashboard: colleagues' presence and load |
+"""
+
+STAFF = "staff"
+
+
+def conversation(conversation_id):
+    return f"conv.{conversation_id}"
+
+
+def conversation_of(group):
+    """The conversation id of a `conversation` group name, else None."""
+    prefix, _dot, conversation_id = group.partition(".")
+    return int(conversation_id) if prefix == "conv" else None
+
+
+def queue(queue_id):
+    return f"queue.{queue_id}"
+
+
+def librarian(user_id):
+    return f"librarian.{user_id}"
+
+
+def patron(patron_id):
+    return f"patron.{patron_id.hex if hasattr(patron_id, 'hex') else patron_id}"

@@ -1,0 +1,150 @@
+/* Ruang Tanya dashboard, 2 of 7: the waiting list ("Waiting") and claiming a chat from it. */
+(function (app) {
+  "use strict";
+  if (!app) return;
+  var state = app.state, el = app.el, t = app.t, h = app.h;
+  // Chats announced as waiting while we still hold them: the announcement and our release travel
+  // on different streams, either may come first. Kept until the release (unpark) or a removal.
+  var parked = new Map();
+
+  function welcome(frame) {
+    // The waiting list is rebuilt from scratch.
+    state.waiting.clear();
+    parked.clear();
+    (frame.waiting || []).forEach(function (c) { if (c && c.status !== "closed") state.waiting.set(c.id, c); });
+  }
+
+  function onAdded(c) {
+    if (!c || typeof c.id !== "number" || c.status === "closed") return;
+    if (state.convs.has(c.id) && state.convs.get(c.id).status !== "queued") { parked.set(c.id, c); return; }
+    var isNew = !state.waiting.has(c.id);
+    state.waiting.set(c.id, Object.assign({}, state.waiting.get(c.id) || {}, c));
+    if (isNew) app.announce(t("announce_waiting", { name: app.patronName(c), question: app.truncate(c.question, 140) }));
+    render();
+  }
+
+  function onRemoved(id) {
+    parked.delete(id);
+    if (state.waiting.delete(id)) render();
+  }
+
+  /* A held chat was released: if it was announced as waiting meanwhile, it waits now. */
+  function unpark(id) {
+    var c = parked.get(id);
+    parked.delete(id);
+    if (c && !state.convs.has(id)) onAdded(c);
+  }
+
+  function claim(id) {
+    if (!app.ready()) { app.showAlert(el.queueAlerts, t("not_connected")); return; }
+    app.clearAlert(el.queueAlerts);
+    state.pendingClaims.add(id);
+    app.send({ type: "claim", conversation: id });
+    app.client.ping("claim", id); // errors before its pong are the claim's
+    render();
+  }
+
+  /* An error answering a claim (ref "claim"): the oldest claim still waiting for its pong. */
+  function onClaimError(frame) {
+    var code = frame.code || "";
+    var marker = app.client.firstMarker("claim");
+    var id = marker ? marker.id : null;
+    if (marker) marker.error = frame;
+    if (id !== null) {
+      state.pendingClaims.delete(id);
+      if (code === "already_claimed" || code === "conversation_closed" || code === "not_found" || code === "not_member") {
+        state.waiting.delete(id);   // a queue.removed comes too; do not wait for it
+      }
+    }
+    app.showAlert(el.queueAlerts, frame.message || t("unknown_error"));
+    render();
+  }
+
+  function waitClass(ms) {
+    if (ms >= 5 * 60000) return "wait-long";
+    if (ms >= 2 * 60000) return "wait-mid";
+    return "";
+  }
+
+  var queueEls = new Map();
+  function render() {
+    var items = Array.from(state.waiting.values()).sort(function (a, b) {
+      return (app.parseTime(a.created_at) - app.parseTime(b.created_at)) || (a.id - b.id);
+    });
+    el.waitingCount.textContent = String(items.length);
+    el.waitingCount.classList.toggle("has-items", items.length > 0);
+    el.queueEmpty.hidden = items.length > 0;
+    var keep = new Set();
+    items.forEach(function (c, index) {
+      keep.add(c.id);
+      var entry = queueEls.get(c.id);
+      if (!entry) { entry = buildItem(c); queueEls.set(c.id, entry); }
+      updateItem(entry, c);
+      if (el.queueList.children[index] !== entry.li) el.queueList.insertBefore(entry.li, el.queueList.children[index] || null);
+    });
+    queueEls.forEach(function (entry, id) {
+      if (!keep.has(id)) {
+        var hadFocus = entry.li.contains(document.activeElement);
+        entry.li.remove();
+        queueEls.delete(id);
+        if (hadFocus) { var b = el.queueList.querySelector("button") || el.queueEmpty; if (b.focus) b.focus(); }
+      }
+    });
+    tick();
+    app.renderTitle();
+  }
+
+  function buildItem(c) {
+    var li = h("li", "queue-item");
+    var main = h("div", "qi-main");
+    var question = h("p", "qi-question");
+    var meta = h("p", "qi-meta");
+    var name = h("span", "qi-name");
+    var queue = h("span", "tag");
+    meta.appendChild(name);
+    meta.appendChild(queue);
+    main.appendChild(question);
+    main.appendChild(meta);
+    var side = h("div", "qi-side");
+    var wait = h("span", "qi-wait");
+    var waitTime = h("time", "qi-wait-time");
+    wait.appendChild(waitTime);
+    var button = h("button", "button primary small");
+    button.type = "button";
+    button.addEventListener("click", function () { claim(c.id); });
+    side.appendChild(wait);
+    side.appendChild(button);
+    li.appendChild(main);
+    li.appendChild(side);
+    return { li: li, question: question, name: name, queue: queue, wait: wait, waitTime: waitTime, button: button, c: c };
+  }
+
+  function updateItem(entry, c) {
+    entry.c = c;
+    entry.question.textContent = app.truncate(c.question, 280);
+    entry.name.textContent = app.patronName(c);
+    entry.queue.textContent = (c.queue && c.queue.name) || "";
+    var pending = state.pendingClaims.has(c.id);
+    entry.button.textContent = pending ? t("claiming") : t("claim");
+    entry.button.disabled = pending || !app.ready();
+    entry.button.setAttribute("aria-label", pending ? t("claiming") : t("claim_label", { name: app.patronName(c) }));
+    entry.waitTime.dateTime = c.created_at || "";
+  }
+
+  /* Every second: how long each patron has waited. */
+  function tick() {
+    var current = app.now();
+    queueEls.forEach(function (entry) {
+      var ms = current - app.parseTime(entry.c.created_at);
+      if (isNaN(ms)) return;
+      var text = app.duration(ms);
+      if (entry.waitTime.textContent !== text) entry.waitTime.textContent = text;
+      var label = t("waiting_for", { duration: text });
+      entry.wait.title = label;
+      entry.wait.className = "qi-wait " + waitClass(ms);
+    });
+  }
+
+  app.queue = { welcome: welcome, onAdded: onAdded, onRemoved: onRemoved, unpark: unpark, claim: claim, onClaimError: onClaimError,
+                render: render, tick: tick };
+})(window.RuangTanyaDashboard);
