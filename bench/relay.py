@@ -241,6 +241,29 @@ async def ticker(stats, stop):
             stats.loop_lag.append(time.perf_counter() - before - interval)
 
 
+async def scheduled_sends(stats, ws, index, prefix, window, interval, offset, frame):
+    """Send `frame(client_id, k)` on `ws` at load_start + offset + k × interval until load_end, on an
+    absolute schedule (no drift); `window` = (load_start, measure_start, load_end). Each send is
+    noted in `stats.sent` under `<prefix>-<k>` (measured when due from measure_start on), with how
+    late it went in `stats.send_lag`."""
+    load_start, measure_start, load_end = window
+    k = 0
+    while (due := load_start + offset + k * interval) < load_end:
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        client_id = f"{prefix}-{k}"
+        now = time.perf_counter()
+        stats.send_lag.append(now - due)
+        stats.sent[client_id] = (index, now, due >= measure_start)
+        try:
+            await ws.send(json.dumps(frame(client_id, k)))
+        except websockets.ConnectionClosed:
+            stats.errors["patron:send-on-closed-socket"] += 1
+            return
+        k += 1
+
+
 async def run(args, setup):
     stats = Stats()
     origin = origin_of(args.url)
@@ -370,28 +393,11 @@ async def run(args, setup):
     stats.sample_from, stats.sample_until = load_start, load_end
 
     async def patron_load(patron, slot):
-        offset = interval * slot / max(1, len(ready))  # spread the conversations over one interval
-        k = 0
-        while True:
-            due = load_start + offset + k * interval
-            if due >= load_end:
-                return
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            client_id = f"{run_id}-{patron.index}-{k}"
-            text = f"bench {patron.index}/{k} {text_pad}"
-            now = time.perf_counter()
-            stats.send_lag.append(now - due)
-            stats.sent[client_id] = (patron.index, now, due >= measure_start)
-            try:
-                await patron.ws.send(
-                    json.dumps({"type": "message", "client_id": client_id, "text": text})
-                )
-            except websockets.ConnectionClosed:
-                stats.errors["patron:send-on-closed-socket"] += 1
-                return
-            k += 1
+        await scheduled_sends(
+            stats, patron.ws, patron.index, f"{run_id}-{patron.index}", (load_start, measure_start, load_end),
+            interval, interval * slot / max(1, len(ready)),  # spread the conversations over one interval
+            lambda client_id, k: {"type": "message", "client_id": client_id,
+                                  "text": f"bench {patron.index}/{k} {text_pad}"})
 
     log(
         f"load: {len(ready)} conversations x {args.rate:g} msg/s, warm-up {args.warmup:g} s, "

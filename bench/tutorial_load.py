@@ -22,8 +22,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import websockets
-
 if __package__ in (None, ""):  # run as `python bench/tutorial_load.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,7 +34,7 @@ from bench.common import (  # noqa: E402
     raise_open_files,
     window_figures,
 )
-from bench.relay import Peer, Stats, ticker  # noqa: E402
+from bench.relay import Peer, Stats, scheduled_sends, ticker  # noqa: E402
 
 
 class RoomPeer(Peer):
@@ -102,23 +100,10 @@ async def run(args):
     pad = "x" * max(0, args.text_length - 20)
 
     async def patron_load(index, patron):
-        offset = interval * index / max(1, len(ready))
-        k = 0
-        while (due := load_start + offset + k * interval) < load_end:
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            client_id = f"{run_id}-{index}-{k}"
-            now = time.perf_counter()
-            stats.send_lag.append(now - due)
-            stats.sent[client_id] = (index, now, due >= measure_start)
-            try:
-                # The id leads the text, padded to --text-length like relay.py's messages.
-                await patron.ws.send(json.dumps({"message": f"{client_id} {pad}"}))
-            except websockets.ConnectionClosed:
-                stats.errors["patron:send-on-closed-socket"] += 1
-                return
-            k += 1
+        # The id leads the text, padded to --text-length like relay.py's messages.
+        await scheduled_sends(stats, patron.ws, index, f"{run_id}-{index}", (load_start, measure_start, load_end),
+                              interval, interval * index / max(1, len(ready)),
+                              lambda client_id, _k: {"message": f"{client_id} {pad}"})
 
     log(f"load: {len(ready)} rooms x {args.rate:g} msg/s, warm-up {args.warmup:g} s, measured {args.duration:g} s")
     marker = asyncio.create_task(measured_window(window, args.server_pid, measure_start, load_end))
