@@ -42,42 +42,26 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import random
-import resource
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+if __package__ in (None, ""):  # run as `python bench/churn.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.relay import login_sessions  # noqa: E402
+from bench.common import (  # noqa: E402
+    bench_setup,
+    check_local_urls,
+    latency_summary,
+    origin_of,
+    raise_open_files,
+    say,
+)
 from bench.resilient import ResilientLibrarian, ResilientPatron  # noqa: E402
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 BENCH_SLUG = "bench-churn"
-
-
-def say(*parts):
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def percentile(sorted_values, p):
-    """Nearest rank, of an already sorted list (None when empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def latency_summary(values):
-    values = sorted(values)
-    return {"n": len(values), "p50": percentile(values, 50), "p90": percentile(values, 90),
-            "p99": percentile(values, 99), "max": values[-1] if values else None}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -317,40 +301,12 @@ def verdict(report):
 
 
 def django_setup(origins, conversations, per_librarian):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
-    import django
-
-    django.setup()
-
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-    from django.utils import timezone
-
-    from reference.models import Conversation, LibrarianProfile, Queue, Role
-    from reference.tokens import issue_patron_token
-    from widgets.models import Site
-
-    with transaction.atomic():
-        queue, _ = Queue.objects.update_or_create(slug=BENCH_SLUG, defaults={"name": "Churn", "is_active": True})
-        site, _ = Site.objects.update_or_create(key=BENCH_SLUG, defaults={
-            "name": "Bench churn", "allowed_origins": "\n".join(origins), "default_queue": queue,
-            "greeting": "Bench", "is_active": True})
-        closed = Conversation.objects.filter(site=site).exclude(status=Conversation.Status.CLOSED).update(
-            status=Conversation.Status.CLOSED, closed_at=timezone.now(), closed_by_role=Role.SYSTEM)
-        users = []
-        for i in range(math.ceil(conversations / per_librarian)):
-            user, _ = get_user_model().objects.get_or_create(username=f"{BENCH_SLUG}-{i:03d}")
-            user.is_staff = user.is_active = True
-            user.set_unusable_password()
-            user.save()
-            profile, _ = LibrarianProfile.objects.update_or_create(
-                user=user, defaults={"display_name": f"Churn {i:03d}", "max_chats": per_librarian})
-            profile.queues.set([queue])
-            users.append(user)
-    cookies = [f"{settings.SESSION_COOKIE_NAME}={key}" for key, _name in login_sessions(users)]
-    tokens = [issue_patron_token(site.key) for _ in range(conversations)]
-    return {"cookies": cookies, "tokens": tokens, "closed_stale": closed}
+    setup = bench_setup(
+        BENCH_SLUG, tokens=conversations, queue_name="Churn", site_name="Bench churn", origins=origins,
+        librarians=math.ceil(conversations / per_librarian), max_chats=per_librarian,
+        user_prefix=f"{BENCH_SLUG}-", display_prefix="Churn")
+    return {"cookies": [f"{setup['cookie_name']}={key}" for key, _name in setup["sessions"]],
+            "tokens": setup["tokens"], "closed_stale": setup["closed_stale"]}
 
 
 def stored_messages(conversation_ids):
@@ -404,10 +360,7 @@ def parse_args(argv=None):
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     args = parser.parse_args(argv)
     args.url = args.url or ["http://127.0.0.1:8000"]
-    for url in args.url:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-            parser.error("--url must be http(s)://127.0.0.1, localhost or [::1]")
+    check_local_urls(parser, args.url)
     if not (1 <= args.conversations <= 5000 and 1 <= args.per_librarian <= 1000):
         parser.error("--conversations 1..5000, --per-librarian 1..1000")
     if not (0 < args.rate <= 50 and 0 < args.duration <= 1800 and 0 <= args.grace <= 300):
@@ -417,11 +370,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 2 * args.conversations + 256
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
-    origins = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in args.url})
+    raise_open_files(2 * args.conversations + 256)
+    origins = sorted({origin_of(u) for u in args.url})
     setup = django_setup(origins, args.conversations, args.per_librarian)
     from django.db import connections
 

@@ -34,13 +34,17 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/compare.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.common import free_port, wait_for_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -63,38 +67,6 @@ SERVER_ENV = {
 
 def log(*parts):
     print(f"[{datetime.now(UTC):%H:%M:%S}]", *parts, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout:g} s")
-
-
-def stop(proc, grace=10.0):
-    """SIGTERM, then SIGKILL: daphne sometimes hangs after an overload (bench/README.md)."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        log(f"pid {proc.pid} ignored SIGTERM for {grace:g} s; SIGKILL")
-        proc.kill()
-        proc.wait()
 
 
 def redis_pid(url):
@@ -224,7 +196,7 @@ class Stack:
 
     def __exit__(self, *exc):
         for proc in reversed(self.procs):
-            stop(proc)
+            common.stop(proc, log=log)
         if not self.args.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
 

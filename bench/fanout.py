@@ -42,8 +42,6 @@ Only standard library + websockets. Loopback targets only; every step has a time
 import argparse
 import asyncio
 import json
-import os
-import resource
 import sys
 import time
 import uuid
@@ -52,83 +50,30 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import websockets
-from websockets.asyncio.client import connect
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+if __package__ in (None, ""):  # run as `python bench/fanout.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.relay import LOCAL_HOSTS, login_sessions, percentile  # noqa: E402
+from bench import client  # noqa: E402
+from bench.common import (  # noqa: E402
+    bench_setup,
+    check_local_urls,
+    origin_of,
+    percentiles_ms,
+    raise_open_files,
+)
 
 BENCH_QUEUE_SLUG = "bench-fanout"
 BENCH_SITE_KEY = "bench-fanout"
 BENCH_USER_PREFIX = "bench-fan-"
-FATAL = {"not_authenticated", "token_invalid", "token_expired", "unsupported_version"}
 
 
 def django_setup(origins, librarians, rounds):
     """Create the bench data idempotently; return sessions, tokens and the database used."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
-    import django
-
-    django.setup()
-
-
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.db import connections, transaction
-    from django.utils import timezone
-
-    from reference.models import Conversation, LibrarianProfile, Queue, Role
-    from reference.tokens import issue_patron_token
-    from widgets.models import Site
-
-    with transaction.atomic():
-        queue, _ = Queue.objects.update_or_create(
-            slug=BENCH_QUEUE_SLUG, defaults={"name": "Bench fan-out", "is_active": True}
-        )
-        site, _ = Site.objects.update_or_create(
-            key=BENCH_SITE_KEY,
-            defaults={
-                "name": "Bench fan-out",
-                "allowed_origins": "\n".join(origins),
-                "default_queue": queue,
-                "greeting": "Bench",
-                "is_active": True,
-            },
-        )
-        stale = Conversation.objects.filter(site=site).exclude(status=Conversation.Status.CLOSED)
-        closed_stale = stale.update(
-            status=Conversation.Status.CLOSED, closed_at=timezone.now(), closed_by_role=Role.SYSTEM
-        )
-        User = get_user_model()
-        users = []
-        for i in range(librarians):
-            user, created = User.objects.get_or_create(
-                username=f"{BENCH_USER_PREFIX}{i:03d}", defaults={"is_staff": True, "is_active": True}
-            )
-            if created or not (user.is_staff and user.is_active):
-                user.is_staff = user.is_active = True
-                user.set_unusable_password()
-                user.save()
-            profile, _ = LibrarianProfile.objects.update_or_create(
-                user=user, defaults={"display_name": f"Fan {i:03d}", "max_chats": 3}
-            )
-            profile.queues.set([queue])
-            users.append(user)
-
-    sessions = login_sessions(users)
-    tokens = [issue_patron_token(site.key) for _ in range(rounds)]
-    db = settings.DATABASES["default"]
-    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
-    connections.close_all()
-    return {
-        "sessions": sessions,
-        "cookie_name": settings.SESSION_COOKIE_NAME,
-        "tokens": tokens,
-        "closed_stale": closed_stale,
-        "database": f"{db['ENGINE'].rsplit('.', 1)[-1]}:{db.get('NAME')}",
-        "layer": layer,
-    }
+    return bench_setup(
+        BENCH_QUEUE_SLUG, tokens=rounds, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
+        site_name="Bench fan-out", origins=origins, librarians=librarians, max_chats=3,
+        user_prefix=BENCH_USER_PREFIX, display_prefix="Fan")
 
 
 class State:
@@ -148,68 +93,15 @@ class State:
         self.error_examples.setdefault(key, frame)
 
 
-class Socket:
-    side = "?"
+class Socket(client.Peer):
+    """A bench socket whose figures go to the `State` (dashboards get big welcomes: 4 MiB frames)."""
 
     def __init__(self, state, url, origin, headers):
-        self.state, self.url, self.origin, self.headers = state, url, origin, headers
-        self.ws = None
-        self.reader = None
-        self.welcome = asyncio.get_running_loop().create_future()
+        super().__init__(state, url, headers, origin, max_size=2**22)
 
-    async def open(self, timeout):
-        self.ws = await connect(
-            self.url,
-            origin=self.origin,
-            additional_headers=self.headers,
-            open_timeout=timeout,
-            close_timeout=2,
-            ping_interval=None,
-            compression=None,
-            max_size=2**22,
-            max_queue=None,
-            proxy=None,
-        )
-        self.reader = asyncio.create_task(self.read())
-
-    async def send(self, frame):
-        await self.ws.send(json.dumps(frame))
-
-    async def read(self):
-        try:
-            async for raw in self.ws:
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "welcome" and not self.welcome.done():
-                    self.welcome.set_result(frame)
-                elif kind == "error":
-                    self.state.error(self.side, frame)
-                    if not self.welcome.done() and frame.get("code") in FATAL:
-                        self.welcome.set_exception(RuntimeError(f"{self.side} refused: {frame}"))
-                else:
-                    self.on_frame(kind, frame, now)
-        except websockets.ConnectionClosed:
-            pass
-        except Exception as exc:  # noqa: BLE001 - a measurement reports, it does not crash
-            self.state.errors[f"{self.side}:bench-reader-{type(exc).__name__}"] += 1
-        finally:
-            if not self.closing():
-                self.state.closes[f"{self.side}:{self.ws.close_code if self.ws else None}"] += 1
-            if not self.welcome.done():
-                self.welcome.set_exception(RuntimeError(f"{self.side} socket closed before welcome"))
-
-    def closing(self):
-        return self.state.expect_close
-
-    def on_frame(self, kind, frame, now):
-        pass
-
-    async def close(self):
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            await asyncio.wait([self.reader], timeout=3)
+    @property
+    def state(self):
+        return self.report
 
 
 class Librarian(Socket):
@@ -256,7 +148,7 @@ async def one_round(args, state, setup, number, url, origin, results):
     result = {"round": number, "conversation": None, "t0": None, "failed": None}
     results.append(result)
     try:
-        await patron.open(args.timeout)
+        await patron.open(timeout=args.timeout)
         await patron.send({"type": "hello", "v": 1, "lang": "en", "token": setup["tokens"][number]})
         await asyncio.wait_for(patron.welcome, args.timeout)
         frame = {"type": "start", "client_id": patron.client_id, "text": f"Fan-out question {number}",
@@ -309,7 +201,7 @@ async def run(args, setup):
 
     async def open_librarian(lib):
         async with limit:
-            await lib.open(args.timeout)
+            await lib.open(timeout=args.timeout)
             await lib.send({"type": "hello", "v": 1, "lang": "en"})
             welcome = await asyncio.wait_for(lib.welcome, args.timeout)
         if welcome.get("waiting"):
@@ -343,10 +235,7 @@ async def run(args, setup):
 
 
 def summary(values):
-    values = sorted(values)
-    out = {f"p{p}": None if not values else round(percentile(values, p) * 1000, 2) for p in (50, 90, 99)}
-    out["max"] = round(values[-1] * 1000, 2) if values else None
-    return out
+    return percentiles_ms(sorted(values))
 
 
 def report(args, setup, state, results, phases):
@@ -404,10 +293,7 @@ def parse_args(argv=None):
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between connecting and round 1")
     args = parser.parse_args(argv)
     args.url = args.url or ["http://127.0.0.1:8000"]
-    for url in args.url:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-            parser.error("--url must be http(s)://127.0.0.1, localhost or [::1]")
+    check_local_urls(parser, args.url)
     if not (1 <= args.librarians <= 1000) or not (1 <= args.rounds <= 10000):
         parser.error("--librarians 1..1000, --rounds 1..10000")
     if not (0 < args.rate <= 200) or not (0.5 <= args.timeout <= 120):
@@ -417,11 +303,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = args.librarians + int(args.rate * args.timeout) + 256
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
-    origins = list(dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in args.url))
+    raise_open_files(args.librarians + int(args.rate * args.timeout) + 256)
+    origins = list(dict.fromkeys(origin_of(u) for u in args.url))
     setup = django_setup(origins, args.librarians, args.rounds)
     overall = args.librarians / 20 * args.timeout + args.rounds / args.rate + args.timeout * 3 + 90
     try:

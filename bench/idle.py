@@ -18,26 +18,25 @@ needs one file descriptor per socket as well (check `ulimit -n` where it was sta
 import argparse
 import asyncio
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from websockets.asyncio.client import connect
+if __package__ in (None, ""):  # run as `python bench/idle.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.relay import LOCAL_HOSTS, django_setup, read_rss_kib  # noqa: E402
+from bench.client import open_socket as open_ws  # noqa: E402
+from bench.common import check_local_urls, origin_of, raise_open_files, read_rss_kib  # noqa: E402
+from bench.relay import django_setup  # noqa: E402
 
 WARM_UP_SOCKETS = 50
 
 
 async def open_socket(args, ws_base, origin, index, token):
     path = f"/ws/chat/idle{index}/" if args.kind == "tutorial" else "/ws/patron/"
-    ws = await connect(
-        ws_base + path, origin=origin, open_timeout=30, ping_interval=None, compression=None, proxy=None
-    )
+    # websockets' default close timeout and receive queue, as before (idle sockets read nothing)
+    ws = await open_ws(ws_base + path, origin, timeout=30, close_timeout=10, max_queue=16)
     if args.kind == "patron":
         await ws.send(json.dumps({"type": "hello", "v": 1, "token": token, "lang": "en"}))
         while True:
@@ -102,9 +101,8 @@ def parse_args(argv=None):
     parser.add_argument("--connect-concurrency", type=int, default=100)
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE")
     args = parser.parse_args(argv)
-    parts = urlsplit(args.url)
-    if parts.scheme != "http" or parts.hostname not in LOCAL_HOSTS:
-        parser.error("--url must be http://127.0.0.1, localhost or [::1]")
+    check_local_urls(parser, [args.url], schemes=("http",),
+                     message="--url must be http://127.0.0.1, localhost or [::1]")
     if not (1 <= args.sockets <= 15000):
         parser.error("--sockets 1..15000")
     return args
@@ -112,14 +110,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = args.sockets + WARM_UP_SOCKETS + 256
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    raise_open_files(args.sockets + WARM_UP_SOCKETS + 256)
     tokens = [None] * (args.sockets + WARM_UP_SOCKETS)
     if args.kind == "patron":
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(args.url))
-        setup = django_setup(origin, args.sockets + WARM_UP_SOCKETS, per_librarian=args.sockets + WARM_UP_SOCKETS)
+        sockets = args.sockets + WARM_UP_SOCKETS
+        setup = django_setup(origin_of(args.url), sockets, per_librarian=sockets)
         tokens = setup["tokens"]
     report = asyncio.run(asyncio.wait_for(run(args, tokens), args.sockets * 0.1 + 120))
     text = json.dumps(report, indent=2)

@@ -28,21 +28,29 @@ import argparse
 import asyncio
 import json
 import math
-import os
-import resource
 import secrets
 import sys
 import time
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import websockets
-from websockets.asyncio.client import connect
 
-REPO = Path(__file__).resolve().parent.parent
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+if __package__ in (None, ""):  # run as `python bench/relay.py`: import the bench package from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import client  # noqa: E402
+from bench.common import (  # noqa: E402
+    bench_setup,
+    check_local_urls,
+    measured_window,
+    origin_of,
+    percentile,
+    percentiles_ms,
+    raise_open_files,
+    window_figures,
+)
 
 BENCH_QUEUE_SLUG = "bench-relay"
 BENCH_SITE_KEY = "bench-relay"
@@ -56,77 +64,10 @@ BENCH_USER_PREFIX = "bench-lib-"
 
 def django_setup(origin, conversations, per_librarian):
     """Create the bench data idempotently; return (site_key, [session keys], [tokens])."""
-    sys.path.insert(0, str(REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
-    import django
-
-    django.setup()
-
-
-    from django.conf import settings
-    from django.contrib.auth import (
-        get_user_model,
-    )
-    from django.db import connections, transaction
-    from django.utils import timezone
-
-    from reference.models import Conversation, LibrarianProfile, Queue, Role
-    from reference.tokens import issue_patron_token
-    from widgets.models import Site
-
-    librarians = math.ceil(conversations / per_librarian)
-    with transaction.atomic():
-        queue, _ = Queue.objects.update_or_create(
-            slug=BENCH_QUEUE_SLUG, defaults={"name": "Bench", "is_active": True}
-        )
-        site, _ = Site.objects.update_or_create(
-            key=BENCH_SITE_KEY,
-            defaults={
-                "name": "Bench relay",
-                "allowed_origins": origin,
-                "default_queue": queue,
-                "greeting": "Bench",
-                "is_active": True,
-            },
-        )
-        # Earlier runs (or an interrupted one) may have left conversations open: they would count
-        # against max_chats and show up in every librarian's welcome.
-        stale = Conversation.objects.filter(site=site).exclude(status=Conversation.Status.CLOSED)
-        closed_stale = stale.update(
-            status=Conversation.Status.CLOSED, closed_at=timezone.now(), closed_by_role=Role.SYSTEM
-        )
-        User = get_user_model()
-        users = []
-        for i in range(librarians):
-            user, created = User.objects.get_or_create(
-                username=f"{BENCH_USER_PREFIX}{i:03d}",
-                defaults={"is_staff": True, "is_active": True},
-            )
-            if created or not (user.is_staff and user.is_active):
-                user.is_staff = True
-                user.is_active = True
-                user.set_unusable_password()
-                user.save()
-            profile, _ = LibrarianProfile.objects.update_or_create(
-                user=user, defaults={"display_name": f"Bench {i:03d}", "max_chats": per_librarian}
-            )
-            profile.queues.set([queue])
-            users.append(user)
-
-    sessions = login_sessions(users)
-    tokens = [issue_patron_token(site.key) for _ in range(conversations)]
-    cookie_name = settings.SESSION_COOKIE_NAME
-    db = settings.DATABASES["default"]
-    db_desc = f"{db['ENGINE'].rsplit('.', 1)[-1]}:{db.get('NAME')}"
-    connections.close_all()
-    return {
-        "site_key": site.key,
-        "sessions": sessions,
-        "cookie_name": cookie_name,
-        "tokens": tokens,
-        "closed_stale": closed_stale,
-        "database": db_desc,
-    }
+    return bench_setup(
+        BENCH_QUEUE_SLUG, tokens=conversations, site_key=BENCH_SITE_KEY, queue_name="Bench", site_name="Bench relay",
+        origins=[origin], librarians=math.ceil(conversations / per_librarian), max_chats=per_librarian,
+        user_prefix=BENCH_USER_PREFIX, display_prefix="Bench")
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,34 +77,6 @@ def django_setup(origin, conversations, per_librarian):
 
 class BenchAbort(Exception):
     """The run cannot go on; the message says why."""
-
-
-def login_sessions(users):
-    """A logged-in Django session per staff user, made directly in the session store (no HTTP
-    login): [(session key, username)]. Django must be set up, on the server's database."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
-    engine = import_module(settings.SESSION_ENGINE)
-    sessions = []
-    for user in users:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        sessions.append((store.session_key, user.get_username()))
-    return sessions
-
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an already sorted list (None when empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 class Waiters:
@@ -226,76 +139,12 @@ class Stats:
 # --------------------------------------------------------------------------------------------
 
 
-class Peer:
-    side = "?"
+class Peer(client.Peer):
+    """A bench socket whose figures go to a `Stats`."""
 
-    def __init__(self, stats, url, headers):
-        self.stats = stats
-        self.url = url
-        self.headers = headers
-        self.ws = None
-        self.welcome = asyncio.get_running_loop().create_future()
-        self.reader = None
-
-    async def open(self, origin, timeout):
-        self.ws = await connect(
-            self.url,
-            origin=origin,
-            additional_headers=self.headers,
-            open_timeout=timeout,
-            close_timeout=2,
-            ping_interval=None,  # the server pings; the bench adds no traffic of its own
-            compression=None,  # measure the relay, not zlib in the bench process
-            max_size=2**20,
-            max_queue=None,  # never apply back-pressure from the bench side
-            proxy=None,  # loopback only, never through an environment proxy
-        )
-        self.reader = asyncio.create_task(self.read())
-
-    async def send(self, frame):
-        await self.ws.send(json.dumps(frame))
-
-    async def read(self):
-        try:
-            async for raw in self.ws:
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                self.stats.frames[f"{self.side}:{kind}"] += 1
-                if kind == "welcome" and not self.welcome.done():
-                    self.welcome.set_result(frame)
-                elif kind == "error":
-                    self.stats.error(self.side, frame)
-                    if not self.welcome.done() and frame.get("code") in {
-                        "not_authenticated",
-                        "token_invalid",
-                        "token_expired",
-                        "unsupported_version",
-                    }:
-                        self.welcome.set_exception(RuntimeError(f"{self.side} refused: {frame}"))
-                else:
-                    self.on_frame(kind, frame, now)
-        except websockets.ConnectionClosed:
-            pass
-        except Exception as exc:  # noqa: BLE001 - a measurement reports, it does not crash
-            self.stats.errors[f"{self.side}:bench-reader-{type(exc).__name__}"] += 1
-        finally:
-            if not self.stats.expect_close:
-                code = self.ws.close_code if self.ws else None
-                self.stats.closes[f"{self.side}:{code}"] += 1
-            if not self.welcome.done():
-                self.welcome.set_exception(
-                    RuntimeError(f"{self.side} socket closed before welcome")
-                )
-
-    def on_frame(self, kind, frame, now):
-        pass
-
-    async def close(self):
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            await asyncio.wait([self.reader], timeout=3)
+    @property
+    def stats(self):
+        return self.report
 
 
 class Librarian(Peer):
@@ -392,107 +241,33 @@ async def ticker(stats, stop):
             stats.loop_lag.append(time.perf_counter() - before - interval)
 
 
-def read_cpu(pid):
-    """utime + stime of a process in seconds, or None."""
-    if not pid:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def read_cores():
-    """Per-core (busy, total) jiffies from /proc/stat, to see what else used the cores."""
-    cores = {}
-    try:
-        for line in Path("/proc/stat").read_text().splitlines():
-            name, *values = line.split()
-            if name.startswith("cpu") and name != "cpu":
-                numbers = [int(v) for v in values[:8]]
-                idle = numbers[3] + numbers[4]
-                cores[name] = (sum(numbers) - idle, sum(numbers))
-    except (OSError, ValueError):
-        pass
-    return cores
-
-
-def read_loadavg():
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return None
-
-
-def read_rss_kib(pid):
-    """Resident set size of a process in KiB, or None."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def window_start(pids):
-    """What to read at the start of a measured window: CPU of each pid, every core, load."""
-    return {
-        "start": {pid: read_cpu(pid) for pid in pids},
-        "cores_start": read_cores(),
-        "loadavg_start": read_loadavg(),
-    }
-
-
-def window_end(window, pids):
-    window.update(
-        end={pid: read_cpu(pid) for pid in pids},
-        rss_kib={pid: read_rss_kib(pid) for pid in pids},
-        cores_end=read_cores(),
-        loadavg_end=read_loadavg(),
-    )
-
-
-def window_figures(window, duration):
-    """Server CPU (% of one core, per pid and summed), RSS per pid, core use and load average."""
-    by_pid = {}
-    for pid, start in window.get("start", {}).items():
-        end = window.get("end", {}).get(pid)
-        if start is not None and end is not None:
-            by_pid[str(pid)] = round(100 * (end - start) / duration, 1)
-    cores = {}
-    for name, (busy, total) in window.get("cores_end", {}).items():
-        busy0, total0 = window.get("cores_start", {}).get(name, (busy, total))
-        if total > total0:
-            cores[name] = round(100 * (busy - busy0) / (total - total0), 1)
-    return {
-        "server_cpu_pct": round(sum(by_pid.values()), 1) if by_pid else None,
-        "server_cpu_pct_by_pid": by_pid,
-        "server_rss_kib_by_pid": {str(pid): kib for pid, kib in window.get("rss_kib", {}).items()},
-        "machine": {
-            "cores_busy_pct": cores,  # every process on each core, during the measured window
-            "loadavg_1min": [window.get("loadavg_start"), window.get("loadavg_end")],
-        },
-    }
-
-
-def percentiles_ms(values, ps=(50, 90, 99), with_max=True):
-    """{"p50": ms, …, "max": ms} of an already sorted list of seconds (None when empty)."""
-    figures = {
-        f"p{p}": None if percentile(values, p) is None else round(percentile(values, p) * 1000, 2)
-        for p in ps
-    }
-    if with_max:
-        figures["max"] = round(values[-1] * 1000, 2) if values else None
-    return figures
+async def scheduled_sends(stats, ws, index, prefix, window, interval, offset, frame):
+    """Send `frame(client_id, k)` on `ws` at load_start + offset + k × interval until load_end, on an
+    absolute schedule (no drift); `window` = (load_start, measure_start, load_end). Each send is
+    noted in `stats.sent` under `<prefix>-<k>` (measured when due from measure_start on), with how
+    late it went in `stats.send_lag`."""
+    load_start, measure_start, load_end = window
+    k = 0
+    while (due := load_start + offset + k * interval) < load_end:
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        client_id = f"{prefix}-{k}"
+        now = time.perf_counter()
+        stats.send_lag.append(now - due)
+        stats.sent[client_id] = (index, now, due >= measure_start)
+        try:
+            await ws.send(json.dumps(frame(client_id, k)))
+        except websockets.ConnectionClosed:
+            stats.errors["patron:send-on-closed-socket"] += 1
+            return
+        k += 1
 
 
 async def run(args, setup):
     stats = Stats()
-    parts = urlsplit(args.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    ws_base = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    origin = origin_of(args.url)
+    ws_base = client.ws_url(origin)
     run_id = secrets.token_hex(3)
     limit = asyncio.Semaphore(args.connect_concurrency)
     phases = {}
@@ -618,40 +393,17 @@ async def run(args, setup):
     stats.sample_from, stats.sample_until = load_start, load_end
 
     async def patron_load(patron, slot):
-        offset = interval * slot / max(1, len(ready))  # spread the conversations over one interval
-        k = 0
-        while True:
-            due = load_start + offset + k * interval
-            if due >= load_end:
-                return
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            client_id = f"{run_id}-{patron.index}-{k}"
-            text = f"bench {patron.index}/{k} {text_pad}"
-            now = time.perf_counter()
-            stats.send_lag.append(now - due)
-            stats.sent[client_id] = (patron.index, now, due >= measure_start)
-            try:
-                await patron.ws.send(
-                    json.dumps({"type": "message", "client_id": client_id, "text": text})
-                )
-            except websockets.ConnectionClosed:
-                stats.errors["patron:send-on-closed-socket"] += 1
-                return
-            k += 1
-
-    async def mark_measure_window():
-        await asyncio.sleep(max(0, measure_start - time.perf_counter()))
-        server_cpu.update(window_start(args.server_pid))
-        await asyncio.sleep(max(0, load_end - time.perf_counter()))
-        window_end(server_cpu, args.server_pid)
+        await scheduled_sends(
+            stats, patron.ws, patron.index, f"{run_id}-{patron.index}", (load_start, measure_start, load_end),
+            interval, interval * slot / max(1, len(ready)),  # spread the conversations over one interval
+            lambda client_id, k: {"type": "message", "client_id": client_id,
+                                  "text": f"bench {patron.index}/{k} {text_pad}"})
 
     log(
         f"load: {len(ready)} conversations x {args.rate:g} msg/s, warm-up {args.warmup:g} s, "
         f"measured {args.duration:g} s"
     )
-    window = asyncio.create_task(mark_measure_window())
+    window = asyncio.create_task(measured_window(server_cpu, args.server_pid, measure_start, load_end))
     await asyncio.gather(*(patron_load(p, slot) for slot, p in enumerate(ready)))
     await window
     cpu_bench = time.process_time() - cpu_bench_0
@@ -1011,11 +763,8 @@ def parse_args(argv=None):
         help="write the report as JSON to FILE, or alone: JSON on stdout (progress goes to stderr)",
     )
     args = parser.parse_args(argv)
-    parts = urlsplit(args.url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        parser.error(
-            "--url must be http(s)://127.0.0.1, localhost or [::1] (this bench is local only)"
-        )
+    check_local_urls(parser, [args.url],
+                     message="--url must be http(s)://127.0.0.1, localhost or [::1] (this bench is local only)")
     if not (1 <= args.conversations <= 5000):
         parser.error("--conversations must be 1..5000")
     if not (0 < args.rate <= 100):
@@ -1036,13 +785,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     # Two sockets per conversation, plus some slack.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 2 * args.conversations + 256
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
-    parts = urlsplit(args.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    setup = django_setup(origin, args.conversations, args.per_librarian)
+    raise_open_files(2 * args.conversations + 256)
+    setup = django_setup(origin_of(args.url), args.conversations, args.per_librarian)
     overall = (
         args.setup_timeout + args.warmup + args.duration + args.grace + 4 * args.step_timeout + 60
     )

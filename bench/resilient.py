@@ -1,6 +1,6 @@
 """Protocol v1 clients that keep the delivery promise the way the browser clients do.
 
-Only the standard library and `websockets`. Used by `bench/churn.py` and `tests/test_chaos.py`.
+Only the standard library, `websockets` and bench/client.py. Used by `bench/churn.py` and `tests/test_chaos.py`.
 
 A client (`ResilientPatron`, `ResilientLibrarian`):
 
@@ -29,9 +29,14 @@ import uuid
 from collections import Counter, OrderedDict
 
 import websockets
-from websockets.asyncio.client import connect
 
-FATAL_CODES = {"not_authenticated", "token_invalid", "token_expired", "unsupported_version"}
+if __package__ in (None, ""):  # read as `python bench/resilient.py`
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.client import FATAL_CODES, open_socket, ws_url  # noqa: E402
 
 
 class ConversationLog:
@@ -201,11 +206,8 @@ class ResilientClient:
             url = self.rng.choice(self.urls)
             self.attempts += 1
             try:
-                ws = await connect(
-                    url.replace("http", "ws", 1) + self.path, origin=url, additional_headers=self.headers,
-                    open_timeout=self.open_timeout, close_timeout=1, ping_interval=None,
-                    compression=None, max_size=2**22, max_queue=None, proxy=None,
-                )
+                ws = await open_socket(ws_url(url, self.path), url, self.headers, timeout=self.open_timeout,
+                                       close_timeout=1, max_size=2**22)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - refused, reset, timed out: try again later

@@ -16,28 +16,25 @@ put both in one table. The tutorial stores nothing and acknowledges nothing: the
 import argparse
 import asyncio
 import json
-import resource
 import secrets
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import websockets
+if __package__ in (None, ""):  # run as `python bench/tutorial_load.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.relay import (  # noqa: E402
-    LOCAL_HOSTS,
-    Peer,
-    Stats,
+from bench.client import ws_url  # noqa: E402
+from bench.common import (  # noqa: E402
+    check_local_urls,
+    measured_window,
+    origin_of,
     percentiles_ms,
-    ticker,
-    window_end,
+    raise_open_files,
     window_figures,
-    window_start,
 )
+from bench.relay import Peer, Stats, scheduled_sends, ticker  # noqa: E402
 
 
 class RoomPeer(Peer):
@@ -68,9 +65,8 @@ class RoomPeer(Peer):
 
 async def run(args):
     stats = Stats()
-    parts = urlsplit(args.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    ws_base = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    origin = origin_of(args.url)
+    ws_base = ws_url(origin)
     run_id = secrets.token_hex(3)
     limit = asyncio.Semaphore(args.connect_concurrency)
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json == "-" else print
@@ -104,32 +100,13 @@ async def run(args):
     pad = "x" * max(0, args.text_length - 20)
 
     async def patron_load(index, patron):
-        offset = interval * index / max(1, len(ready))
-        k = 0
-        while (due := load_start + offset + k * interval) < load_end:
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            client_id = f"{run_id}-{index}-{k}"
-            now = time.perf_counter()
-            stats.send_lag.append(now - due)
-            stats.sent[client_id] = (index, now, due >= measure_start)
-            try:
-                # The id leads the text, padded to --text-length like relay.py's messages.
-                await patron.ws.send(json.dumps({"message": f"{client_id} {pad}"}))
-            except websockets.ConnectionClosed:
-                stats.errors["patron:send-on-closed-socket"] += 1
-                return
-            k += 1
-
-    async def mark_window():
-        await asyncio.sleep(max(0, measure_start - time.perf_counter()))
-        window.update(window_start(args.server_pid))
-        await asyncio.sleep(max(0, load_end - time.perf_counter()))
-        window_end(window, args.server_pid)
+        # The id leads the text, padded to --text-length like relay.py's messages.
+        await scheduled_sends(stats, patron.ws, index, f"{run_id}-{index}", (load_start, measure_start, load_end),
+                              interval, interval * index / max(1, len(ready)),
+                              lambda client_id, _k: {"message": f"{client_id} {pad}"})
 
     log(f"load: {len(ready)} rooms x {args.rate:g} msg/s, warm-up {args.warmup:g} s, measured {args.duration:g} s")
-    marker = asyncio.create_task(mark_window())
+    marker = asyncio.create_task(measured_window(window, args.server_pid, measure_start, load_end))
     await asyncio.gather(*(patron_load(i, patron) for i, (patron, _lib) in enumerate(ready)))
     await marker
     cpu_bench = time.process_time() - cpu_bench_0
@@ -219,9 +196,7 @@ def parse_args(argv=None):
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="server pid (repeatable)")
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE", help="as in relay.py")
     args = parser.parse_args(argv)
-    parts = urlsplit(args.url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        parser.error("--url must be http(s)://127.0.0.1, localhost or [::1]")
+    check_local_urls(parser, [args.url])
     if not (1 <= args.conversations <= 10000) or not (0 < args.rate <= 100):
         parser.error("--conversations 1..10000, --rate in (0, 100]")
     if not (0 < args.duration <= 600) or not (0 <= args.warmup <= 120) or not (0 <= args.grace <= 120):
@@ -231,10 +206,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 2 * args.conversations + 256
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    raise_open_files(2 * args.conversations + 256)
     overall = args.conversations / 10 + args.warmup + args.duration + args.grace + 120
     try:
         report = asyncio.run(asyncio.wait_for(run(args), overall))

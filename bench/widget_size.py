@@ -27,17 +27,17 @@ import functools
 import gzip
 import http.server
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from urllib.request import urlopen
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.common import daphne_command, free_port, wait_for_port  # noqa: E402
 
 LOADER_LIMIT, OPENED_LIMIT = 5 * 1024, 40 * 1024
 
@@ -51,12 +51,6 @@ FCP = """() => new Promise(done => new PerformanceObserver(list => {
   const fcp = list.getEntriesByName("first-contentful-paint")[0];
   if (fcp) done(fcp.startTime);
 }).observe({type: "paint", buffered: true}))"""
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def gz(data):
@@ -105,7 +99,7 @@ def main():
     port = free_port()
     service = f"http://127.0.0.1:{port}"
     daphne = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"],
+        daphne_command(port),
         cwd=REPO, env={**os.environ, "SQLITE_PATH": os.environ["SQLITE_PATH"], "LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     handler_class = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
@@ -116,12 +110,7 @@ def main():
     site.allowed_origins = host
     site.save()
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, daphne, "daphne")
         measure(args.chromium, service, host, host_page(work, service, site.key),
                 host_page(work, service, site.key, with_widget=False))
     finally:

@@ -9,9 +9,18 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from bench.common import daphne_command, free_port, wait_for_port
 from chatserver.env import first_address
 from reference.models import LibrarianProfile, Queue
 from reference.tokens import PatronIdentity, issue_patron_token
+from tests.browser import (  # noqa: F401 (fixtures)
+    _playwright,
+    browser,
+    host_page,
+    library_page,
+    logged_in_dashboard,
+    new_page,
+)
 from widgets.models import Site
 
 # The suite imports chatserver.asgi in this process; its SQLite checkpoint thread is the server's
@@ -139,6 +148,18 @@ def token_for():
 
 
 @pytest.fixture
+async def chat(identity, token_for, librarian):
+    """A patron who asked and the librarian holding the chat, each on a socket (Channels'
+    communicator), the claim's notices drained: yields (patron, desk, conversation id)."""
+    from tests.wsclient import open_chat
+
+    patron, desk, conversation_id = await open_chat(librarian, token_for(identity))
+    yield patron, desk, conversation_id
+    await patron.close()
+    await desk.close()
+
+
+@pytest.fixture
 def live_daphne(transactional_db):
     """Start real daphne processes on the test database; returns a function giving base URLs.
 
@@ -147,8 +168,6 @@ def live_daphne(transactional_db):
     """
     import os
     import subprocess
-    import sys
-    import time
 
     from django.db import connection
 
@@ -156,7 +175,7 @@ def live_daphne(transactional_db):
     by_url = {}
 
     def start(env_extra=None, port=None):
-        port = port or _free_port()
+        port = port or free_port()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatserver.settings"}
         if connection.vendor == "sqlite":
             env["SQLITE_PATH"] = connection.settings_dict["NAME"]
@@ -166,25 +185,17 @@ def live_daphne(transactional_db):
         if settings.REDIS_URL:
             env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
             env["PRESENCE_PREFIX"] = settings.PRESENCE_PREFIX
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests' own code (tests/browser.py)
         env.update(env_extra or {})  # a test's own settings win (its own Redis, say)
         log = open(os.path.join(os.environ.get("TEST_ARTIFACTS", "/tmp"), f"daphne-{port}.log"), "w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "chatserver.asgi:application"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(daphne_command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
         processes.append(process)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {process.returncode}; see {log.name}")
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                by_url[f"http://127.0.0.1:{port}"] = process
-                return f"http://127.0.0.1:{port}"
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"daphne did not listen on {port} within 30 s; see {log.name}")
+        try:
+            wait_for_port(port, process, "daphne")
+        except RuntimeError as failed:
+            raise RuntimeError(f"{failed}; see {log.name}") from None
+        by_url[f"http://127.0.0.1:{port}"] = process
+        return f"http://127.0.0.1:{port}"
 
     def kill(url):
         """SIGKILL: no clean shutdown, no disconnect handlers, like a crashed server."""
@@ -201,8 +212,3 @@ def live_daphne(transactional_db):
         except Exception:
             process.kill()
 
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -11,8 +11,7 @@ from reference.messaging import do_send_librarian_message, do_send_patron_messag
 from reference.models import Conversation
 from tests import files
 from tests.starting import start_chat
-from tests.test_delivery import active_chat
-from tests.wsclient import librarian_socket, patron_socket
+from tests.wsclient import open_chat, patron_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,9 +22,7 @@ def media_root(settings, tmp_path):
 
 
 async def ended_chat(identity, token_for, librarian, lang="id", close=True):
-    desk = await librarian_socket(librarian)
-    patron = await patron_socket(token_for(identity), lang=lang)
-    conversation_id = await active_chat(patron, desk)
+    patron, desk, conversation_id = await open_chat(librarian, token_for(identity), lang=lang)
     await desk.send({"type": "message", "conversation": conversation_id, "client_id": "l-1",
                      "text": "Ya, buka pukul 09.00–15.00."})
     await desk.receive_type("ack")

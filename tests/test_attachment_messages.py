@@ -7,8 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from reference import attachments
 from reference.models import Conversation, Message
 from tests import files
-from tests.test_delivery import active_chat
-from tests.wsclient import librarian_socket, patron_socket
+from tests.wsclient import ask, patron_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,16 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
-
-
-@pytest.fixture
-async def chat(identity, token_for, librarian):
-    desk = await librarian_socket(librarian)
-    patron = await patron_socket(token_for(identity))
-    conversation_id = await active_chat(patron, desk)
-    yield patron, desk, conversation_id
-    await patron.close()
-    await desk.close()
 
 
 @database_sync_to_async
@@ -109,8 +98,7 @@ async def test_files_that_are_not_the_senders_are_refused_and_nothing_is_stored(
     # Another patron with a conversation and a file of their own.
     stranger_identity = make_identity()
     stranger = await patron_socket(token_for(stranger_identity))
-    await stranger.send({"type": "start", "client_id": "s-1", "text": "Pertanyaan lain"})
-    stranger_conversation = (await stranger.receive_type("ack"))["conversation"]
+    stranger_conversation = await ask(stranger, "Pertanyaan lain", "s-1")
     strangers = await patron_upload(stranger_conversation)
     before = await database_sync_to_async(Message.objects.filter(conversation_id=conversation_id).count)()
 

@@ -5,17 +5,15 @@ import pathlib
 
 from reference.models import Attachment, Conversation
 from tests import files
-from tests.test_browser import ARGS, CHROMIUM, host_page, library, log_in  # noqa: F401 (host_page: fixture)
-from tests.test_browser import pytestmark as browser_marks
+from tests.browser import MARKS, claim_and_wait, close_chat, open_launcher, type_reply
 
-pytestmark = browser_marks
+pytestmark = MARKS
 
 
-def open_chat(browser, page_url, question, email_address=""):
-    patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+def open_chat(new_page, page_url, question, email_address=""):
+    patron = new_page()
     patron.goto(page_url)
-    patron.locator("#ruangtanya-widget button.l").click()
-    chat = patron.frame_locator("#ruangtanya-widget iframe")
+    chat = open_launcher(patron)
     chat.locator("#q").fill(question)
     chat.locator("#name").fill("Rina")
     if email_address:
@@ -24,140 +22,113 @@ def open_chat(browser, page_url, question, email_address=""):
     return patron, chat
 
 
-def claim(desk, chat, question):
+def test_files_go_both_ways_and_show_inline_or_as_cards(library_page, tmp_path, new_page, logged_in_dashboard):
     from playwright.sync_api import expect
 
-    item = desk.locator(".queue-item").filter(has_text=question)
-    expect(item).to_have_count(1, timeout=15000)
-    item.get_by_role("button").click()
-    expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
-
-
-def test_files_go_both_ways_and_show_inline_or_as_cards(live_daphne, host_page, django_user_model,  # noqa: F811
-                                                         tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
     # Short-lived links, so that renewing them is seen within the test.
-    service = live_daphne({"MEDIA_ROOT": str(tmp_path), "RT_ATTACHMENT_LINK_MAX_AGE": "60"})
-    page_url = write_page(service, site.key)
+    site, _users, service, page_url = library_page(
+        lang="en", daphne_env={"MEDIA_ROOT": str(tmp_path), "RT_ATTACHMENT_LINK_MAX_AGE": "60"})
     question = "Which edition is this?"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            desk = log_in(browser, service, "siti", "Siti")
-            patron, chat = open_chat(browser, page_url, question)
-            claim(desk, chat, question)
+    desk = logged_in_dashboard(service, "siti", "Siti")
+    patron, chat = open_chat(new_page, page_url, question)
+    claim_and_wait(desk, chat, question)
 
-            # The patron sends a photo: shown inline on both sides, alt text = its name.
-            expect(chat.locator("#attach-input")).to_be_attached()
-            chat.locator("#attach-input").set_input_files(
-                {"name": "cover.png", "mimeType": "image/png", "buffer": files.png(40, 30)})
-            mine = chat.locator(".msg-patron img[alt='cover.png']")
-            expect(mine).to_have_count(1, timeout=15000)
-            expect(chat.locator(".msg-patron.pending")).to_have_count(0, timeout=15000)  # acknowledged
-            theirs = desk.locator(".msg-patron img[alt='cover.png']")
-            expect(theirs).to_have_count(1, timeout=15000)
-            expect(theirs).to_have_js_property("naturalWidth", 40, timeout=15000)  # the link served the image
+    # The patron sends a photo: shown inline on both sides, alt text = its name.
+    expect(chat.locator("#attach-input")).to_be_attached()
+    chat.locator("#attach-input").set_input_files(
+        {"name": "cover.png", "mimeType": "image/png", "buffer": files.png(40, 30)})
+    mine = chat.locator(".msg-patron img[alt='cover.png']")
+    expect(mine).to_have_count(1, timeout=15000)
+    expect(chat.locator(".msg-patron.pending")).to_have_count(0, timeout=15000)  # acknowledged
+    theirs = desk.locator(".msg-patron img[alt='cover.png']")
+    expect(theirs).to_have_count(1, timeout=15000)
+    expect(theirs).to_have_js_property("naturalWidth", 40, timeout=15000)  # the link served the image
 
-            # A program dressed up as a picture is refused, with a message, and nothing is sent.
-            chat.locator("#attach-input").set_input_files(
-                {"name": "holiday.png", "mimeType": "image/png", "buffer": files.EXE})
-            expect(chat.locator("#alert-text")).to_have_text(
-                "Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent.", timeout=15000)
-            expect(chat.locator(".msg-patron")).to_have_count(2)  # the question and the photo
+    # A program dressed up as a picture is refused, with a message, and nothing is sent.
+    chat.locator("#attach-input").set_input_files(
+        {"name": "holiday.png", "mimeType": "image/png", "buffer": files.EXE})
+    expect(chat.locator("#alert-text")).to_have_text(
+        "Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent.", timeout=15000)
+    expect(chat.locator(".msg-patron")).to_have_count(2)  # the question and the photo
 
-            # The librarian sends a PDF: a card with its name and size, linking to the file.
-            desk.locator("#dash-attach-input").set_input_files(
-                {"name": "editions.pdf", "mimeType": "application/pdf", "buffer": files.pdf()})
-            expect(desk.locator(".msg-librarian .attachment-name")).to_have_text("editions.pdf", timeout=15000)
-            card = chat.locator(".msg-librarian a.attachment-file")
-            expect(card).to_contain_text("editions.pdf", timeout=15000)
-            expect(card.locator(".attachment-size")).to_have_text(f"{len(files.pdf())} B")
-            link = card.get_attribute("href")
-            download = patron.request.get(service + link)
-            assert download.status == 200
-            assert download.headers["content-type"] == "application/pdf"
-            assert download.body() == files.pdf()
+    # The librarian sends a PDF: a card with its name and size, linking to the file.
+    desk.locator("#dash-attach-input").set_input_files(
+        {"name": "editions.pdf", "mimeType": "application/pdf", "buffer": files.pdf()})
+    expect(desk.locator(".msg-librarian .attachment-name")).to_have_text("editions.pdf", timeout=15000)
+    card = chat.locator(".msg-librarian a.attachment-file")
+    expect(card).to_contain_text("editions.pdf", timeout=15000)
+    expect(card.locator(".attachment-size")).to_have_text(f"{len(files.pdf())} B")
+    link = card.get_attribute("href")
+    download = patron.request.get(service + link)
+    assert download.status == 200
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.body() == files.pdf()
 
-            # Links about to expire are renewed on both sides (here: at once, as the tab is shown).
-            patron.wait_for_timeout(1100)  # signatures carry whole seconds: the next one differs
-            for page, selector in ((patron.frames[1], ".msg-patron a.attachment"),
-                                   (desk, ".msg-librarian a.attachment")):
-                before = page.locator(selector).get_attribute("href")
-                page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-                expect(page.locator(selector)).not_to_have_attribute("href", before, timeout=15000)
-                assert patron.request.get(service + page.locator(selector).get_attribute("href")).status == 200
+    # Links about to expire are renewed on both sides (here: at once, as the tab is shown).
+    patron.wait_for_timeout(1100)  # signatures carry whole seconds: the next one differs
+    for page, selector in ((patron.frames[1], ".msg-patron a.attachment"),
+                           (desk, ".msg-librarian a.attachment")):
+        before = page.locator(selector).get_attribute("href")
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(page.locator(selector)).not_to_have_attribute("href", before, timeout=15000)
+        assert patron.request.get(service + page.locator(selector).get_attribute("href")).status == 200
 
-            desk.click("#close-button")
-            desk.click("#close-yes")
-            expect(chat.locator("#ended")).to_be_visible(timeout=15000)
-            desk.goto(f"{service}/staff/transcripts/")
-            desk.locator("tr").filter(has_text=question).locator("a[href*='/staff/transcripts/']").click()
-            expect(desk.locator(".msg-attachment a")).to_have_text(["cover.png", "editions.pdf"])
-        finally:
-            browser.close()
+    close_chat(desk)
+    expect(chat.locator("#ended")).to_be_visible(timeout=15000)
+    desk.goto(f"{service}/staff/transcripts/")
+    desk.locator("tr").filter(has_text=question).locator("a[href*='/staff/transcripts/']").click()
+    expect(desk.locator(".msg-attachment a")).to_have_text(["cover.png", "editions.pdf"])
     assert sorted(Attachment.objects.values_list("name", flat=True)) == ["cover.png", "editions.pdf"]
     assert Attachment.objects.filter(message__isnull=True).count() == 0
 
 
 def test_after_the_chat_the_patron_rates_it_and_gets_the_transcript_by_email(
-        live_daphne, host_page, django_user_model, tmp_path):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+        library_page, tmp_path, new_page, logged_in_dashboard):
+    from playwright.sync_api import expect
 
-    origin, write_page = host_page
-    site, _users = library(django_user_model, origin)
     mailbox = tmp_path / "mail"
-    service = live_daphne({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                           "EMAIL_FILE_PATH": str(mailbox)})
-    page_url = write_page(service, site.key)
+    site, _users, service, page_url = library_page(
+        lang="en", daphne_env={"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                               "EMAIL_FILE_PATH": str(mailbox)})
     question = "Do you have audio books?"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            desk = log_in(browser, service, "siti", "Siti")
-            patron, chat = open_chat(browser, page_url, question, email_address="rina@example.org")
-            claim(desk, chat, question)
-            desk.fill("#composer-input", "Yes, in the app of the library.")
-            desk.locator("#composer-input").press("Enter")
-            expect(chat.locator(".msg-librarian")).to_contain_text("in the app", timeout=15000)
-            desk.click("#close-button")
-            desk.click("#close-yes")
+    desk = logged_in_dashboard(service, "siti", "Siti")
+    patron, chat = open_chat(new_page, page_url, question, email_address="rina@example.org")
+    claim_and_wait(desk, chat, question)
+    type_reply(desk, "Yes, in the app of the library.")
+    expect(chat.locator(".msg-librarian")).to_contain_text("in the app", timeout=15000)
+    close_chat(desk)
 
-            # The rating is a radio group: chosen with the keyboard alone.
-            expect(chat.locator("#after-chat")).to_be_visible(timeout=15000)
-            expect(chat.locator("#rate-form legend")).to_contain_text("How did we do?")
-            chat.locator("#rate-form button[type=submit]").click()  # nothing chosen yet
-            expect(chat.locator("#rate-status")).to_have_text("Choose a rating from 1 to 5.")
-            chat.locator("#rating-1").focus()
-            chat.locator("#rating-1").press("ArrowRight")
-            chat.locator("#rating-2").press("ArrowRight")
-            chat.locator("#rating-3").press("ArrowRight")
-            expect(chat.locator("#rating-4")).to_be_checked()
-            chat.locator("#rate-comment").fill("Quick and kind.")
-            chat.locator("#rate-form button[type=submit]").click()
-            expect(chat.locator("#rate-status")).to_have_text("Thank you for your rating!", timeout=15000)
+    # The rating is a radio group: chosen with the keyboard alone.
+    expect(chat.locator("#after-chat")).to_be_visible(timeout=15000)
+    expect(chat.locator("#rate-form legend")).to_contain_text("How did we do?")
+    chat.locator("#rate-form button[type=submit]").click()  # nothing chosen yet
+    expect(chat.locator("#rate-status")).to_have_text("Choose a rating from 1 to 5.")
+    chat.locator("#rating-1").focus()
+    chat.locator("#rating-1").press("ArrowRight")
+    chat.locator("#rating-2").press("ArrowRight")
+    chat.locator("#rating-3").press("ArrowRight")
+    expect(chat.locator("#rating-4")).to_be_checked()
+    chat.locator("#rate-comment").fill("Quick and kind.")
+    chat.locator("#rate-form button[type=submit]").click()
+    expect(chat.locator("#rate-status")).to_have_text("Thank you for your rating!", timeout=15000)
 
-            # The address typed before the chat is filled in; a bad one is refused by the server.
-            expect(chat.locator("#transcript-email")).to_have_value("rina@example.org")
-            patron_frame = patron.frames[1]
-            patron_frame.evaluate("document.getElementById('transcript-email').type = 'text'")
-            chat.locator("#transcript-email").fill("rina@")
-            chat.locator("#transcript-form button[type=submit]").click()
-            expect(chat.locator("#transcript-status")).to_have_text("That email address does not look right.",
-                                                                     timeout=15000)
-            chat.locator("#transcript-email").fill("rina@example.org")
-            chat.locator("#transcript-form button[type=submit]").click()
-            expect(chat.locator("#transcript-status")).to_have_text(
-                "The transcript is on its way to rina@example.org.", timeout=15000)
+    # The address typed before the chat is filled in; a bad one is refused by the server.
+    expect(chat.locator("#transcript-email")).to_have_value("rina@example.org")
+    patron_frame = patron.frames[1]
+    patron_frame.evaluate("document.getElementById('transcript-email').type = 'text'")
+    chat.locator("#transcript-email").fill("rina@")
+    chat.locator("#transcript-form button[type=submit]").click()
+    expect(chat.locator("#transcript-status")).to_have_text("That email address does not look right.",
+                                                             timeout=15000)
+    chat.locator("#transcript-email").fill("rina@example.org")
+    chat.locator("#transcript-form button[type=submit]").click()
+    expect(chat.locator("#transcript-status")).to_have_text(
+        "The transcript is on its way to rina@example.org.", timeout=15000)
 
-            desk.goto(f"{service}/staff/transcripts/")
-            expect(desk.locator("tr").filter(has_text=question).locator("td.rating")).to_have_text("4 of 5")
-        finally:
-            browser.close()
+    desk.goto(f"{service}/staff/transcripts/")
+    expect(desk.locator("tr").filter(has_text=question).locator("td.rating")).to_have_text("4 of 5")
 
     conversation = Conversation.objects.get()
     assert (conversation.rating, conversation.rating_comment) == (4, "Quick and kind.")

@@ -3,18 +3,19 @@
 import pytest
 
 from reference.models import Queue
-from tests.test_browser import ARGS, CHROMIUM, host_page, library, log_in, pytestmark  # noqa: F401
+from tests.browser import MARKS, claim, library, open_launcher, type_reply
+
+pytestmark = MARKS
 
 NOTE = "Looking for 1970s newspapers; the general catalogue has nothing."
 
 
-def ask(browser, page_url, question):
+def ask(new_page, page_url, question):
     from playwright.sync_api import expect
 
-    patron = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    patron = new_page()
     patron.goto(page_url)
-    patron.locator("#ruangtanya-widget button.l").click()
-    chat = patron.frame_locator("#ruangtanya-widget iframe")
+    chat = open_launcher(patron)
     chat.locator("#q").fill(question)
     chat.locator("#start-form button[type=submit]").click()
     expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
@@ -31,45 +32,40 @@ def holds_nothing(desk):
 
 
 @pytest.mark.parametrize("to", ["colleague", "queue"])
-def test_after_a_transfer_only_the_receiver_holds_the_chat(live_daphne, host_page, django_user_model, to):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+def test_after_a_transfer_only_the_receiver_holds_the_chat(
+        live_daphne, host_page, django_user_model, to, new_page, logged_in_dashboard):
+    from playwright.sync_api import expect
 
     origin, write_page = host_page
     site, users = library(django_user_model, origin, librarians=(("siti", "Siti"), ("budi", "Budi")))
     children = Queue.objects.create(name="Anak-anak", slug="anak")
     users["budi"].librarian_profile.queues.add(children)
     service = live_daphne()
-    page_url = write_page(service, site.key)
+    page_url = write_page(service, site.key, lang="en")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            siti, budi = log_in(browser, service, "siti", "Siti"), log_in(browser, service, "budi", "Budi")
-            chat = ask(browser, page_url, "Do you keep old newspapers?")
-            siti.locator(".queue-item").filter(has_text="old newspapers").get_by_role("button").click()
-            expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
-            expect(siti.locator("#capacity-held")).to_have_text("1")
+    siti, budi = logged_in_dashboard(service, "siti", "Siti"), logged_in_dashboard(service, "budi", "Budi")
+    chat = ask(new_page, page_url, "Do you keep old newspapers?")
+    claim(siti, "old newspapers")
+    expect(chat.locator("#status-text")).to_contain_text("Siti", timeout=15000)
+    expect(siti.locator("#capacity-held")).to_have_text("1")
 
-            siti.click("#transfer-button")
-            target = f"l:{users['budi'].pk}" if to == "colleague" else f"q:{children.pk}"
-            siti.select_option("#transfer-target", target)
-            siti.fill("#transfer-note", NOTE)
-            siti.click("#transfer-send")
-            if to == "colleague":
-                offer = budi.locator(".offer")
-                expect(offer).to_contain_text(NOTE, timeout=15000)
-                offer.get_by_role("button", name="Accept").click()
-                expect(budi.locator("#capacity-held")).to_have_text("1", timeout=15000)
-                budi.fill("#composer-input", "Yes, in the local history room.")
-                budi.locator("#composer-input").press("Enter")
-                expect(chat.locator(".msg-librarian")).to_contain_text("local history room", timeout=15000)
-            else:
-                waiting = budi.locator(".queue-item").filter(has_text="old newspapers")
-                expect(waiting).to_have_count(1, timeout=15000)
-                expect(chat.locator("#log")).to_contain_text("Anak-anak", timeout=15000)
+    siti.click("#transfer-button")
+    target = f"l:{users['budi'].pk}" if to == "colleague" else f"q:{children.pk}"
+    siti.select_option("#transfer-target", target)
+    siti.fill("#transfer-note", NOTE)
+    siti.click("#transfer-send")
+    if to == "colleague":
+        offer = budi.locator(".offer")
+        expect(offer).to_contain_text(NOTE, timeout=15000)
+        offer.get_by_role("button", name="Accept").click()
+        expect(budi.locator("#capacity-held")).to_have_text("1", timeout=15000)
+        type_reply(budi, "Yes, in the local history room.")
+        expect(chat.locator(".msg-librarian")).to_contain_text("local history room", timeout=15000)
+    else:
+        waiting = budi.locator(".queue-item").filter(has_text="old newspapers")
+        expect(waiting).to_have_count(1, timeout=15000)
+        expect(chat.locator("#log")).to_contain_text("Anak-anak", timeout=15000)
 
-            holds_nothing(siti)
-            expect(siti.locator("#global-alerts")).to_contain_text("Budi" if to == "colleague" else "Anak-anak")
-            assert "passed on" not in siti.locator("body").inner_text()  # the patron's notice is theirs
-        finally:
-            browser.close()
+    holds_nothing(siti)
+    expect(siti.locator("#global-alerts")).to_contain_text("Budi" if to == "colleague" else "Anak-anak")
+    assert "passed on" not in siti.locator("body").inner_text()  # the patron's notice is theirs

@@ -13,19 +13,18 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.test import Client
 
 from bench.churn import Fleet, print_report, stored_messages
+from bench.common import daphne_command, free_port, wait_for_port
 from reference.tokens import issue_patron_token
+from tests.wsclient import login_cookie
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -48,25 +47,6 @@ GRACE = 25
 ARTIFACTS = os.environ.get("TEST_ARTIFACTS", "/tmp")
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_listening(port, process, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on {port} within {timeout} s")
-
-
 class Server:
     """One process we can SIGKILL and start again on the same port."""
 
@@ -83,7 +63,7 @@ class Server:
         log = open(path, "w")
         self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        wait_listening(self.port, self.process, self.name)
+        wait_for_port(self.port, self.process, self.name)
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -130,8 +110,7 @@ def daphnes(private_redis):
     servers = []
     for index in range(2):
         port = free_port()
-        servers.append(Server(f"daphne{index}", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                                  "chatserver.asgi:application"], env, port))
+        servers.append(Server(f"daphne{index}", daphne_command(port), env, port))
     try:
         for server in servers:
             server.start()
@@ -139,12 +118,6 @@ def daphnes(private_redis):
     finally:
         for server in servers:
             server.stop()
-
-
-def login_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from django.test import override_settings
 
 from reference.models import Conversation, Message
-from tests.wsclient import connect, librarian_socket, patron_socket
+from tests.wsclient import ask, connect, librarian_socket, patron_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -19,12 +19,6 @@ def stored(conversation_id):
 @database_sync_to_async
 def conversation_status(conversation_id):
     return Conversation.objects.get(pk=conversation_id).status
-
-
-async def ask(patron, text="Apakah buka hari Minggu?", client_id="p-1", **fields):
-    await patron.send({"type": "start", "client_id": client_id, "text": text, **fields})
-    ack = await patron.receive_type("ack")
-    return ack["conversation"]
 
 
 async def test_the_whole_loop(identity, token_for, librarian):

@@ -8,23 +8,9 @@ from reference import selectors
 from reference.events import Outbox
 from reference.messaging import NewMessage, store
 from reference.models import Conversation, Message, Role
-from tests.wsclient import librarian_socket, patron_socket
+from tests.wsclient import librarian_socket, open_chat, patron_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def active_chat(patron, desk, drain=True):
-    """The patron asks (seq 1), the librarian claims (seq 2, the join notice)."""
-    await patron.send({"type": "start", "client_id": "p-1", "text": "Apakah buka hari Minggu?", "name": "Rina"})
-    conversation_id = (await patron.receive_type("ack"))["conversation"]
-    await desk.send({"type": "claim", "conversation": conversation_id})
-    await desk.receive_type("conversation")
-    while (await patron.receive_type("conversation"))["conversation"]["status"] != "active":
-        pass
-    for socket in (patron, desk) if drain else ():  # the claim's notices: not what these tests are about
-        while not await socket.nothing_more():
-            await socket.receive()
-    return conversation_id
 
 
 async def say(socket, text, client_id, conversation_id=None):
@@ -49,16 +35,6 @@ def store_without_fan_out(conversation_id, text):
                                   author=conversation.librarian, author_name="Siti"), outbox=lost)
     assert [event["frame"]["type"] for _group, event in lost.committed] == ["message"]
     return message.seq
-
-
-@pytest.fixture
-async def chat(identity, token_for, librarian):
-    desk = await librarian_socket(librarian)
-    patron = await patron_socket(token_for(identity))
-    conversation_id = await active_chat(patron, desk)
-    yield patron, desk, conversation_id
-    await patron.close()
-    await desk.close()
 
 
 async def test_a_librarian_retry_after_a_lost_ack_is_stored_once(chat, librarian):
@@ -144,9 +120,7 @@ async def test_a_fan_out_lost_on_purpose_is_repaired(chat, identity, token_for, 
 
 @override_settings(HEARTBEAT_INTERVAL=0.2)
 async def test_heartbeats_tell_each_side_how_far_its_chats_have_got(identity, token_for, librarian, monkeypatch):
-    desk = await librarian_socket(librarian)
-    patron = await patron_socket(token_for(identity))
-    conversation_id = await active_chat(patron, desk, drain=False)
+    patron, desk, conversation_id = await open_chat(librarian, token_for(identity), drain=False)
     # A lost last message shows no gap until something else arrives: the heartbeat shows it.
     await store_without_fan_out(conversation_id, "Yang terakhir, hilang")
     for socket in (patron, desk):

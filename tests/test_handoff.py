@@ -12,7 +12,7 @@ from reference.errors import ServiceError
 from reference.lifecycle import do_claim
 from reference.models import Conversation, LibrarianProfile, Message, Patron, Transfer
 from reference.presence_store import get_store
-from tests.wsclient import librarian_socket, patron_socket
+from tests.wsclient import ask, librarian_socket, patron_socket
 
 NOTE = "Pemustaka mencari arsip koran 1970-an; sudah saya cek katalog umum."
 
@@ -141,8 +141,7 @@ async def test_a_transfer_over_websockets_while_the_patron_watches(identity, tok
     budi = await database_sync_to_async(make_librarian)("budi", "Budi")
     sender, receiver = await librarian_socket(siti), await librarian_socket(budi)
     patron = await patron_socket(token_for(identity))
-    await patron.send({"type": "start", "client_id": "p-1", "text": "Arsip koran 1970?"})
-    conversation_id = (await patron.receive_type("ack"))["conversation"]
+    conversation_id = await ask(patron, "Arsip koran 1970?", "p-1")
     await sender.send({"type": "claim", "conversation": conversation_id})
     await sender.receive_type("conversation")
 

@@ -9,7 +9,7 @@ from reference import presence, sweeps
 from reference.errors import ServiceError
 from reference.models import Conversation, LibrarianProfile
 from reference.presence_store import get_store
-from tests.wsclient import librarian_socket, patron_socket
+from tests.wsclient import ask, librarian_socket, patron_socket
 
 
 def test_a_librarian_is_connected_while_any_socket_beats(db):
@@ -70,8 +70,7 @@ async def test_colleagues_see_status_connection_and_load_live(make_librarian, id
     assert (await presence_of(other, "Budi"))["status"] == "away"  # all his tabs
 
     patron = await patron_socket(token_for(identity))
-    await patron.send({"type": "start", "client_id": "p-1", "text": "Jam buka?"})
-    conversation_id = (await patron.receive_type("ack"))["conversation"]
+    conversation_id = await ask(patron, "Jam buka?", "p-1")
     await other.send({"type": "claim", "conversation": conversation_id})
     load = (await desk.receive_type("presence"))["librarian"]
     assert (load["name"], load["held"]) == ("Budi", 1)
@@ -101,8 +100,7 @@ async def test_chats_of_a_librarian_who_vanished_go_back_to_the_queue(make_libra
     budi = await database_sync_to_async(make_librarian)("budi", "Budi")
     colleague = await librarian_socket(budi)
     patron = await patron_socket(token_for(identity))
-    await patron.send({"type": "start", "client_id": "p-1", "text": "Jam buka?"})
-    conversation_id = (await patron.receive_type("ack"))["conversation"]
+    conversation_id = await ask(patron, "Jam buka?", "p-1")
     # Siti's laptop beat last a timeout ago, then went silent (no close: the lid shut).
     lid_shut = time.time() - settings.PRESENCE_TIMEOUT - 1
     await database_sync_to_async(get_store().beat)(siti.pk, "laptop", settings.PRESENCE_TIMEOUT, now=lid_shut)

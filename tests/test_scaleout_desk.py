@@ -3,16 +3,16 @@ real PostgreSQL and Redis (the scale-out run of `make test`)."""
 
 import asyncio
 import contextlib
-import json
 import time
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from bench.client import Client
 from reference.models import Queue
 from reference.tokens import issue_patron_token
-from tests.test_scaleout import login_cookie, open_socket
+from tests.wsclient import login_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -23,39 +23,9 @@ pytestmark = [
 FAST = {"RT_HEARTBEAT_INTERVAL": "1", "RT_PRESENCE_TIMEOUT": "4", "RT_REQUEUE_GRACE": "2"}
 
 
-class Client:
-    """A socket that keeps every frame, so a test can wait for one that matches."""
-
-    def __init__(self, socket):
-        self.socket, self.frames, self.reader = socket, [], asyncio.create_task(self.read())
-
-    async def read(self):
-        with contextlib.suppress(Exception):
-            async for text in self.socket:
-                self.frames.append(json.loads(text))
-
-    async def send(self, **frame):
-        await self.socket.send(json.dumps(frame))
-
-    async def wait_for(self, test, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for frame in self.frames:
-                if test(frame):
-                    return frame
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no matching frame in {timeout} s; got {[f['type'] for f in self.frames]}")
-
-    async def close(self):
-        self.reader.cancel()
-        with contextlib.suppress(Exception):
-            await self.socket.close()
-
-
 async def librarian(url, user):
-    client = Client(await open_socket(url, "/ws/librarian/", await database_sync_to_async(login_cookie)(user)))
-    await client.send(type="hello", v=1)
-    await client.wait_for(lambda f: f["type"] == "welcome")
+    client = await Client.connect(url, "/ws/librarian/", await database_sync_to_async(login_cookie)(user))
+    await client.hello()
 
     async def beat():  # the dashboard's own heartbeat, as dashboard.js sends it
         with contextlib.suppress(Exception):
@@ -78,9 +48,8 @@ async def test_the_desk_agrees_across_processes_and_survives_a_killed_one(live_d
     on_second = await librarian(second, siti)
     await on_first.wait_for(presence_of("Siti", "available"))  # presence crosses processes
 
-    patron = Client(await open_socket(first, "/ws/patron/"))
-    await patron.send(type="hello", v=1, token=issue_patron_token(site.key))
-    welcome = await patron.wait_for(lambda f: f["type"] == "welcome")
+    patron = await Client.connect(first, "/ws/patron/")
+    welcome = await patron.hello(token=issue_patron_token(site.key))
     assert welcome["desk"]["open"] is True  # Siti and Budi are on duty, whichever process they use
     await patron.send(type="start", client_id="p-1", text="Arsip koran 1970?")
     conversation_id = (await patron.wait_for(lambda f: f["type"] == "ack"))["conversation"]
@@ -101,9 +70,8 @@ async def test_the_desk_agrees_across_processes_and_survives_a_killed_one(live_d
     # Automatic routing: a chat asked on the second process is offered to the less busy Budi on
     # the first (Siti holds one), who accepts by claiming.
     await database_sync_to_async(Queue.objects.filter(pk=site.default_queue_id).update)(routing="auto")
-    second_patron = Client(await open_socket(second, "/ws/patron/"))
-    await second_patron.send(type="hello", v=1, token=issue_patron_token(site.key))
-    await second_patron.wait_for(lambda f: f["type"] == "welcome")
+    second_patron = await Client.connect(second, "/ws/patron/")
+    await second_patron.hello(token=issue_patron_token(site.key))
     await second_patron.send(type="start", client_id="p-2", text="Jam buka Sabtu?")
     routed_id = (await second_patron.wait_for(lambda f: f["type"] == "ack"))["conversation"]
     offer = await on_first.wait_for(lambda f: f["type"] == "assignment" and f["offer"]["status"] == "offered")
@@ -132,9 +100,8 @@ async def test_the_desk_agrees_across_processes_and_survives_a_killed_one(live_d
     await on_first.wait_for(presence_of("Budi", "away"))
     deadline = time.monotonic() + 20  # each process caches the desk state for 10 s
     while True:
-        late = Client(await open_socket(first, "/ws/patron/"))
-        await late.send(type="hello", v=1, token=issue_patron_token(site.key))
-        desk = (await late.wait_for(lambda f: f["type"] == "welcome"))["desk"]
+        late = await Client.connect(first, "/ws/patron/")
+        desk = (await late.hello(token=issue_patron_token(site.key)))["desk"]
         if desk["open"] is False or time.monotonic() > deadline:
             break
         await late.close()

@@ -14,11 +14,12 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
+from bench.client import Client
+from bench.common import free_port
 from chatserver.env import first_address, redis_from_url
 from reference.tokens import issue_patron_token
-from tests.test_chaos import Server, free_port
-from tests.test_scaleout import login_cookie, open_socket
-from tests.test_scaleout_desk import Client
+from tests.test_chaos import Server
+from tests.wsclient import login_cookie
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -105,12 +106,10 @@ async def test_the_service_follows_a_sentinel_fail_over(sentinel, live_daphne, s
            "PRESENCE_PREFIX": "rt:sentinel:presence", "RT_HEARTBEAT_INTERVAL": "1"}
     first, second = live_daphne(env), live_daphne(env)
     siti = await database_sync_to_async(make_librarian)("siti", "Siti")
-    desk = Client(await open_socket(first, "/ws/librarian/", await database_sync_to_async(login_cookie)(siti)))
-    await desk.send(type="hello", v=1)
-    await desk.wait_for(lambda f: f["type"] == "welcome")
-    patron = Client(await open_socket(second, "/ws/patron/"))
-    await patron.send(type="hello", v=1, token=issue_patron_token(site.key))
-    await patron.wait_for(lambda f: f["type"] == "welcome")
+    desk = await Client.connect(first, "/ws/librarian/", await database_sync_to_async(login_cookie)(siti))
+    await desk.hello()
+    patron = await Client.connect(second, "/ws/patron/")
+    await patron.hello(token=issue_patron_token(site.key))
     await patron.send(type="start", client_id="p-1", text="Ada koran Waspada 1998?")
     conversation_id = (await patron.wait_for(lambda f: f["type"] == "ack"))["conversation"]
     await desk.wait_for(lambda f: f["type"] == "queue.added" and f["conversation"]["id"] == conversation_id)
