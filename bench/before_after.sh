@@ -7,6 +7,7 @@
 #   bench/before_after.sh /path/to/before-checkout /path/to/after-checkout [rounds]
 #
 # Prints one line per run; the figures are the bench scripts' own (see bench/README.md).
+# RATE, CONVERSATIONS, DURATION shape relay.py's load; LIBRARIANS, FANOUT_ROUNDS fanout.py's (0: skip it).
 set -euo pipefail
 before=$(cd "$1" && pwd); after=$(cd "$2" && pwd); rounds=${3:-2}
 RATE=${RATE:-2}; CONVERSATIONS=${CONVERSATIONS:-300}; DURATION=${DURATION:-20}
@@ -50,6 +51,7 @@ walk("", r)
 keys = [k for k in flat if any(w in k for w in ("p50", "p99", "cpu", "lost", "duplicat", "delivered", "rate"))]
 print(f"relay  {name:6} " + "  ".join(f"{k}={flat[k]}" for k in sorted(keys)))
 PY
+    [ "$FANOUT_ROUNDS" -gt 0 ] || return 0
     db="$work/$name-fan-$RANDOM.sqlite3"
     read -r pid port < <(serve "$tree" "$db")
     (cd "$tree" && SQLITE_PATH=$db taskset -c 1 .venv/bin/python bench/fanout.py --url "http://127.0.0.1:$port" \

@@ -96,11 +96,6 @@ def do_transfer_to_queue(*, user, conversation_id, queue_id, note="", outbox=Non
                                           outbox=outbox)
 
 
-def transfer_history(conversation):
-    """The conversation's transfers as payloads (no query when they were prefetched)."""
-    return [frames.transfer_payload(t, conversation) for t in selectors.transfers_of(conversation)]
-
-
 # ---- rules
 
 def check_note(note):

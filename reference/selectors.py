@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from reference import frames, offline_questions, waiting
@@ -136,12 +136,6 @@ def open_assignments_to(user):
 
 def held_count(user_id):
     return Conversation.objects.filter(librarian_id=user_id, status=Conversation.Status.ACTIVE).count()
-
-
-def transfers_of(conversation):
-    """The conversation's transfers, with what their payloads name (no query when prefetched)."""
-    prefetch_related_objects([conversation], transfers_prefetch())
-    return list(conversation.transfers.all())
 
 
 def conversation_for_holder(conversation_id):

@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from reference import handoff
+from reference import frames, handoff
 from reference.errors import ServiceError
 from reference.lifecycle import do_claim
 from reference.models import Conversation, LibrarianProfile, Message, Patron, Transfer
@@ -49,7 +49,7 @@ def test_an_accepted_transfer_moves_the_chat_with_its_history(desk):
     last = conversation.messages.order_by("seq").last()
     assert (last.role, last.text) == ("system", "Budi telah mengambil alih obrolan.")
     assert list(conversation.messages.values_list("seq", flat=True)) == [1, 2, 3]  # join notice, takeover
-    (record,) = handoff.transfer_history(conversation)
+    (record,) = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
     assert (record["status"], record["from"], record["to"], record["note"]) == ("accepted", "Siti", "Budi", NOTE)
 
 
