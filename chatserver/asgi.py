@@ -30,8 +30,8 @@ sqlite_wal.start()  # the embedded default's log is written back off the message
 
 # Python's collector pauses the one event loop every sockets shares. What is loaded by now lives as
 # long as the process: freeze it so no collection walks it again, and collect the young generation
-# less often (most objects die by reference counting anyway). At 1,000 msg/s this halved the p99 of
-# five runs (median 14.4 → 8.2 ms; docs/performance.md).
+# less often (most objects die by reference counting anyway). The collector's pauses were the event
+# loop's tail latency under load (docs/performance.md).
 gc.collect()
 gc.freeze()
 gc.set_threshold(20_000, 20, 100)

@@ -2,8 +2,8 @@
 fanning out without a task per member.
 
 Channels' layer walks every channel and every group membership of the process for expired messages
-on each `receive` and `group_send`. With a thousand sockets that walk was a quarter of the busy
-server's time (docs/performance.md, profile). Expiry is 60 s and group expiry a day, so doing it
+on each `receive` and `group_send`; with a thousand sockets that walk dominated a busy server's
+profile (docs/performance.md). Expiry is 60 s and group expiry a day, so doing it
 at most once a second changes nothing anyone can see.
 """
 

@@ -90,7 +90,7 @@ else:
                 "timeout": 20,
             },
             # Keep connections: opening one per database call (and checkpointing the WAL on
-            # each close) halved the throughput measured by bench/relay.py.
+            # each close) costs more than the call (docs/performance.md).
             "CONN_MAX_AGE": None,
             # A file, not shared-cache memory: threads then lock like in production.
             "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},

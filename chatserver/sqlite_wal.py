@@ -2,9 +2,9 @@
 of its own, not by whichever chat message happens to commit when the log is full.
 
 SQLite checkpoints a WAL of 1,000 pages inside the committing transaction, and the checkpoint ends
-with an fsync of the database file. With a message every 2 ms that is a commit every second or so
-that waits for the disk: up to 0.2 s (bench/relay.py, docs/performance.md), with every socket's
-message queued behind it on the one database thread. In the server process the connections
+with an fsync of the database file. Under load that is a commit every second or so that waits for
+the disk (docs/performance.md), with every socket's message queued behind it on the one database
+thread. In the server process the connections
 therefore never checkpoint (`wal_autocheckpoint=0`), and a thread runs a PASSIVE checkpoint every
 `SQLITE_CHECKPOINT_EVERY` seconds: it takes no lock writers wait for, and its fsync keeps only
 itself waiting. Other processes (migrate, load_demo, the admin's shell) keep SQLite's default.
