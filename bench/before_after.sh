@@ -8,18 +8,37 @@
 #
 # Prints one line per run; the figures are the bench scripts' own (see bench/README.md).
 # RATE, CONVERSATIONS, DURATION shape relay.py's load; LIBRARIANS, FANOUT_ROUNDS fanout.py's (0: skip it).
+# SCALEOUT=1: PostgreSQL + Redis instead (local servers; a fresh database and key prefix per run).
 set -euo pipefail
 before=$(cd "$1" && pwd); after=$(cd "$2" && pwd); rounds=${3:-2}
 RATE=${RATE:-2}; CONVERSATIONS=${CONVERSATIONS:-300}; DURATION=${DURATION:-20}
 LIBRARIANS=${LIBRARIANS:-50}; FANOUT_ROUNDS=${FANOUT_ROUNDS:-100}
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d)
+cleanup() {
+    [ -n "${SCALEOUT:-}" ] && for name in $(cat "$work/databases" 2>/dev/null); do
+        dropdb -h 127.0.0.1 -U postgres --if-exists "$name" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-serve() {  # serve TREE DB: starts daphne on core 0, prints its pid and port
-    local tree=$1 db=$2 port; port=$(free_port)
-    (cd "$tree" && SQLITE_PATH=$db .venv/bin/python manage.py migrate -v0)
-    (cd "$tree" && SQLITE_PATH=$db exec taskset -c 0 .venv/bin/daphne -b 127.0.0.1 -p "$port" \
+fresh_store() {  # the environment of one run: a fresh SQLite file, or a fresh PostgreSQL database
+    local name=$1
+    if [ -n "${SCALEOUT:-}" ]; then
+        name="rt_ab_${name//[^a-z0-9]/_}"
+        createdb -h 127.0.0.1 -U postgres "$name" && echo "$name" >> "$work/databases"
+        echo "DATABASE_URL=postgres://postgres@127.0.0.1:5432/$name REDIS_URL=redis://127.0.0.1:6379/11" \
+             "CHANNEL_LAYER_PREFIX=rt:ab:$name PRESENCE_PREFIX=rt:ab:$name:presence"
+    else
+        echo "SQLITE_PATH=$work/$name.sqlite3"
+    fi
+}
+
+serve() {  # serve TREE ENV: starts daphne on core 0, prints its pid and port
+    local tree=$1 store=$2 port; port=$(free_port)
+    (cd "$tree" && env $store .venv/bin/python manage.py migrate -v0)
+    (cd "$tree" && exec env $store taskset -c 0 .venv/bin/daphne -b 127.0.0.1 -p "$port" \
         chatserver.asgi:application >"$work/daphne.log" 2>&1) &
     local pid=$!
     for _ in $(seq 100); do
@@ -30,9 +49,10 @@ serve() {  # serve TREE DB: starts daphne on core 0, prints its pid and port
 }
 
 one() {  # one NAME TREE
-    local name=$1 tree=$2 db="$work/$1-$RANDOM.sqlite3" pid port
-    read -r pid port < <(serve "$tree" "$db")
-    (cd "$tree" && SQLITE_PATH=$db taskset -c 1 .venv/bin/python bench/relay.py --url "http://127.0.0.1:$port" \
+    local name=$1 tree=$2 store pid port
+    store=$(fresh_store "$1$RANDOM")
+    read -r pid port < <(serve "$tree" "$store")
+    (cd "$tree" && env $store taskset -c 1 .venv/bin/python bench/relay.py --url "http://127.0.0.1:$port" \
         --conversations "$CONVERSATIONS" --rate "$RATE" --duration "$DURATION" --server-pid "$pid" \
         --json "$work/relay.json" >/dev/null 2>"$work/relay.err") || echo "  relay exited $? (see below)"
     kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -52,9 +72,9 @@ keys = [k for k in flat if any(w in k for w in ("p50", "p99", "cpu", "lost", "du
 print(f"relay  {name:6} " + "  ".join(f"{k}={flat[k]}" for k in sorted(keys)))
 PY
     [ "$FANOUT_ROUNDS" -gt 0 ] || return 0
-    db="$work/$name-fan-$RANDOM.sqlite3"
-    read -r pid port < <(serve "$tree" "$db")
-    (cd "$tree" && SQLITE_PATH=$db taskset -c 1 .venv/bin/python bench/fanout.py --url "http://127.0.0.1:$port" \
+    store=$(fresh_store "$name$RANDOM")
+    read -r pid port < <(serve "$tree" "$store")
+    (cd "$tree" && env $store taskset -c 1 .venv/bin/python bench/fanout.py --url "http://127.0.0.1:$port" \
         --librarians "$LIBRARIANS" --rounds "$FANOUT_ROUNDS" 2>/dev/null | grep -iE "all dashboards|missing" \
         | sed "s/^/fanout $name  /") || echo "  fanout exited $?"
     kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -55,7 +55,7 @@ def do_send_patron_message(*, patron_id, text, client_id, attachment_id=None, or
 
 
 def do_send_librarian_message(*, user, conversation_id, text, client_id, attachment_id=None, origin=None,
-                           outbox=None):
+                              outbox=None):
     """A librarian's chat line, into a conversation they hold. Returns (message, created)."""
     clean_client_id(client_id)
     return store(NewMessage(role=Role.LIBRARIAN, text=text, conversation_id=conversation_id, client_id=client_id,

@@ -10,7 +10,7 @@ from reference import attachments, lifecycle
 from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Conversation
 from tests import files
-from tests.starting import start_chat
+from tests.starting import held_chat
 from tests.wsclient import open_chat, patron_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -192,13 +192,11 @@ class BrokenBackend:
 
 
 def test_transcript_pages_show_the_rating_and_the_files(identity, librarian, client):
-    conversation, _message, _created = start_chat(
-        identity=identity, text="Ada peta kota lama?", client_id="p-1")
-    lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+    conversation = held_chat(identity=identity, librarian=librarian, text="Ada peta kota lama?")
     attachment = attachments.upload_for_librarian(
         user=librarian, conversation_id=conversation.pk, uploaded=SimpleUploadedFile("peta.pdf", files.pdf()))
     do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text="", client_id="l-1",
-                           attachment_id=attachment.pk)
+                              attachment_id=attachment.pk)
     do_send_patron_message(patron_id=conversation.patron_id, text="Terima kasih", client_id="p-2")
     lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
     Conversation.objects.filter(pk=conversation.pk).update(rating=4, rating_comment="Sangat membantu")

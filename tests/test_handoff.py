@@ -117,7 +117,7 @@ def test_other_bad_transfers_change_nothing(desk):
         (lambda: handoff.do_transfer_to_queue(user=budi, conversation_id=conversation.pk,
                                               queue_id=conversation.queue_id), "not_assigned"),
         (lambda: handoff.do_offer_transfer(user=siti, conversation_id=conversation.pk, to_user_id=budi.pk,
-                                            note="x" * 2001), "note_too_long"),
+                                           note="x" * 2001), "note_too_long"),
         (lambda: handoff.do_offer_transfer(user=siti, conversation_id=999999, to_user_id=budi.pk), "not_found"),
         (lambda: handoff.do_accept_transfer(user=budi, transfer_id=999999), "not_found"),
     ]

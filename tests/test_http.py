@@ -9,7 +9,7 @@ from reference import lifecycle
 from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Patron
 from reference.tokens import read_patron_token
-from tests.starting import start_chat
+from tests.starting import held_chat, start_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +86,13 @@ class TestWidget:
 class TestStaffPages:
     @pytest.fixture
     def closed(self, identity, librarian):
-        conversation, _m, _c = start_chat(
-            identity=identity, text="Bagaimana cara <b>daftar</b> anggota?", client_id="p-1", name="Rina")
-        lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+        conversation = held_chat(identity=identity, librarian=librarian,
+                                 text="Bagaimana cara <b>daftar</b> anggota?", name="Rina")
         do_send_librarian_message(user=librarian, conversation_id=conversation.pk,
-                               text="Isi formulir di https://perpustakaan.example/daftar ya.",
-                               client_id="l-1")
+                                  text="Isi formulir di https://perpustakaan.example/daftar ya.",
+                                  client_id="l-1")
         do_send_patron_message(patron_id=identity.patron_id,
-                            text="<script>alert('x')</script> terima kasih", client_id="p-2")
+                               text="<script>alert('x')</script> terima kasih", client_id="p-2")
         return lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)
 
     def test_staff_pages_need_a_staff_login(self, client, make_librarian):

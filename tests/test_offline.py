@@ -87,7 +87,7 @@ def test_the_answer_goes_by_email_in_the_patrons_language_and_stays(
     assert list(offline_questions.waiting_questions()) == [conversation]
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation.pk,
-                                 text="Yes, through https://ipusnas.example")
+                                             text="Yes, through https://ipusnas.example")
     (sent,) = mail.outbox
     assert sent.to == ["rina@example.org"] and sent.subject.startswith("The answer to your question")
     assert "Do you lend e-books?" in sent.body and "Yes, through https://ipusnas.example" in sent.body

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from reference import lifecycle, selectors
 from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Patron
-from tests.starting import start_chat
+from tests.starting import held_chat, start_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +19,16 @@ def chats(make_identity, librarian):
     def make(count, *, messages=2, close=True, claim=True):
         for index in range(count):
             identity = make_identity()
-            conversation, _message, _created = start_chat(
-                identity=identity, text=f"Pertanyaan {index}", client_id="p-0", name=f"Patron {index}")
+            fields = {"identity": identity, "text": f"Pertanyaan {index}", "client_id": "p-0",
+                      "name": f"Patron {index}"}
             if not claim:
+                start_chat(**fields)
                 continue
-            lifecycle.do_claim(user=librarian, conversation_id=conversation.pk)
+            conversation = held_chat(librarian=librarian, **fields)
             patron = Patron.objects.get(pk=identity.patron_id)
             for k in range(messages):
                 do_send_librarian_message(user=librarian, conversation_id=conversation.pk, text=f"Jawaban {k}",
-                                       client_id=f"l-{k}")
+                                          client_id=f"l-{k}")
                 do_send_patron_message(patron_id=patron.pk, text=f"Terima kasih {k}", client_id=f"p-{k + 1}")
             if close:
                 lifecycle.do_close_by_librarian(user=librarian, conversation_id=conversation.pk)

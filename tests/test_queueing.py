@@ -155,18 +155,18 @@ class TestMessages:
 
     def test_messages_are_numbered_in_order(self, active, identity, librarian):
         reply, created = do_send_librarian_message(user=librarian, conversation_id=active.pk,
-                                                text="Buka, pukul 09.00.", client_id="l-1")
+                                                   text="Buka, pukul 09.00.", client_id="l-1")
         follow_up, _ = do_send_patron_message(patron_id=identity.patron_id, text="Terima kasih!",
-                                           client_id="p-2")
+                                              client_id="p-2")
         assert created and (reply.seq, follow_up.seq) == (3, 4)
         active.refresh_from_db()
         assert active.last_seq == 4 and active.first_response_at == reply.created_at
 
     def test_a_retry_is_acknowledged_with_the_original_number(self, active, librarian):
         first, created = do_send_librarian_message(user=librarian, conversation_id=active.pk,
-                                                text="Halo", client_id="l-1")
+                                                   text="Halo", client_id="l-1")
         again, created_again = do_send_librarian_message(user=librarian, conversation_id=active.pk,
-                                                      text="Halo", client_id="l-1")
+                                                         text="Halo", client_id="l-1")
         assert created and not created_again and again.pk == first.pk
         assert active.messages.filter(client_id="l-1").count() == 1
 
@@ -190,7 +190,7 @@ class TestMessages:
         assert error_code(do_send_patron_message, patron_id=identity.patron_id, text="Halo?",
                           client_id="p-10") == "conversation_closed"
         again, created = do_send_patron_message(patron_id=identity.patron_id, text="Satu lagi",
-                                             client_id="p-9")
+                                                client_id="p-9")
         assert again.seq == sent.seq and not created
 
     @pytest.mark.parametrize(("text", "code"), [("", "empty_message"), ("z" * 4001, "message_too_long")])
