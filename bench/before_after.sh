@@ -8,7 +8,7 @@
 #
 # Prints one line per run; the figures are the bench scripts' own (see bench/README.md).
 # RATE, CONVERSATIONS, DURATION shape relay.py's load; LIBRARIANS, FANOUT_ROUNDS fanout.py's (0: skip it).
-# SCALEOUT=1: PostgreSQL + Redis instead (local servers; a fresh database and key prefix per run).
+# RELAY=0: fan-out only. SCALEOUT=1: PostgreSQL + Redis instead (local servers; a fresh database and key prefix per run).
 set -euo pipefail
 before=$(cd "$1" && pwd); after=$(cd "$2" && pwd); rounds=${3:-2}
 RATE=${RATE:-2}; CONVERSATIONS=${CONVERSATIONS:-300}; DURATION=${DURATION:-20}
@@ -50,6 +50,7 @@ serve() {  # serve TREE ENV: starts daphne on core 0, prints its pid and port
 
 one() {  # one NAME TREE
     local name=$1 tree=$2 store pid port
+    [ "${RELAY:-1}" = 0 ] && { fanout "$name" "$tree"; return 0; }
     store=$(fresh_store "$1$RANDOM")
     read -r pid port < <(serve "$tree" "$store")
     (cd "$tree" && env $store taskset -c 1 .venv/bin/python bench/relay.py --url "http://127.0.0.1:$port" \
@@ -71,6 +72,11 @@ walk("", r)
 keys = [k for k in flat if any(w in k for w in ("p50", "p99", "cpu", "lost", "duplicat", "delivered", "rate"))]
 print(f"relay  {name:6} " + "  ".join(f"{k}={flat[k]}" for k in sorted(keys)))
 PY
+    fanout "$name" "$tree"
+}
+
+fanout() {  # fanout NAME TREE
+    local name=$1 tree=$2 store pid port
     [ "$FANOUT_ROUNDS" -gt 0 ] || return 0
     store=$(fresh_store "$name$RANDOM")
     read -r pid port < <(serve "$tree" "$store")

@@ -30,7 +30,7 @@ from reference import frames, groups, offline_questions, prechat, presence, rout
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.messaging import NewMessage, store
-from reference.models import Conversation, LibrarianProfile, LibraryCard, Patron, Role, Transfer
+from reference.models import Conversation, LibrarianProfile, LibraryCard, Patron, Queue, Role, Transfer
 from reference.validation import clean_client_id, clean_text
 
 Status = Conversation.Status
@@ -78,20 +78,20 @@ def do_start(*, site, identity, text, client_id, name="", email="", card_number=
             return retried, retried.messages.get(seq=1), False
         if patron.conversations.exclude(status=Status.CLOSED).exists():
             raise ServiceError("conversation_open")
+    queue = Queue.objects.get(pk=details.queue_id)
     outbox = outbox_or_direct(outbox)
     try:
         with transaction.atomic():
             patron = _save_patron(identity, site, details, language)
-            conversation = Conversation.objects.create(patron=patron, site_id=site.id, queue_id=details.queue_id,
-                                                       subject=text[:280])
-            conversation = _locked(conversation.pk)
+            # Nobody else sees it before the commit: no row lock needed.
+            conversation = Conversation.objects.create(patron=patron, site_id=site.id, queue=queue, subject=text[:280])
             message, _created = store(NewMessage(role=Role.PATRON, text=text, conversation_id=conversation.pk,
                                                  client_id=client_id, author_name=patron.name), outbox=outbox)
             conversation.last_seq = message.seq
             if offline:
                 _leave_offline(conversation, outbox)
             else:
-                _changed(conversation, NEW, outbox, reason="started")
+                _changed(conversation, NEW, outbox, reason="started", first_messages=[message])
     except IntegrityError:
         # Another start for the same patron committed first (one open conversation each).
         raise ServiceError("conversation_open") from None
@@ -307,9 +307,10 @@ def do_answer_offline_question(*, user, conversation_id, text, outbox=None):
 
 # ---- the one step every change ends in
 
-def _changed(conversation, before, outbox, *, reason, notice=None, to=None):
+def _changed(conversation, before, outbox, *, reason, notice=None, to=None, first_messages=()):
     """Tell everyone a change concerns, in the order their screens need. The caller holds the
-    conversation's row lock inside the change's transaction, and has saved the change."""
+    conversation's row lock inside the change's transaction, and has saved the change.
+    `first_messages`: what a new conversation starts with, for the patron's other tabs."""
     now = _Before.of(conversation)
     lost_holder = before.librarian_id if before.librarian_id not in (None, now.librarian_id) else None
     if lost_holder is not None:
@@ -324,8 +325,8 @@ def _changed(conversation, before, outbox, *, reason, notice=None, to=None):
             conversation, for_librarian=True, messages=conversation.messages.all(),
             transfers=conversation.transfers.all()))
     if before is NEW:
-        outbox.publish(groups.patron(conversation.patron_id),
-                       frames.conversation(conversation, messages=conversation.messages.order_by("seq")))
+        outbox.publish(groups.patron(conversation.patron_id), frames.conversation(conversation,
+                                                                                  messages=first_messages))
     else:
         outbox.publish(groups.conversation(conversation.pk), frames.conversation(conversation))
     _changed_queues(conversation, before, now, outbox, reason)
