@@ -248,13 +248,8 @@ def do_close_by_patron(*, patron_id, outbox=None):
 
 def do_close_by_librarian(*, user, conversation_id, outbox=None):
     presence.librarian_profile(user)
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None:
-        raise ServiceError("not_found")
-    if conversation.librarian_id != user.pk:
-        raise ServiceError("not_assigned")
     name = frames.librarian_name(user)
-    return _close(conversation.pk, outbox, role=Role.LIBRARIAN, user=user,
+    return _close(conversation_id, outbox, role=Role.LIBRARIAN, user=user,
                   notice=lambda: _("%(name)s closed the chat.") % {"name": name})
 
 
@@ -272,6 +267,9 @@ def do_abandon(*, conversation_id, outbox=None):
 def _close(conversation_id, outbox, *, role, notice, user=None, only_waiting=False):
     with transaction.atomic():
         conversation = _locked(conversation_id)
+        # A librarian closes what they hold, checked under the lock: a chat handed on a moment ago is not theirs.
+        if role == Role.LIBRARIAN and conversation.librarian_id != user.pk:
+            raise ServiceError("not_assigned")
         if conversation.is_closed or (only_waiting and conversation.status != Status.QUEUED):
             raise ServiceError("conversation_closed")
         before = _Before.of(conversation)

@@ -1,7 +1,5 @@
 """Who is asking: the patron a widget's signed token names, on the site that issued it."""
 
-from django.db import transaction
-
 from reference import selectors
 from reference.errors import ServiceError
 from reference.models import Patron
@@ -14,14 +12,13 @@ def arrive(*, site, identity, language=None):
     or closed within the last hour), or None."""
     if site is None:
         raise ServiceError("token_invalid")
-    with transaction.atomic():
-        patron = Patron.objects.select_for_update().filter(pk=identity.patron_id).first()
-        if patron is None:
-            return None  # they have not asked anything yet
-        if patron.site_id != site.id:
-            raise ServiceError("token_invalid")
-        if language and patron.language != language:
-            patron.language = language
-            patron.save(update_fields=["language"])
+    patron = Patron.objects.filter(pk=identity.patron_id).first()
+    if patron is None:
+        return None  # they have not asked anything yet
+    if patron.site_id != site.id:
+        raise ServiceError("token_invalid")
+    if language and patron.language != language:
+        patron.language = language
+        patron.save(update_fields=["language"])
     current = selectors.patron_current_conversation(patron)
     return current.pk if current is not None else None

@@ -166,9 +166,6 @@ def position_of(conversation):
     return waiting.position_of(conversation)
 
 
-def desk_state(queue_id):
-    return offline_questions.desk_state(queue_id)
-
 
 def librarian_groups(user):
     """The ids of the librarian's active queues and of the chats they hold: what their sockets follow."""

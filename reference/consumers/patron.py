@@ -1,6 +1,17 @@
 """The widget's socket: parse → check → one service call → answer. Rules live in the services."""
 
-from reference import dbthreads, feedback, frames, groups, lifecycle, patrons, presence, selectors, typing_status
+from reference import (
+    dbthreads,
+    feedback,
+    frames,
+    groups,
+    lifecycle,
+    offline_questions,
+    patrons,
+    presence,
+    selectors,
+    typing_status,
+)
 from reference.consumers.base import ProtocolConsumer
 from reference.messaging import do_send_patron_message
 from reference.models import Role
@@ -50,7 +61,7 @@ class PatronConsumer(ProtocolConsumer):
         """Whether someone can answer live now, for a patron who has not asked yet."""
         await self.beat_presence()
         if self.conversation_id is None and self.identity is not None:
-            return {"desk": await dbthreads.run(selectors.desk_state)(self.site.default_queue_id)}
+            return {"desk": await dbthreads.run(offline_questions.desk_state)(self.site.default_queue_id)}
         return {}
 
     def visible_conversation(self, conversation_id):
