@@ -1,6 +1,36 @@
 from django.contrib import admin
 
-from reference.models import Conversation, LibrarianProfile, Message, Patron, Queue
+from reference.models import (
+    CannedReply,
+    Conversation,
+    InternalNote,
+    LibrarianProfile,
+    Library,
+    Message,
+    Patron,
+    Queue,
+    Topic,
+)
+
+
+@admin.register(Library)
+class LibraryAdmin(admin.ModelAdmin):
+    list_display = ["name", "assessment", "retention_days"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["label_id", "label_en", "library", "is_active"]
+    list_filter = ["library", "is_active"]
+    search_fields = ["label_id", "label_en"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["title", "scope", "owner", "queue", "library", "usage_count", "last_used_at"]
+    list_filter = ["scope", "library", "queue"]
+    search_fields = ["title", "text_id", "text_en"]
+    readonly_fields = ["usage_count", "last_used_at"]
 
 
 @admin.register(Queue)
@@ -11,7 +41,8 @@ class QueueAdmin(admin.ModelAdmin):
 
 @admin.register(LibrarianProfile)
 class LibrarianProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "max_chats"]
+    list_display = ["display_name", "user", "library", "max_chats"]
+    exclude = ["requeued_while_away"]
     filter_horizontal = ["queues"]
     search_fields = ["display_name", "user__username"]
 
@@ -19,6 +50,17 @@ class LibrarianProfileAdmin(admin.ModelAdmin):
 class MessageInline(admin.TabularInline):
     model = Message
     fields = ["seq", "role", "author_name", "text", "attachment", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class NoteInline(admin.TabularInline):
+    model = InternalNote
+    fields = ["author_name", "text", "created_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -35,7 +77,8 @@ class ConversationAdmin(admin.ModelAdmin):
     readonly_fields = ["patron", "site", "last_seq", "created_at", "assigned_at",
                        "first_response_at", "closed_at", "closed_by_role", "closed_by",
                        "rating", "rating_comment", "rated_at", "transcript_emails_sent"]
-    inlines = [MessageInline]
+    filter_horizontal = ["topics"]
+    inlines = [MessageInline, NoteInline]
 
 
 @admin.register(Patron)

@@ -11,6 +11,37 @@ from django.utils.translation import gettext_lazy as _
 from reference.prechat import CARD_NUMBER_MAX_LENGTH
 
 
+class Library(models.Model):
+    """A library that runs the desk: its widget sites, librarians, topics and shared canned replies
+    belong to it, and a patron's history never crosses from one library to another."""
+
+    class Assessment(models.TextChoices):
+        OPTIONAL = "optional", _("Optional")
+        REQUIRED = "required", _("Required before closing")
+
+    name = models.CharField(_("name"), max_length=120)
+    assessment = models.CharField(
+        _("topics and READ scale"), max_length=10, choices=Assessment, default=Assessment.OPTIONAL,
+        help_text=_("Required: a librarian picks a READ scale value and at least one topic before closing a chat."))
+    retention_days = models.PositiveIntegerField(
+        _("keep transcripts for (days)"), null=True, blank=True,
+        help_text=_("Librarians see a returning patron's earlier chats from this many days back. Empty: all of them."))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("library")
+        verbose_name_plural = _("libraries")
+
+    def __str__(self):
+        return self.name
+
+
+def default_library():
+    """The library a new site or librarian belongs to unless chosen: the first one, made if none."""
+    library = Library.objects.order_by("pk").first() or Library.objects.create(name=str(_("The library")))
+    return library.pk
+
+
 class Queue(models.Model):
     """A department of the reference desk (General, Children, Local history…)."""
 
@@ -56,6 +87,8 @@ class LibrarianProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="librarian_profile"
     )
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="librarians",
+                                default=default_library, verbose_name=_("library"))
     display_name = models.CharField(
         _("display name"), max_length=60, help_text=_("The only name patrons see.")
     )
@@ -71,6 +104,9 @@ class LibrarianProfile(models.Model):
 
     # What the librarian chose; whether they are connected is measured (reference.presence).
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.AVAILABLE)
+    # Chats the sweep put back in the queue while none of this librarian's staff pages was open:
+    # [{"id", "subject", "at"}], shown by the dashboard on return until the librarian dismisses it.
+    requeued_while_away = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("librarian profile")
@@ -119,6 +155,35 @@ class Role(models.TextChoices):
     PATRON = "patron", _("Patron")
     LIBRARIAN = "librarian", _("Librarian")
     SYSTEM = "system", _("System")
+
+
+class Topic(models.Model):
+    """A subject a librarian tags a chat with, kept by staff in both languages."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="topics", verbose_name=_("library"))
+    label_id = models.CharField(_("Indonesian label"), max_length=80)
+    label_en = models.CharField(_("English label"), max_length=80)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["label_id"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        constraints = [models.UniqueConstraint(fields=["library", "label_id"], name="topic_label_unique")]
+
+    def __str__(self):
+        return self.label_id
+
+
+class QuestionType(models.TextChoices):
+    DIRECTIONAL = "directional", _("Directional")
+    READY_REFERENCE = "ready_reference", _("Ready reference")
+    RESEARCH = "research", _("Research")
+    TECHNICAL = "technical", _("Technical")
+    POLICY = "policy", _("Policy")
+
+
+READ_SCALE = range(1, 7)  # Gerlich's Reference Effort Assessment Data scale
 
 
 class Conversation(models.Model):
@@ -170,6 +235,10 @@ class Conversation(models.Model):
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
     # Transcripts sent by email on the patron's request; capped per conversation.
     transcript_emails_sent = models.PositiveSmallIntegerField(default=0)
+    # The librarian's assessment (reference.assessment): topics, READ scale effort, question type.
+    topics = models.ManyToManyField(Topic, blank=True, related_name="conversations", verbose_name=_("topics"))
+    read_scale = models.PositiveSmallIntegerField(_("READ scale"), null=True, blank=True)
+    question_type = models.CharField(_("question type"), max_length=20, choices=QuestionType, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -190,6 +259,8 @@ class Conversation(models.Model):
             ),
             models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                                    name="rating_from_one_to_five"),
+            models.CheckConstraint(condition=Q(read_scale__isnull=True) | Q(read_scale__gte=1, read_scale__lte=6),
+                                   name="read_scale_from_one_to_six"),
         ]
 
     def __str__(self):
@@ -304,6 +375,68 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id} {self.from_user_id} → {self.to_user_id or self.to_queue_id}"
+
+
+class InternalNote(models.Model):
+    """What librarians tell each other about a conversation, or about the patron (conversation
+    empty: it follows the patron to their next chat). Patrons never see a note."""
+
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="notes")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, null=True, blank=True,
+                                     related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    author_name = models.CharField(_("author"), max_length=100)
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self):
+        return f"#{self.conversation_id or '-'} {self.author_name}"
+
+
+class CannedReply(models.Model):
+    """A reply a librarian inserts instead of typing it again: their own, or shared with a queue's
+    members or the whole library. Texts may hold {variables} (reference.canned)."""
+
+    class Scope(models.TextChoices):
+        PERSONAL = "personal", _("Only me")
+        QUEUE = "queue", _("A queue")
+        LIBRARY = "library", _("The whole library")
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="canned_replies")
+    scope = models.CharField(_("shared with"), max_length=10, choices=Scope, default=Scope.PERSONAL)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="canned_replies", verbose_name=_("owner"))
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, null=True, blank=True, related_name="canned_replies",
+                              verbose_name=_("queue"))
+    title = models.CharField(_("title"), max_length=80)
+    text_id = models.TextField(_("Indonesian text"))
+    text_en = models.TextField(_("English text"))
+    usage_count = models.PositiveIntegerField(_("used"), default=0)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        permissions = [("manage_shared_cannedreply", _("Can manage shared canned replies"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope="personal", owner__isnull=False, queue__isnull=True)
+                           | Q(scope="queue", owner__isnull=True, queue__isnull=False)
+                           | Q(scope="library", owner__isnull=True, queue__isnull=True)),
+                name="canned_reply_scope_matches"),
+        ]
+
+    def __str__(self):
+        return self.title
 
 
 class AssignmentOffer(models.Model):

@@ -14,10 +14,12 @@ used from the test's (synchronous) code meanwhile, as Playwright's documentation
 import asyncio
 import functools
 import http.server
+import json
 import os
 import shutil
 import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -233,3 +235,25 @@ def library_page(host_page, live_daphne, django_user_model):
         return site, users, service, write_page(service, site.key, lang=lang)
 
     return make
+
+
+# axe-core, injected into a page or frame: every page and state people see is checked with it.
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+if not AXE.exists() and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI needs axe-core at {AXE} (`make browser-tools` runs npm ci)")
+
+needs_axe = pytest.mark.skipif(not AXE.exists(), reason=f"axe-core not installed at {AXE}: run `make browser-tools`")
+
+
+def assert_accessible(frame, what):
+    """axe-core (WCAG 2.0/2.1 A and AA, and its best practices) finds nothing on this page or frame."""
+    if not frame.evaluate("() => !!window.axe"):
+        frame.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = frame.evaluate("""async () => {
+        // A message still fading in is not its final colour: let entrance animations end first.
+        document.getAnimations().filter(a => a.effect.getTiming().iterations !== Infinity).forEach(a => a.finish());
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}));
+    }""")
+    assert not violations, f"axe-core on {what}:\n" + json.dumps(violations, indent=1, ensure_ascii=False)

@@ -1,21 +1,24 @@
 """The patron's side in headless Chromium: languages, accessibility (axe-core in every state), the
 keyboard alone, phones, notifications and the invitation. The host page is on another origin."""
 
-import json
-import os
-from pathlib import Path
 
 import pytest
 
 from reference.faq import services as faq_services
-from tests.browser import MARKS, WIDGET, claim, close_chat, library, log_in, type_reply
-
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-if not AXE.exists() and os.environ.get("CI") == "true":
-    raise RuntimeError(f"CI needs axe-core at {AXE} (`make browser-tools` runs npm ci)")
+from tests.browser import (
+    AXE,
+    MARKS,
+    WIDGET,
+    assert_accessible,
+    claim,
+    close_chat,
+    library,
+    log_in,
+    needs_axe,
+    type_reply,
+)
 
 pytestmark = MARKS
-needs_axe = pytest.mark.skipif(not AXE.exists(), reason=f"axe-core not installed at {AXE}: run `make browser-tools`")
 
 
 def chat_frame(page):
@@ -28,20 +31,6 @@ def chat_frame(page):
             return frame
         page.wait_for_timeout(50)
     raise AssertionError("the chat frame did not load")
-
-
-def assert_accessible(frame, what):
-    """axe-core (WCAG 2.0/2.1 A and AA, and its best practices) finds nothing on this page or frame."""
-    if not frame.evaluate("() => !!window.axe"):
-        frame.evaluate(AXE.read_text(encoding="utf-8"))
-    violations = frame.evaluate("""async () => {
-        // A message still fading in is not its final colour: let entrance animations end first.
-        document.getAnimations().filter(a => a.effect.getTiming().iterations !== Infinity).forEach(a => a.finish());
-        const result = await axe.run(document, {resultTypes: ["violations"]});
-        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}));
-    }""")
-    assert not violations, f"axe-core on {what}:\n" + json.dumps(violations, indent=1, ensure_ascii=False)
 
 
 def open_widget(page):

@@ -7,12 +7,12 @@ from widgets.models import Site
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["name", "key", "default_queue", "is_active"]
+    list_display = ["name", "library", "key", "default_queue", "is_active"]
     list_filter = ["is_active", "default_queue"]
     search_fields = ["name", "key", "allowed_origins"]
     readonly_fields = ["embed_code"]
     fieldsets = [
-        (None, {"fields": ["name", "key", "allowed_origins", "default_queue", "queue_choices", "greeting",
+        (None, {"fields": ["name", "library", "key", "allowed_origins", "default_queue", "queue_choices", "greeting",
                            "is_active", "embed_code"]}),
         (_("Pre-chat form"), {"fields": ["name_field", "email_field", "card_field", "queue_field",
                                          "privacy_notice"]}),

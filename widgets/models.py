@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from reference.models import default_library
 from reference.prechat import FieldMode, SiteSettings
 
 DEFAULT_PRIVACY_NOTICE = _(
@@ -44,6 +45,8 @@ class Site(models.Model):
         blank=True,
         help_text=_("One per line, such as https://perpustakaan.tebingtinggikota.go.id"),
     )
+    library = models.ForeignKey("reference.Library", on_delete=models.PROTECT, related_name="sites",
+                                default=default_library, verbose_name=_("library"))
     default_queue = models.ForeignKey(
         "reference.Queue", on_delete=models.PROTECT, related_name="+", verbose_name=_("default queue")
     )
