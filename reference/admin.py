@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
+from reference.forms import STAFF_STATUS_HINT
 from reference.models import (
     CannedReply,
     Conversation,
@@ -11,6 +14,22 @@ from reference.models import (
     Queue,
     Topic,
 )
+
+
+class DeskUserAdmin(UserAdmin):
+    """Django's user admin, saying which box makes someone a librarian."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "is_staff" in form.base_fields:
+            form.base_fields["is_staff"].help_text = STAFF_STATUS_HINT
+        return form
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, DeskUserAdmin)
 
 
 @admin.register(Library)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from reference.models import Queue
@@ -37,3 +38,27 @@ class TranscriptFilterForm(forms.Form):
 class OfflineAnswerForm(forms.Form):
     conversation = forms.IntegerField()
     text = forms.CharField(max_length=4000, strip=True)
+
+
+# What an administrator must change for someone to work the desk; the login page and the admin's
+# user form say the same thing.
+STAFF_STATUS_HINT = _("In the admin, Users → the person → Permissions: tick “Staff status” to make someone a "
+                      "librarian. They can then log in to the dashboard, transcripts and FAQ; add them to queues "
+                      "under Librarian profiles.")
+
+
+class DeskLoginForm(AuthenticationForm):
+    """Django's login form, refusing with a clear message an account that may not work the desk
+    (instead of logging it in and bouncing it back here without a word)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_staff": _("The account “%(username)s” exists, but it may not work the reference desk yet. "
+                       "Ask your library’s administrator:"),
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff",
+                                        params={"username": user.get_username()})
