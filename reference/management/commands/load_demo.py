@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from reference.management.commands.faq_import import load_demo_faq
-from reference.models import LibrarianProfile, Queue
+from reference.models import LibrarianProfile, Library, Queue
 from widgets.models import Site
 
 DEMO_SITE_KEY = "tebingtinggi-demo"
@@ -31,10 +31,14 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, origin, **options):
+        library = Library.objects.order_by("pk").first() or Library()
+        library.name = "Perpustakaan Kota Tebing Tinggi"
+        library.save()
         queues = [Queue.objects.update_or_create(slug=slug, defaults={"name": name})[0]
                   for slug, name in DEMO_QUEUES]
         site, _ = Site.objects.update_or_create(key=DEMO_SITE_KEY, defaults={
             "name": "Perpustakaan Kota Tebing Tinggi",
+            "library": library,
             "default_queue": queues[0],
             "greeting": "Halo! Ada yang bisa kami bantu? Pustakawan kami siap menjawab.",
         })
@@ -52,7 +56,7 @@ class Command(BaseCommand):
                 user.set_password(password)
             user.save()
             profile, _ = LibrarianProfile.objects.update_or_create(
-                user=user, defaults={"display_name": display_name})
+                user=user, defaults={"display_name": display_name, "library": library})
             profile.queues.set(queues)
         self.stdout.write(f"Demo site key: {site.key}")
         load_demo_faq(self.stdout)
