@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from reference import frames, offline_questions, waiting
 from reference.errors import ServiceError
-from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Transfer
+from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Library, Message, Queue, Transfer
 from reference.presence import roster as presence_roster
 
 # A reload within this time after a chat closed still shows how it ended.
@@ -52,7 +52,7 @@ def held_by(user):
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
-                          transfers_prefetch())
+                          transfers_prefetch(), "topics")
     )
 
 
@@ -142,7 +142,7 @@ def conversation_for_holder(conversation_id):
     """A conversation with everything its new holder's dashboard shows: messages and transfers."""
     return (Conversation.objects.select_related(*_RELATED)
             .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
-                              transfers_prefetch())
+                              transfers_prefetch(), "topics")
             .get(pk=conversation_id))
 
 
@@ -183,6 +183,7 @@ def librarian_welcome(user, *, queue_ids, since):
         after = since.get(conversation.pk, 0)
         payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]
         payload["transfers"] = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
+        payload["assessment"] = frames.assessment_payload(conversation)
         held.append(payload)
     queues = list(Queue.objects.filter(pk__in=queue_ids))
     return {
@@ -195,4 +196,14 @@ def librarian_welcome(user, *, queue_ids, since):
         "queues": [{"id": q.pk, "name": q.name} for q in queues],
         "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
         "conversations": held,
+        "assessment": assessment_setup(profile.library),
     }
+
+
+# ---- assessment (reference.assessment)
+
+def assessment_setup(library):
+    """What a dashboard's Assessment section offers: the library's active topics, and whether a
+    READ value and a topic are required before closing."""
+    return {"required": library.assessment == Library.Assessment.REQUIRED,
+            "topics": [frames.topic_payload(t) for t in library.topics.filter(is_active=True)]}
