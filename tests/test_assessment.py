@@ -243,3 +243,86 @@ def test_a_new_holders_chat_carries_the_assessment(identity, librarian, topics):
     assert payload["assessment"]["read_scale"] == 2
     assert payload["assessment"]["question_type"] == "policy"
     assert "assessment" not in frames.conversation(conversation)["conversation"]
+
+
+# ---- /staff/topics/
+
+@pytest.fixture
+def staff_client(client, librarian):
+    client.force_login(librarian)
+    return client
+
+
+@pytest.fixture
+def keeper_client(client, librarian):
+    """A staff member who may add and change topics."""
+    from django.contrib.auth.models import Permission
+
+    librarian.user_permissions.add(*Permission.objects.filter(codename__in=["add_topic", "change_topic"]))
+    client.force_login(librarian)
+    return client
+
+
+def test_staff_without_the_permission_read_the_list_only(staff_client, topics):
+    page = staff_client.get("/staff/topics/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Keanggotaan" in body and 'id="topics-readonly"' in body and 'name="action"' not in body
+    refused = staff_client.post("/staff/topics/", {"action": "add", "new-label_id": "Anak", "new-label_en": "Children"})
+    assert refused.status_code == 403
+    assert not Topic.objects.filter(label_id="Anak").exists()
+
+
+def test_a_keeper_adds_renames_and_retires_topics(keeper_client, library, topics):
+    added = keeper_client.post("/staff/topics/", {"action": "add", "new-label_id": " Anak-anak ",
+                                                  "new-label_en": "Children"})
+    assert added.status_code == 302
+    topic = Topic.objects.get(label_id="Anak-anak")
+    assert (topic.label_en, topic.library_id, topic.is_active) == ("Children", library.pk, True)
+    renamed = keeper_client.post(f"/staff/topics/{topic.pk}/", {"label_id": "Layanan anak", "label_en": "Children"})
+    assert renamed.status_code == 302
+    keeper_client.post("/staff/topics/", {"action": "deactivate", "topic": topic.pk})
+    topic.refresh_from_db()
+    assert (topic.label_id, topic.is_active) == ("Layanan anak", False)
+    keeper_client.post("/staff/topics/", {"action": "reactivate", "topic": topic.pk})
+    topic.refresh_from_db()
+    assert topic.is_active
+
+
+def test_a_duplicate_label_is_a_form_error_and_adds_nothing(keeper_client, topics):
+    with translation.override("en"):
+        page = keeper_client.post("/staff/topics/", {"action": "add", "new-label_id": "keanggotaan",
+                                                     "new-label_en": "Members"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 400
+    body = page.content.decode()
+    assert "There is already a topic called “keanggotaan”." in body
+    assert 'aria-invalid="true" aria-describedby="id_new-label_id_errors"' in body
+    assert Topic.objects.count() == 2
+    page = keeper_client.post(f"/staff/topics/{topics[0].pk}/",
+                              {"label_id": "Keanggotaan", "label_en": "local HISTORY"})
+    assert page.status_code == 400
+    assert Topic.objects.get(pk=topics[0].pk).label_en == "Membership"
+
+
+def test_start_from_the_faqs_topics_adds_those_missing(keeper_client, library, topics):
+    from reference.faq.models import FaqEntry
+
+    FaqEntry.objects.create(slug="a", question="?", answer="!", topics=["membership", "e-book", "local-history"])
+    FaqEntry.objects.create(slug="b", question="?", answer="!", topics=["lost-and-found", "e-book"])
+    FaqEntry.objects.create(slug="c", question="?", answer="!", topics=["old"], status=FaqEntry.Status.ARCHIVED)
+    assert assessment.faq_topics_missing(library) == ["E-book", "Lost and found"]
+    assert keeper_client.post("/staff/topics/", {"action": "faq"}).status_code == 302
+    assert sorted(library.topics.values_list("label_id", "label_en")) == [
+        ("E-book", "E-book"), ("Keanggotaan", "Membership"), ("Lost and found", "Lost and found"),
+        ("Sejarah lokal", "Local history")]
+    assert assessment.do_add_faq_topics(library=library) == 0
+
+
+def test_the_dashboard_offers_every_question_type(staff_client):
+    from reference.models import QuestionType
+
+    body = staff_client.get("/dashboard/").content.decode()
+    for value in QuestionType.values:
+        assert f'<option value="{value}">' in body
+    for level in range(1, 7):
+        assert f'id="read-tip-{level}"' in body
