@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from reference.models import Queue
+from reference.models import Queue, Topic
 
 
 class LibrarianChoiceField(forms.ModelChoiceField):
@@ -25,6 +25,8 @@ class TranscriptFilterForm(forms.Form):
         empty_label=_("All librarians"),
     )
     text = forms.CharField(label=_("Text"), required=False, max_length=200)
+    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.all(), required=False,
+                                   empty_label=_("All topics"))
 
     def clean(self):
         cleaned = super().clean()

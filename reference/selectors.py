@@ -63,7 +63,7 @@ def held_ids(user_id):
     )
 
 
-def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, text=""):
+def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, text="", topic=None):
     """Closed conversations for staff, newest first, filtered as the transcript list allows."""
     conversations = Conversation.objects.select_related(*_RELATED).filter(
         status=Conversation.Status.CLOSED
@@ -76,10 +76,12 @@ def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, tex
         conversations = conversations.filter(queue=queue)
     if librarian:
         conversations = conversations.filter(librarian=librarian)
+    if topic:
+        conversations = conversations.filter(topics=topic)
     if text:
         matching = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)
         conversations = conversations.filter(Q(subject__icontains=text) | Exists(matching))
-    return conversations.order_by("-created_at")
+    return conversations.prefetch_related("topics").order_by("-created_at")
 
 
 # ---- delivery: what a socket may read again, and how far each conversation has got

@@ -326,3 +326,17 @@ def test_the_dashboard_offers_every_question_type(staff_client):
         assert f'<option value="{value}">' in body
     for level in range(1, 7):
         assert f'id="read-tip-{level}"' in body
+
+
+def test_transcripts_show_and_filter_by_the_assessment(staff_client, identity, make_identity, librarian, topics):
+    tagged = held_chat(identity=identity, librarian=librarian)
+    assess(librarian, tagged, [topics[1].pk], 4, "research")
+    lifecycle.do_close_by_librarian(user=librarian, conversation_id=tagged.pk)
+    other = held_chat(identity=make_identity(), librarian=librarian, text="Jam buka?")
+    lifecycle.do_close_by_librarian(user=librarian, conversation_id=other.pk)
+
+    detail = staff_client.get(f"/staff/transcripts/{tagged.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Local history" in detail and "4 · Several sources" in detail and "Research" in detail
+    listed = staff_client.get("/staff/transcripts/", {"topic": topics[1].pk}).content.decode()
+    assert f"/staff/transcripts/{tagged.pk}/" in listed and f"/staff/transcripts/{other.pk}/" not in listed
+    assert "READ 4" in listed
