@@ -340,3 +340,16 @@ def test_transcripts_show_and_filter_by_the_assessment(staff_client, identity, m
     listed = staff_client.get("/staff/transcripts/", {"topic": topics[1].pk}).content.decode()
     assert f"/staff/transcripts/{tagged.pk}/" in listed and f"/staff/transcripts/{other.pk}/" not in listed
     assert "READ 4" in listed
+
+
+def test_the_demo_library_has_topics_in_both_languages():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from reference.management.commands.load_demo import DEMO_TOPICS
+
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())  # safe to run twice
+    library = Library.objects.get(sites__key="tebingtinggi-demo")
+    assert sorted(library.topics.values_list("label_id", "label_en")) == sorted(DEMO_TOPICS)
