@@ -2,7 +2,6 @@
 them keeps the chat open until the librarian tags it, the topics page starts from the FAQ, and
 axe-core checks both pages in these states."""
 
-import pytest
 
 from reference.models import Conversation, Library, Topic
 from tests.browser import MARKS, PASSWORD, assert_accessible, claim_and_wait, close_chat, needs_axe, open_launcher
@@ -51,7 +50,6 @@ def test_a_required_assessment_keeps_the_chat_open_until_tagged(library_page, ne
     expect(desk.locator("#assessment-status")).to_have_text("Saved.", timeout=15000)
     desk.locator("#read-2").focus()   # a keyboard user reads the level's explanation
     expect(desk.locator("#read-tip-2")).to_be_visible()
-    desk.screenshot(path="/tmp/assess-dashboard.png")
     assert_accessible(desk, "the dashboard with a chat's Assessment open and a READ tooltip shown")
     desk.keyboard.press("Escape")
     expect(desk.locator("#read-tip-2")).to_be_hidden()
@@ -95,6 +93,5 @@ def test_the_topics_page_starts_from_the_faq(library_page, new_page, django_user
     page.locator(".topic-add button[type=submit]").click()
     expect(page.locator("#id_new-label_id_errors")).to_be_visible()
     expect(page.locator("#id_new-label_id")).to_have_attribute("aria-invalid", "true")
-    page.screenshot(path="/tmp/assess-topics.png", full_page=True)
     assert_accessible(page, "the topics page with a duplicate label refused")
     assert Topic.objects.count() == 2
