@@ -54,6 +54,13 @@ MESSAGES = {
     "field_required": _("Please fill in “%(label)s”."),
     "invalid_card": _("That library card number does not look right (letters, digits, spaces and dashes; "
                       "at most %(limit)s)."),
+    # Assessment (reference/assessment.py)
+    "unknown_topic": _("That topic does not exist in this library, or is no longer in use."),
+    "invalid_read_scale": _("Choose a READ scale value from 1 to 6."),
+    "invalid_question_type": _("Choose a question type: directional, ready reference, research, technical or policy."),
+    "assessment_required": _("Before closing this chat, %(missing)s in the Assessment section."),
+    "topic_exists": _("There is already a topic called “%(label)s”."),
+    "topic_label_too_long": _("A topic label is at most %(limit)s characters."),
     # FAQ
     # (reference/faq/services.py and curation.py; their `field` parameter, when given, names the form field)
     "faq_bad_slug": _("The slug must be lower-case letters, digits and hyphens."),

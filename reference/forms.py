@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from reference.models import Queue
+from reference.models import Queue, Topic
 
 
 class LibrarianChoiceField(forms.ModelChoiceField):
@@ -26,6 +26,8 @@ class TranscriptFilterForm(forms.Form):
         empty_label=_("All librarians"),
     )
     text = forms.CharField(label=_("Text"), required=False, max_length=200)
+    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.all(), required=False,
+                                   empty_label=_("All topics"))
 
     def clean(self):
         cleaned = super().clean()

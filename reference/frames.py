@@ -93,6 +93,16 @@ def offer_payload(offer, conversation=None):
             "conversation": conversation_payload(conversation, for_librarian=True)}
 
 
+def topic_payload(topic):
+    return {"id": topic.pk, "label_id": topic.label_id, "label_en": topic.label_en, "active": topic.is_active}
+
+
+def assessment_payload(conv):
+    """The holder's assessment of a chat (reference.assessment); never in a patron's frame."""
+    return {"topics": [topic_payload(t) for t in conv.topics.all()], "read_scale": conv.read_scale,
+            "question_type": conv.question_type or None}
+
+
 def presence_payload(profile, connected, held):
     effective = profile.status if connected else "offline"
     return {"id": profile.user_id, "name": profile.display_name, "status": profile.status,
@@ -146,6 +156,8 @@ def conversation(conv, *, for_librarian=False, messages=None, transfers=None):
         payload["messages"] = [message_payload(m) for m in messages]
     if transfers is not None:
         payload["transfers"] = [transfer_payload(t, conv) for t in transfers]
+    if for_librarian and messages is not None:  # the holder's whole chat, with their assessment
+        payload["assessment"] = assessment_payload(conv)
     return {"type": "conversation", "conversation": payload}
 
 
@@ -226,3 +238,8 @@ def assignment(offer, conv=None):
         return {"type": "assignment", "offer": offer_payload(offer, conv)}
     return {"type": "assignment",
             "offer": {"id": offer.pk, "status": offer.status, "conversation": {"id": offer.conversation_id}}}
+
+
+@builds("assessment")
+def assessment(conv):
+    return {"type": "assessment", "conversation": conv.pk, "assessment": assessment_payload(conv)}

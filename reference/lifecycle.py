@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from reference import frames, groups, offline_questions, prechat, presence, routing, selectors, waiting
+from reference import assessment, frames, groups, offline_questions, prechat, presence, routing, selectors, waiting
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.messaging import NewMessage, store
@@ -272,6 +272,8 @@ def _close(conversation_id, outbox, *, role, notice, user=None, only_waiting=Fal
             raise ServiceError("not_assigned")
         if conversation.is_closed or (only_waiting and conversation.status != Status.QUEUED):
             raise ServiceError("conversation_closed")
+        if role == Role.LIBRARIAN:
+            assessment.check_assessed(conversation)  # a library may ask for topics and READ first
         before = _Before.of(conversation)
         conversation.status = Status.CLOSED
         conversation.closed_at = timezone.now()

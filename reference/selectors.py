@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from reference import frames, offline_questions, waiting
 from reference.errors import ServiceError
-from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Transfer
+from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Library, Message, Queue, Transfer
 from reference.presence import roster as presence_roster
 
 # A reload within this time after a chat closed still shows how it ended.
@@ -52,7 +52,7 @@ def held_by(user):
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
-                          transfers_prefetch())
+                          transfers_prefetch(), "topics")
     )
 
 
@@ -63,7 +63,7 @@ def held_ids(user_id):
     )
 
 
-def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, text=""):
+def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, text="", topic=None):
     """Closed conversations for staff, newest first, filtered as the transcript list allows."""
     conversations = Conversation.objects.select_related(*_RELATED).filter(
         status=Conversation.Status.CLOSED
@@ -76,10 +76,12 @@ def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, tex
         conversations = conversations.filter(queue=queue)
     if librarian:
         conversations = conversations.filter(librarian=librarian)
+    if topic:
+        conversations = conversations.filter(topics=topic)
     if text:
         matching = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)
         conversations = conversations.filter(Q(subject__icontains=text) | Exists(matching))
-    return conversations.order_by("-created_at")
+    return conversations.prefetch_related("topics").order_by("-created_at")
 
 
 # ---- delivery: what a socket may read again, and how far each conversation has got
@@ -142,7 +144,7 @@ def conversation_for_holder(conversation_id):
     """A conversation with everything its new holder's dashboard shows: messages and transfers."""
     return (Conversation.objects.select_related(*_RELATED)
             .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
-                              transfers_prefetch())
+                              transfers_prefetch(), "topics")
             .get(pk=conversation_id))
 
 
@@ -183,6 +185,7 @@ def librarian_welcome(user, *, queue_ids, since):
         after = since.get(conversation.pk, 0)
         payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]
         payload["transfers"] = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
+        payload["assessment"] = frames.assessment_payload(conversation)
         held.append(payload)
     queues = list(Queue.objects.filter(pk__in=queue_ids))
     return {
@@ -195,4 +198,14 @@ def librarian_welcome(user, *, queue_ids, since):
         "queues": [{"id": q.pk, "name": q.name} for q in queues],
         "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
         "conversations": held,
+        "assessment": assessment_setup(profile.library),
     }
+
+
+# ---- assessment (reference.assessment)
+
+def assessment_setup(library):
+    """What a dashboard's Assessment section offers: the library's active topics, and whether a
+    READ value and a topic are required before closing."""
+    return {"required": library.assessment == Library.Assessment.REQUIRED,
+            "topics": [frames.topic_payload(t) for t in library.topics.filter(is_active=True)]}

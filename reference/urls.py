@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reference import views
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/offline/", views.offline_question_list, name="offline_questions"),
     path("staff/transcripts/", views.transcript_list, name="transcripts"),
     path("staff/transcripts/<int:pk>/", views.transcript_detail, name="transcript"),
+    path("staff/topics/", include("reference.topic_views")),
     path("widget/attachments/", views.patron_upload, name="patron_upload"),
     path("staff/attachments/", views.staff_upload, name="staff_upload"),
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),

@@ -43,6 +43,7 @@ def transcript_list(request):
         queue=filters.get("queue"),
         librarian=filters.get("librarian"),
         text=filters.get("text", ""),
+        topic=filters.get("topic"),
     )
     page = Paginator(conversations, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()

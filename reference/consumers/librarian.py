@@ -1,6 +1,17 @@
 """The dashboard's socket: parse → check → one service call → answer. Rules live in the services."""
 
-from reference import dbthreads, frames, groups, handoff, lifecycle, presence, routing, selectors, typing_status
+from reference import (
+    assessment,
+    dbthreads,
+    frames,
+    groups,
+    handoff,
+    lifecycle,
+    presence,
+    routing,
+    selectors,
+    typing_status,
+)
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import do_send_librarian_message
@@ -131,6 +142,13 @@ class LibrarianConsumer(ProtocolConsumer):
         # The `conversation` frame (closed) comes back through the conversation's group, to
         # all our tabs; each leaves the group when it sees it.
         await dbthreads.change(lifecycle.do_close_by_librarian)(user=self.user, conversation_id=conversation_id)
+
+    async def on_assess(self, frame):
+        await dbthreads.change(assessment.do_assess)(
+            user=self.user, conversation_id=field(frame, "conversation", int),
+            topic_ids=field(frame, "topics", list, required=False, default=[]),
+            read_scale=field(frame, "read_scale", int, required=False),
+            question_type=field(frame, "question_type", str, required=False, default=""))
 
     async def follow(self, conversation_id):
         self.held = self.held | {conversation_id}

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from reference.management.commands.faq_import import load_demo_faq
-from reference.models import LibrarianProfile, Library, Queue
+from reference.models import LibrarianProfile, Library, Queue, Topic
 from widgets.models import Site
 
 DEMO_SITE_KEY = "tebingtinggi-demo"
@@ -60,3 +60,28 @@ class Command(BaseCommand):
             profile.queues.set(queues)
         self.stdout.write(f"Demo site key: {site.key}")
         load_demo_faq(self.stdout)
+        load_demo_topics(site.library, self.stdout)
+
+
+# The topics librarians tag the demo library's chats with (reference.assessment): Indonesian, English.
+DEMO_TOPICS = [
+    ("Jam buka dan lokasi", "Opening hours and location"),
+    ("Keanggotaan", "Membership"),
+    ("Peminjaman dan pengembalian", "Loans and returns"),
+    ("Denda", "Fines"),
+    ("Katalog dan koleksi", "Catalogue and collection"),
+    ("Perpustakaan digital", "Digital library"),
+    ("Aplikasi dan akun", "App and account"),
+    ("Sejarah lokal", "Local history"),
+    ("Layanan anak", "Children's services"),
+    ("Penelusuran dan riset", "Research help"),
+    ("Fasilitas", "Facilities"),
+    ("Acara dan pelatihan", "Events and training"),
+]
+
+
+def load_demo_topics(library, stdout):
+    """The demo library's topics, kept as they are when they exist (staff may have renamed them)."""
+    for label_id, label_en in DEMO_TOPICS:
+        Topic.objects.get_or_create(library=library, label_id=label_id, defaults={"label_en": label_en})
+    stdout.write(f"Topics: {library.topics.count()}")

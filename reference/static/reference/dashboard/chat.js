@@ -570,6 +570,7 @@
     renderCounter();
     renderConv(conv);
     renderTyping();
+    app.hook("render", conv);   // plugins' parts of the open chat (assessment.js)
   }
 
   /* Every second: when the chat was asked, how long the patron waited, how long it has been open. */
