@@ -176,6 +176,32 @@ def test_in_the_background_the_title_counts_and_notifications_come_only_when_swi
     assert desk.evaluate("window.__notifications.length") == 0  # switched off
 
 
+def test_a_chat_offered_while_the_tab_is_hidden_is_notified(library_page, new_page):
+    from playwright.sync_api import expect
+
+    _site, users, service, page_url = library_page(lang="en", librarians=(("siti", "Siti"), ("budi", "Budi")))
+    siti = dashboard(new_page, service)
+    budi = log_in(new_page(init_script=RECORD_ALERTS, permissions=["notifications"]), service, "budi")
+    expect(budi.locator(".team-item.presence-available").filter(has_text="Budi")).to_have_count(1, timeout=15000)
+    budi.click("#alerts-toggle")
+    budi.check("#alerts-notify")
+    budi.keyboard.press("Escape")
+
+    ask(new_page, page_url, "Do you keep old newspapers?")
+    siti.locator(".queue-item").filter(has_text="newspapers").get_by_role("button").click()
+    expect(siti.locator("#capacity-held")).to_have_text("1", timeout=15000)
+    budi.evaluate(SET_HIDDEN, True)
+    siti.click("#transfer-button")
+    siti.select_option("#transfer-target", f"l:{users['budi'].pk}")
+    siti.click("#transfer-send")
+    expect(budi.locator(".offer")).to_have_count(1, timeout=15000)
+    offered = budi.evaluate("window.__notifications.map(n => [n.title, n.body])")
+    assert offered == [["A chat for you", "Siti offers you the chat with Anonymous: “Do you keep old newspapers?”"]]
+
+    budi.evaluate("window.__notifications[0].notification.dispatchEvent(new Event('click'))")
+    expect(budi.locator(".offer").get_by_role("button", name="Accept")).to_be_focused()
+
+
 def test_the_keyboard_shortcuts(library_page, new_page):
     from playwright.sync_api import expect
 
