@@ -21,6 +21,7 @@
 
   var TITLES = { waiting: t("notify_waiting"), offer: t("notify_offer"), message: t("notify_message") };
   var unseen = 0;   // patron messages that arrived while the tab was hidden
+  var TONE_GAP_MS = 1500, lastTone = 0;   // one tone for what arrives together (a chat waiting and offered)
 
   // ---- the choices -----------------------------------------------------------------------
   function canNotify() { return "Notification" in window; }
@@ -117,12 +118,13 @@
 
   function signal(kind, detail) {
     if (!document.hidden) return;   // on screen, the page itself (and the screen reader) says it
-    if (soundOn()) beep();
+    if (soundOn() && Date.now() - lastTone > TONE_GAP_MS) { lastTone = Date.now(); beep(); }
     if (!notifyOn()) return;
     var notification;
     try {
-      // One per chat and kind: several dashboard tabs, or a second message, replace rather than pile up.
-      notification = new Notification(TITLES[kind], { body: detail.text, tag: "ruangtanya-" + kind + "-" + detail.conversation,
+      // One per chat: several dashboard tabs, a second message, or routing offering the chat that
+      // was just announced as waiting replace the notification rather than pile up.
+      notification = new Notification(TITLES[kind], { body: detail.text, tag: "ruangtanya-chat-" + detail.conversation,
                                                       lang: document.documentElement.lang });
     } catch (e) {
       return;   // e.g. Chrome on Android shows notifications from a service worker only

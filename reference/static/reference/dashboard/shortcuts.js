@@ -49,8 +49,11 @@
     return event.key === combo.key;
   }
 
+  var NOT_TEXT = /^(checkbox|radio|button|submit|reset|file|range|color|image)$/;
   function typingIn(target) {
-    return !!target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (!target) return false;
+    if (target.tagName === "INPUT") return !NOT_TEXT.test(target.type);
+    return target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT";
   }
 
   // ---- the actions -----------------------------------------------------------------------
@@ -112,7 +115,8 @@
     var binding = bindings.filter(function (b) { return matches(b.combo, event); })[0];
     if (!binding) return;
     if (binding.action === "help" && typingIn(event.target)) return;   // a question mark being typed
-    if (event.target && event.target.tagName === "SELECT") return;     // Alt+↓ opens a list there
+    var arrow = binding.action === "next" || binding.action === "previous";
+    if (arrow && event.target && event.target.tagName === "SELECT") return;   // Alt+↓ opens its list
     event.preventDefault();
     ACTIONS[binding.action]();
   });
