@@ -276,6 +276,8 @@ def test_the_keyboard_shortcuts(library_page, new_page):
     expect(dialog).to_be_hidden()
     expect(desk.locator("#chat-title")).to_be_focused()  # back where the librarian was
 
+    expect(desk.locator("#shortcuts-button")).to_have_attribute("aria-keyshortcuts", "?")
+    expect(desk.locator("#shortcuts-button")).to_have_attribute("title", "Keyboard shortcuts (?)")
     desk.click("#shortcuts-button")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Close").click()

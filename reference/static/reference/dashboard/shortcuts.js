@@ -126,7 +126,11 @@
     button.setAttribute("aria-keyshortcuts", keysOf(action));
     button.title = t("with_keys", { action: name, keys: keysText(action) });
   }
-  label(openButton, "help", openButton.textContent.trim());
+  // A control that does what a shortcut does says so: data-shortcut="ACTION" (the canned replies
+  // button can opt in the same way), the close button, and the first Claim below.
+  document.querySelectorAll("[data-shortcut]").forEach(function (control) {
+    label(control, control.dataset.shortcut, control.textContent.trim());
+  });
   label(el.closeButton, "close", el.closeButton.textContent.trim());
   /* The first Claim in the waiting list is the one Alt+Shift+C takes (the list is oldest first). */
   function labelFirstClaim() {
