@@ -148,6 +148,9 @@ def test_in_the_background_the_title_counts_and_notifications_come_only_when_swi
     desk.keyboard.press("Escape")
     expect(desk.locator("#alerts-panel")).to_be_hidden()
     expect(desk.locator("#alerts-toggle")).to_be_focused()
+    say(atlases, "Hello again.")  # on screen (in the other chat's badge): no notification, no tone
+    expect(badge(desk, 0)).to_be_visible(timeout=15000)
+    assert desk.evaluate("window.__notifications.length") == 0 and desk.evaluate("window.__tones") == tones
 
     desk.evaluate(SET_HIDDEN, True)
     say(atlases, "The big ones, please.")
