@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from reference import frames, offline_questions, waiting
 from reference.errors import ServiceError
-from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Library, Message, Queue, Transfer
+from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Library, Message, Queue, Role, Transfer
 from reference.presence import roster as presence_roster
 
 # A reload within this time after a chat closed still shows how it ended.
@@ -175,6 +175,13 @@ def librarian_groups(user):
     return queue_ids, held_ids(user.pk)
 
 
+def unread_by_librarian(conversation):
+    """The patron's messages after the librarian's read mark: what the dashboard counts as unread
+    (it reports a mark only for what was on screen in a visible tab). Uses the prefetched messages."""
+    read = conversation.librarian_read_seq
+    return sum(1 for m in conversation.messages.all() if m.role == Role.PATRON and m.seq > read)
+
+
 def librarian_welcome(user, *, queue_ids, since):
     """Everything a dashboard's welcome carries. `since`: {conversation id: last seq the client
     has}; held chats come with the messages after it."""
@@ -184,6 +191,7 @@ def librarian_welcome(user, *, queue_ids, since):
         payload = frames.conversation_payload(conversation, for_librarian=True)
         after = since.get(conversation.pk, 0)
         payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]
+        payload["unread"] = unread_by_librarian(conversation)
         payload["transfers"] = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
         payload["assessment"] = frames.assessment_payload(conversation)
         held.append(payload)

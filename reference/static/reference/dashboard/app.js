@@ -136,10 +136,15 @@ window.RuangTanyaDashboard = (function () {
   };
   app.clearAlert = function (container) { container.textContent = ""; };
 
+  /* What happened, for whoever listens (alerts.js): a "ruangtanya:NAME" event on #dashboard. */
+  app.emit = function (name, detail) {
+    root.dispatchEvent(new CustomEvent("ruangtanya:" + name, { detail: detail }));
+  };
+
   // ---- rendering: each panel module adds its renderer; renderAll draws them all ------------
   var baseTitle = app.t("dashboard") + " · Ruang Tanya";
   app.renderTitle = function () {
-    var n = app.state.waiting.size;
+    var n = app.state.waiting.size + (app.alerts ? app.alerts.unseen() : 0);   // + messages that came while hidden
     document.title = (n ? "(" + n + ") " : "") + baseTitle;
   };
   app.renderAll = function () {

@@ -13,6 +13,7 @@
   var TYPING_RESEND_MS = 3000;      // typing active:true at most this often
   var TYPING_IDLE_MS = 4000;        // typing active:false after this long without input
   var TYPING_SHOW_MS = 6000;        // hide the patron's "is typing" after this long without news
+  var lastOpen = window.RuangTanyaProtocol.store("sessionStorage", "ruangtanya.dashboard.");   // this tab's
 
   function outbox() { return app.client.outbox; }
   function outboxFor(id) {
@@ -92,7 +93,9 @@
     }
     if (live && m.role === "patron") {
       if (conv.id !== state.activeId || document.hidden) conv.unread += 1;
-      app.announce(t("announce_message", { name: m.author || app.patronName(conv), text: app.truncate(shownText(m), 140) }));
+      var text = t("announce_message", { name: m.author || app.patronName(conv), text: app.truncate(shownText(m), 140) });
+      app.announce(text);
+      app.emit("message", { conversation: conv.id, text: text });
     }
     return true;
   }
@@ -113,6 +116,8 @@
       var fresh = !conv;
       if (fresh) conv = addConv(c);
       mergeConv(conv, c, !fresh);
+      // The server's count: patron messages after our read mark, which only a chat seen moves.
+      if (typeof c.unread === "number") conv.unread = c.unread;
     });
     state.convs.forEach(function (conv) {
       if (!held.has(conv.id) && conv.status !== "closed") {
@@ -129,7 +134,10 @@
       }
       conv.closing = false;   // a close that did not go through can be asked again
     });
-    if (state.activeId === null && state.order.length) selectConv(state.order[0], false);
+    if (state.activeId === null && state.order.length) {
+      var last = Number(lastOpen.get("active"));   // a reload opens the chat that was open
+      selectConv(state.convs.has(last) ? last : state.order[0], false);
+    }
   }
 
   /* After a welcome the protocol client re-sends what was never acknowledged, with the same
@@ -316,6 +324,7 @@
       sendTyping(previous, false);
     }
     state.activeId = id;
+    lastOpen.set("active", String(id));
     var conv = state.convs.get(id);
     if (conv) {
       conv.unread = 0;

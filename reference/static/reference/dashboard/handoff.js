@@ -32,7 +32,11 @@
     if (!tr || typeof tr.id !== "number") return;
     if (tr.to_id === state.me.id) {
       if (tr.status === "offered") {
-        if (!state.offers.has(tr.id)) app.announce(t("offer", { from: tr.from, name: tr.patron || t("anonymous"), question: app.truncate(tr.question, 140) }));
+        if (!state.offers.has(tr.id)) {
+          var offered = t("offer", { from: tr.from, name: tr.patron || t("anonymous"), question: app.truncate(tr.question, 140) });
+          app.announce(offered);
+          app.emit("offer", { conversation: tr.conversation, text: offered });
+        }
         state.offers.set(tr.id, tr);
       } else {
         state.offers.delete(tr.id);
@@ -57,7 +61,9 @@
     if (offer.status === "offered") {
       if (!state.assignments.has(offer.id)) {
         var c = offer.conversation || {};
-        app.announce(t("assignment", { name: app.patronName(c), question: app.truncate(c.question, 140) }));
+        var text = t("assignment", { name: app.patronName(c), question: app.truncate(c.question, 140) });
+        app.announce(text);
+        app.emit("offer", { conversation: c.id, text: text });
       }
       state.assignments.set(offer.id, offer);
     } else {

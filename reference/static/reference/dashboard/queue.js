@@ -19,7 +19,11 @@
     if (state.convs.has(c.id) && state.convs.get(c.id).status !== "queued") { parked.set(c.id, c); return; }
     var isNew = !state.waiting.has(c.id);
     state.waiting.set(c.id, Object.assign({}, state.waiting.get(c.id) || {}, c));
-    if (isNew) app.announce(t("announce_waiting", { name: app.patronName(c), question: app.truncate(c.question, 140) }));
+    if (isNew) {
+      var text = t("announce_waiting", { name: app.patronName(c), question: app.truncate(c.question, 140) });
+      app.announce(text);
+      app.emit("waiting", { conversation: c.id, text: text });
+    }
     render();
   }
 
@@ -96,6 +100,7 @@
 
   function buildItem(c) {
     var li = h("li", "queue-item");
+    li.dataset.conversation = c.id;
     var main = h("div", "qi-main");
     var question = h("p", "qi-question");
     var meta = h("p", "qi-meta");
