@@ -4,7 +4,7 @@ the holder's dashboards only, never to a conversation's group, where the patron'
 
 from django.db.models import Q
 
-from reference import frames, groups, selectors
+from reference import frames, groups, history, selectors
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.models import InternalNote
@@ -45,25 +45,28 @@ def do_add_note(*, user, conversation_id, text, about="conversation", client_id=
 
 # ---- reads
 
-def _of(conversations):
-    ids = [c.pk for c in conversations]
-    patron_ids = {c.patron_id for c in conversations}
-    return (InternalNote.objects.filter(Q(conversation_id__in=ids)
-                                        | Q(conversation__isnull=True, patron_id__in=patron_ids))
-            .order_by("created_at", "pk"))
+def notes_by_conversation(conversations, histories=None):
+    """{conversation id: its notes and the notes about its patron, oldest first}, in one query.
 
-
-def notes_by_conversation(conversations):
-    """{conversation id: its notes and its patron's notes, oldest first}, in one query."""
-    found = list(_of(conversations))
+    The patron is the same person reference.history finds: a note about them written under another
+    widget identity with the same e-mail address or card (in an earlier chat, in this library) is
+    shown too. `histories`: history.histories(conversations), when the caller has it already."""
+    if histories is None:
+        histories = history.histories(conversations)
+    people = {c.pk: {c.patron_id} | {earlier.patron_id for earlier in histories[c.pk]} for c in conversations}
+    found = list(InternalNote.objects.filter(
+        Q(conversation_id__in=[c.pk for c in conversations])
+        | Q(conversation__isnull=True, patron_id__in=set().union(*people.values()))).order_by("created_at", "pk"))
     return {c.pk: [n for n in found if n.conversation_id == c.pk
-                   or (n.conversation_id is None and n.patron_id == c.patron_id)]
+                   or (n.conversation_id is None and n.patron_id in people[c.pk])]
             for c in conversations}
 
 
-def notes_of(conversation):
-    """The conversation's notes and its patron's notes, oldest first."""
-    return notes_by_conversation([conversation])[conversation.pk]
+def notes_of(conversation, earlier=None):
+    """The conversation's notes and the notes about its patron, oldest first. `earlier`: its
+    history.patron_history, when the caller has it already."""
+    histories = None if earlier is None else {conversation.pk: earlier}
+    return notes_by_conversation([conversation], histories)[conversation.pk]
 
 
 def conversation_notes(conversation):

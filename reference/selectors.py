@@ -147,9 +147,10 @@ def conversation_for_holder(conversation_id):
 
 
 def holder_workbench(conversation):
-    """What a held chat's payload carries for librarians only: its notes and its patron's, and the
-    patron's earlier chats (keyword arguments of frames.conversation)."""
-    return {"notes": notes.notes_of(conversation), "history": history.patron_history(conversation)}
+    """What librarians only see with a chat: its notes and its patron's, and the patron's earlier
+    chats (keyword arguments of frames.conversation for its holder; the transcript page's too)."""
+    earlier = history.patron_history(conversation)
+    return {"notes": notes.notes_of(conversation, earlier), "history": earlier}
 
 
 # ---- what a socket's welcome carries
@@ -185,7 +186,8 @@ def librarian_welcome(user, *, queue_ids, since):
     profile = LibrarianProfile.objects.get(user=user)
     held = []
     conversations = held_by(user)
-    held_notes, histories = notes.notes_by_conversation(conversations), history.histories(conversations)
+    histories = history.histories(conversations)
+    held_notes = notes.notes_by_conversation(conversations, histories)
     for conversation in conversations:
         payload = frames.conversation_payload(conversation, for_librarian=True)
         after = since.get(conversation.pk, 0)

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import attachments, history, lifecycle, notes, offline_questions, presence, selectors
+from reference import attachments, lifecycle, offline_questions, presence, selectors
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
@@ -66,8 +66,7 @@ def transcript_detail(request, pk):
         "messages": messages,
         "transfers": conversation.transfers.select_related(
             "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
-        "notes": notes.notes_of(conversation),
-        "earlier": history.patron_history(conversation),
+        **selectors.holder_workbench(conversation),
     })
 
 

@@ -8,10 +8,11 @@ from channels.db import database_sync_to_async
 from reference import groups, lifecycle, notes, selectors
 from reference.errors import ServiceError
 from reference.events import Outbox
-from reference.models import InternalNote
+from reference.models import InternalNote, Library
 from reference.presence_store import get_store
 from tests.starting import held_chat, start_chat
 from tests.wsclient import ask, librarian_socket, patron_socket
+from widgets.models import Site
 
 NOTE = "Sudah dicek di katalog: edisi 1972 ada di gudang."
 ABOUT_PATRON = "Pemustaka tunanetra: kirim tautan, bukan gambar."
@@ -56,6 +57,23 @@ def test_a_note_about_the_patron_follows_them_to_their_next_chat(held, identity,
     assert [n.text for n in notes.notes_of(later)] == [ABOUT_PATRON]  # not the earlier chat's own note
     assert [n.text for n in notes.notes_of(held)] == [NOTE, ABOUT_PATRON]
     assert [n.text for n in notes.conversation_notes(held)] == [NOTE]
+
+
+@pytest.mark.django_db
+def test_a_note_about_the_patron_follows_them_to_another_device_in_the_same_library(
+        site, queue, librarian, make_identity):
+    """The same e-mail address from another widget identity is the same patron (reference.history)."""
+    first = held_chat(identity=make_identity(), librarian=librarian, email="rina@example.org")
+    notes.do_add_note(user=librarian, conversation_id=first.pk, text=ABOUT_PATRON, about="patron")
+    lifecycle.do_close_by_librarian(user=librarian, conversation_id=first.pk)
+    other_library = Library.objects.create(name="Perpustakaan Provinsi")
+    Site.objects.create(name="Provinsi", key="provinsi", default_queue=queue, library=other_library,
+                        allowed_origins="https://provinsi.example")
+    elsewhere = held_chat(identity=make_identity("provinsi"), librarian=librarian, email="rina@example.org")
+    assert notes.notes_of(elsewhere) == []
+    lifecycle.do_close_by_librarian(user=librarian, conversation_id=elsewhere.pk)
+    again = held_chat(identity=make_identity(), librarian=librarian, email="RINA@example.org")
+    assert [n.text for n in notes.notes_of(again)] == [ABOUT_PATRON]
 
 
 @pytest.mark.django_db
