@@ -58,6 +58,7 @@
       // librarian chose otherwise for this chat.
       el.panel.open = conv.notesOpen === undefined ? list.length > 0 : conv.notesOpen;
       el.text.value = conv.noteDraft || "";
+      el.form.querySelector("input[name='note-about'][value='conversation']").checked = true;
       el.status.textContent = "";
       el.status.classList.remove("is-error");
     }
