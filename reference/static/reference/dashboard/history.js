@@ -22,8 +22,8 @@
   var request = null;     // the XMLHttpRequest under way
   var shownFor = null;
 
-  function describe(item) {
-    var parts = [app.dateTime(item.created_at), item.queue, item.librarian || t("nobody")];
+  function describe(item, withDate) {
+    var parts = [withDate ? app.dateTime(item.created_at) : "", item.queue, item.librarian || t("nobody")];
     if (item.offline) parts.push(t("left_offline"));
     if (item.rating) parts.push(t("rated", { rating: item.rating }));
     return parts.filter(Boolean).join(" · ");
@@ -45,7 +45,7 @@
       button.type = "button";
       button.dataset.id = String(item.id);
       button.appendChild(h("span", "history-question", app.truncate(item.question, 120)));
-      button.appendChild(h("span", "history-meta", describe(item)));
+      button.appendChild(h("span", "history-meta", describe(item, true)));
       button.addEventListener("click", function () { show(conv, item); });
       li.appendChild(button);
       el.list.appendChild(li);
@@ -58,7 +58,7 @@
     el.chat.classList.add("showing-earlier");
     el.view.hidden = false;
     el.title.textContent = t("earlier_title", { date: app.dateTime(item.created_at) });
-    el.meta.textContent = describe(item);
+    el.meta.textContent = describe(item, false);   // the title has the date
     el.messages.textContent = "";
     el.notes.hidden = true;
     el.status.textContent = t("loading");
