@@ -90,14 +90,16 @@ def test_never_another_librarys_chats(identity, site, queue, earlier, returning)
     assert subjects(history.patron_history(now)) == ["Di cabang"]
 
 
-def test_only_within_the_librarys_retention(identity, site, earlier, returning):
+def test_only_within_the_librarys_retention(identity, site, earlier, returning, librarian, client):
     patron = Patron.objects.create(pk=identity.patron_id, site=site, name="Rina")
-    earlier(patron, "Tahun lalu", days_ago=400)
+    old = earlier(patron, "Tahun lalu", days_ago=400)
     earlier(patron, "Bulan lalu", days_ago=30)
     now = returning()
     assert subjects(history.patron_history(now)) == ["Bulan lalu", "Tahun lalu"]  # no retention: all
     Library.objects.filter(pk=site.library_id).update(retention_days=90)
     assert subjects(history.patron_history(now)) == ["Bulan lalu"]
+    client.force_login(librarian)
+    assert client.get(f"/staff/history/{now.pk}/{old.pk}/").status_code == 404  # nor opened by its number
 
 
 def test_the_new_holder_sees_the_history_with_date_queue_librarian_question_and_rating(
