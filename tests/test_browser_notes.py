@@ -97,7 +97,8 @@ def test_a_returning_patrons_earlier_chat_opens_in_the_chat_pane(library_page, n
     before = Patron.objects.create(site=site, name="Rina", email="rina@example.org")
     earlier = Conversation.objects.create(
         patron=before, site=site, queue=site.default_queue, subject="Are you open during Lebaran?",
-        status=Conversation.Status.CLOSED, librarian=siti, rating=5, closed_at=timezone.now(), last_seq=2)
+        status=Conversation.Status.CLOSED, librarian=siti, rating=5, rating_comment="Very <em>quick</em>, thank you!",
+        closed_at=timezone.now(), last_seq=2)
     Message.objects.create(conversation=earlier, seq=1, role="patron", author_name="Rina",
                            text="Are you open during Lebaran?")
     Message.objects.create(conversation=earlier, seq=2, role="librarian", author=siti, author_name="Siti",
@@ -122,6 +123,7 @@ def test_a_returning_patrons_earlier_chat_opens_in_the_chat_pane(library_page, n
     expect(view.locator("#earlier-messages .msg")).to_have_count(2, timeout=15000)
     expect(view).to_contain_text("the book drop stays open")
     expect(view.locator("#earlier-notes")).to_contain_text("Pointed her to the announcement page.")
+    expect(view.locator("#earlier-comment")).to_contain_text("Very <em>quick</em>, thank you!")
     expect(desk.locator("#earlier-title")).to_be_focused()
     expect(desk.locator("#composer")).to_be_hidden()  # read only
     assert_accessible(desk, "an earlier chat open in the chat pane")

@@ -131,6 +131,7 @@ def test_an_earlier_chat_opens_with_its_messages_notes_and_rating(identity, site
                                                                   client):
     patron = Patron.objects.create(pk=identity.patron_id, site=site, name="Rina")
     before = earlier(patron, "Jam buka Lebaran?", rating=5)
+    Conversation.objects.filter(pk=before.pk).update(rating_comment="Cepat sekali!")
     notes.do_add_note(user=librarian, conversation_id=before.pk, text="Dijawab dari pengumuman.")
     now = returning()
     notes.do_add_note(user=librarian, conversation_id=now.pk, text="Catatan obrolan sekarang")
@@ -138,7 +139,8 @@ def test_an_earlier_chat_opens_with_its_messages_notes_and_rating(identity, site
     answer = client.get(f"/staff/history/{now.pk}/{before.pk}/")
     assert answer.status_code == 200
     body = answer.json()
-    assert (body["conversation"]["id"], body["conversation"]["rating"]) == (before.pk, 5)
+    assert (body["conversation"]["id"], body["conversation"]["rating"], body["rating_comment"]) == (
+        before.pk, 5, "Cepat sekali!")
     assert [(m["seq"], m["text"]) for m in body["messages"]] == [
         (1, "Jam buka Lebaran?"), (2, "Jawaban untuk Jam buka Lebaran?")]
     assert [n["text"] for n in body["notes"]] == ["Dijawab dari pengumuman."]

@@ -14,7 +14,7 @@
     chat: $("chat"), panel: $("history-panel"), summary: $("history-summary"), list: $("history-list"),
     more: $("history-more"), view: $("earlier-view"), back: $("earlier-back"), title: $("earlier-title"),
     meta: $("earlier-meta"), status: $("earlier-status"), messages: $("earlier-messages"),
-    notes: $("earlier-notes"), notesList: $("earlier-notes-list")
+    comment: $("earlier-comment"), notes: $("earlier-notes"), notesList: $("earlier-notes-list")
   };
   if (!el.panel) return;
 
@@ -60,6 +60,7 @@
     el.title.textContent = t("earlier_title", { date: app.dateTime(item.created_at) });
     el.meta.textContent = describe(item, false);   // the title has the date
     el.messages.textContent = "";
+    el.comment.hidden = true;
     el.notes.hidden = true;
     el.status.textContent = t("loading");
     el.title.focus();
@@ -100,6 +101,8 @@
       el.messages.appendChild(li);
     });
     if (!el.messages.children.length) el.messages.appendChild(h("li", "msg-empty", t("no_messages")));
+    el.comment.hidden = !answer.rating_comment;
+    el.comment.textContent = answer.rating_comment ? t("rating_comment", { comment: answer.rating_comment }) : "";
     var notes = answer.notes || [];
     el.notes.hidden = !notes.length;
     el.notesList.textContent = "";
