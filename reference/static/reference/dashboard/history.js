@@ -20,7 +20,7 @@
 
   var open = null;        // {conv: id, earlier: id} while an earlier chat is shown
   var request = null;     // the XMLHttpRequest under way
-  var shownFor = null;
+  var shownFor = null, shownHistory = null;
 
   function describe(item, withDate) {
     var parts = [withDate ? app.dateTime(item.created_at) : "", item.queue, item.librarian || t("nobody")];
@@ -33,7 +33,10 @@
     var history = conv.history || { count: 0, recent: [] };
     if (open && open.conv !== conv.id) close(false);   // another chat was picked
     el.panel.hidden = !history.count;
-    if (shownFor !== conv.id) { shownFor = conv.id; el.panel.open = false; }
+    if (shownFor === conv.id && shownHistory === history) return;   // as it is: keep the list (and focus in it)
+    if (shownFor !== conv.id) el.panel.open = false;
+    shownFor = conv.id;
+    shownHistory = history;
     el.summary.textContent = t("history_count", { count: history.count });
     var recent = history.recent || [];
     el.more.hidden = history.count <= recent.length;
