@@ -131,5 +131,10 @@ def test_a_returning_patrons_earlier_chat_opens_in_the_chat_pane(library_page, n
     desk.click("#earlier-back")
     expect(view).to_be_hidden()
     expect(item).to_be_focused()
+    item.press("Enter")  # by keyboard, and Escape to go back
+    expect(desk.locator("#earlier-title")).to_be_focused()
+    desk.keyboard.press("Escape")
+    expect(view).to_be_hidden()
+    expect(item).to_be_focused()
     expect(desk.locator("#composer-input")).to_be_visible()
     expect(desk.locator("#messages")).to_contain_text("renew my books")
