@@ -34,6 +34,8 @@ MESSAGES = {
     "transfer_pending": _("This chat already has a transfer waiting for an answer."),
     "offer_expired": _("This transfer is no longer open."),
     "note_too_long": _("The note is too long (at most %(limit)s characters)."),
+    "note_empty": _("The note is empty."),
+    "note_about": _("A note is about this chat or about the patron."),
     "email_required": _("Please give an email address, so that we can send you the answer."),
     "already_answered": _("This question has already been answered."),
     "not_offline": _("That is not a question left offline."),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from reference import attachments, protocol
+from reference.history import SHOWN as HISTORY_SHOWN
 
 BUILDERS = {}  # frame type -> builder
 
@@ -103,6 +104,26 @@ def assessment_payload(conv):
             "question_type": conv.question_type or None}
 
 
+def note_payload(note):
+    """An internal note (reference.notes): never in a frame to a patron's socket."""
+    return {"id": note.pk, "about": "conversation" if note.conversation_id else "patron",
+            "conversation": note.conversation_id, "author": note.author_name, "text": note.text,
+            "created_at": _time(note.created_at)}
+
+
+def earlier_payload(conversation):
+    """One of a returning patron's earlier chats (reference.history)."""
+    librarian = conversation.librarian
+    return {"id": conversation.pk, "status": conversation.status, "created_at": _time(conversation.created_at),
+            "queue": conversation.queue.name, "librarian": librarian_name(librarian) if librarian else None,
+            "question": conversation.subject, "rating": conversation.rating, "offline": conversation.is_offline}
+
+
+def history_payload(earlier):
+    """A held chat's `history`: how many earlier chats, and the newest of them."""
+    return {"count": len(earlier), "recent": [earlier_payload(c) for c in earlier[:HISTORY_SHOWN]]}
+
+
 def presence_payload(profile, connected, held):
     effective = profile.status if connected else "offline"
     return {"id": profile.user_id, "name": profile.display_name, "status": profile.status,
@@ -150,7 +171,7 @@ def messages(conversation_id, found, more):
 
 
 @builds("conversation")
-def conversation(conv, *, for_librarian=False, messages=None, transfers=None):
+def conversation(conv, *, for_librarian=False, messages=None, transfers=None, notes=None, history=None):
     payload = conversation_payload(conv, for_librarian=for_librarian)
     if messages is not None:
         payload["messages"] = [message_payload(m) for m in messages]
@@ -158,6 +179,10 @@ def conversation(conv, *, for_librarian=False, messages=None, transfers=None):
         payload["transfers"] = [transfer_payload(t, conv) for t in transfers]
     if for_librarian and messages is not None:  # the holder's whole chat, with their assessment
         payload["assessment"] = assessment_payload(conv)
+    if notes is not None:  # internal: only in frames to the holder's dashboards
+        payload["notes"] = [note_payload(n) for n in notes]
+    if history is not None:
+        payload["history"] = history_payload(history)
     return {"type": "conversation", "conversation": payload}
 
 
@@ -243,3 +268,10 @@ def assignment(offer, conv=None):
 @builds("assessment")
 def assessment(conv):
     return {"type": "assessment", "conversation": conv.pk, "assessment": assessment_payload(conv)}
+
+
+@builds("note")
+def note(stored, conversation_id, client_id=""):
+    """An internal note was stored: to the holder's dashboards only. `conversation`: the chat it was
+    written in (a note about the patron names none of its own); `client_id`: the writer's form's."""
+    return {"type": "note", "conversation": conversation_id, "client_id": client_id, "note": note_payload(stored)}

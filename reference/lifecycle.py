@@ -323,7 +323,7 @@ def _changed(conversation, before, outbox, *, reason, notice=None, to=None, firs
         conversation = selectors.conversation_for_holder(conversation.pk)
         outbox.publish(groups.librarian(now.librarian_id), frames.conversation(
             conversation, for_librarian=True, messages=conversation.messages.all(),
-            transfers=conversation.transfers.all()))
+            transfers=conversation.transfers.all(), **selectors.holder_workbench(conversation)))
     if before is NEW:
         outbox.publish(groups.patron(conversation.patron_id), frames.conversation(conversation,
                                                                                   messages=first_messages))

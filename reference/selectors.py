@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from reference import frames, offline_questions, waiting
+from reference import frames, history, notes, offline_questions, waiting
 from reference.errors import ServiceError
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Library, Message, Queue, Role, Transfer
 from reference.presence import roster as presence_roster
@@ -148,6 +148,13 @@ def conversation_for_holder(conversation_id):
             .get(pk=conversation_id))
 
 
+def holder_workbench(conversation):
+    """What librarians only see with a chat: its notes and its patron's, and the patron's earlier
+    chats (keyword arguments of frames.conversation for its holder; the transcript page's too)."""
+    earlier = history.patron_history(conversation)
+    return {"notes": notes.notes_of(conversation, earlier), "history": earlier}
+
+
 # ---- what a socket's welcome carries
 
 def patron_welcome(*, patron_id, conversation_id, last_seq, desk_queue_id):
@@ -187,13 +194,18 @@ def librarian_welcome(user, *, queue_ids, since):
     has}; held chats come with the messages after it."""
     profile = LibrarianProfile.objects.get(user=user)
     held = []
-    for conversation in held_by(user):
+    conversations = held_by(user)
+    histories = history.histories(conversations)
+    held_notes = notes.notes_by_conversation(conversations, histories)
+    for conversation in conversations:
         payload = frames.conversation_payload(conversation, for_librarian=True)
         after = since.get(conversation.pk, 0)
         payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]
         payload["unread"] = unread_by_librarian(conversation)
         payload["transfers"] = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
         payload["assessment"] = frames.assessment_payload(conversation)
+        payload["notes"] = [frames.note_payload(n) for n in held_notes[conversation.pk]]
+        payload["history"] = frames.history_payload(histories[conversation.pk])
         held.append(payload)
     queues = list(Queue.objects.filter(pk__in=queue_ids))
     return {

@@ -12,4 +12,5 @@ urlpatterns = [
     path("widget/attachments/", views.patron_upload, name="patron_upload"),
     path("staff/attachments/", views.staff_upload, name="staff_upload"),
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),
+    path("staff/history/", include("reference.history_views")),
 ]

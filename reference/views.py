@@ -67,6 +67,7 @@ def transcript_detail(request, pk):
         "messages": messages,
         "transfers": conversation.transfers.select_related(
             "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
+        **selectors.holder_workbench(conversation),
     })
 
 

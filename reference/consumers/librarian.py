@@ -16,6 +16,7 @@ from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import do_send_librarian_message
 from reference.models import Role
+from reference.notes import do_add_note
 from reference.protocol import field
 
 
@@ -149,6 +150,13 @@ class LibrarianConsumer(ProtocolConsumer):
             topic_ids=field(frame, "topics", list, required=False, default=[]),
             read_scale=field(frame, "read_scale", int, required=False),
             question_type=field(frame, "question_type", str, required=False, default=""))
+
+    async def on_note(self, frame):
+        # The `note` frame comes back through the holder's group to all their tabs, this one too.
+        await dbthreads.change(do_add_note)(
+            user=self.user, conversation_id=field(frame, "conversation", int), text=field(frame, "text", str),
+            about=field(frame, "about", str, required=False, default="conversation"),
+            client_id=field(frame, "client_id", str, required=False, default=""))
 
     async def follow(self, conversation_id):
         self.held = self.held | {conversation_id}

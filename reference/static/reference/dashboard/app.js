@@ -8,6 +8,8 @@
  *   handoff.js  transfers, automatic-routing offers, released chats
  *   team.js     colleagues' presence, my status and capacity
  *   faq.js      FAQ suggestions for the open chat (widgets/faq-suggest.js)
+ *   notes.js    internal notes on the open chat and its patron (docs/workbench-notes.md)
+ *   history.js  the patron's earlier chats, one opened read-only in the chat pane
  *   main.js     the connection: frames to the modules, welcome, errors; starts everything
  * Each module is an IIFE that takes `window.RuangTanyaDashboard` (this object) and puts its
  * functions on it (app.queue, app.chat, app.handoff, app.team). Everything people typed is inserted

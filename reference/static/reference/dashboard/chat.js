@@ -560,6 +560,8 @@
     var closed = conv.status === "closed";
     el.closeButton.hidden = closed;
     app.handoff.renderNotes(conv);
+    if (app.notes) app.notes.render(conv);       // internal notes and earlier chats (notes.js, history.js)
+    if (app.history) app.history.render(conv);
     if (closed) app.handoff.closeTransfer(false);
     el.closeButton.disabled = conv.closing || !app.ready();
     el.closeButton.textContent = conv.closing ? t("closing") : t("close_chat");

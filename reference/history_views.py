@@ -1,0 +1,39 @@
+"""A returning patron's earlier chat, opened from the dashboard's chat pane (JSON over HTTP).
+
+Included from reference/urls.py under staff/history/. Allowed when the librarian may see the
+current chat (holds it, or held it last) and the earlier one is in its history (reference.history).
+"""
+
+from django.http import JsonResponse
+from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from reference import frames, history, notes, selectors
+from reference.errors import ServiceError
+
+_STATUS = {"not_found": 404, "not_authenticated": 403}
+
+
+@never_cache
+@require_GET
+def earlier_chat(request, conversation_id, earlier_id):
+    try:
+        if not (request.user.is_authenticated and request.user.is_active and request.user.is_staff):
+            raise ServiceError("not_authenticated")
+        current = selectors.librarian_conversation(request.user, conversation_id)
+        earlier = history.earlier_conversation(current, earlier_id)
+    except ServiceError as refused:
+        return JsonResponse({"error": refused.code, "message": refused.message}, status=_STATUS[refused.code])
+    messages = earlier.messages.select_related("attachment").order_by("seq")
+    return JsonResponse({
+        "conversation": frames.earlier_payload(earlier),
+        "messages": [frames.message_payload(m) for m in messages],
+        "notes": [frames.note_payload(n) for n in notes.conversation_notes(earlier)],
+        "rating_comment": earlier.rating_comment,
+    })
+
+
+urlpatterns = [
+    path("<int:conversation_id>/<int:earlier_id>/", earlier_chat, name="earlier_chat"),
+]
