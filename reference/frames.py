@@ -226,3 +226,12 @@ def assignment(offer, conv=None):
         return {"type": "assignment", "offer": offer_payload(offer, conv)}
     return {"type": "assignment",
             "offer": {"id": offer.pk, "status": offer.status, "conversation": {"id": offer.conversation_id}}}
+
+
+# ---- staying on duty (reference.duty)
+
+@builds("duty.requeued")
+def duty_requeued(entries):
+    """The chats that went back to the queue while the librarian was away and that they have not
+    dismissed yet: [{"id", "subject", "at"}], oldest first (empty once all are dismissed)."""
+    return {"type": "duty.requeued", "requeued": list(entries)}

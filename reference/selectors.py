@@ -195,4 +195,11 @@ def librarian_welcome(user, *, queue_ids, since):
         "queues": [{"id": q.pk, "name": q.name} for q in queues],
         "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
         "conversations": held,
+        "requeued_while_away": profile.requeued_while_away,  # reference.duty
     }
+
+
+def staff_page_welcome(profile):
+    """What a staff page's duty bar starts from: how the librarian stands, as a `presence` payload
+    (its socket has just beaten, so they are connected)."""
+    return {"librarian": frames.presence_payload(profile, True, held_count(profile.user_id))}

@@ -1,6 +1,6 @@
 """The dashboard's socket: parse → check → one service call → answer. Rules live in the services."""
 
-from reference import dbthreads, frames, groups, handoff, lifecycle, presence, routing, selectors, typing_status
+from reference import dbthreads, duty, frames, groups, handoff, lifecycle, presence, routing, selectors, typing_status
 from reference.consumers.base import ProtocolConsumer
 from reference.errors import ServiceError
 from reference.messaging import do_send_librarian_message
@@ -131,6 +131,11 @@ class LibrarianConsumer(ProtocolConsumer):
         # The `conversation` frame (closed) comes back through the conversation's group, to
         # all our tabs; each leaves the group when it sees it.
         await dbthreads.change(lifecycle.do_close_by_librarian)(user=self.user, conversation_id=conversation_id)
+
+    async def on_duty_dismiss(self, frame):
+        """The librarian read what went back to the queue while they were away (reference.duty)."""
+        conversation_ids = field(frame, "conversations", list)
+        await dbthreads.change(duty.do_dismiss_requeued)(user=self.user, conversation_ids=conversation_ids)
 
     async def follow(self, conversation_id):
         self.held = self.held | {conversation_id}
