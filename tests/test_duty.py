@@ -194,8 +194,8 @@ async def test_a_bad_dismissal_is_refused_and_changes_nothing(librarian, convers
     entry = {"id": 12, "subject": "Jam buka?", "at": "2026-12-03T10:00:00+00:00"}
     await database_sync_to_async(LibrarianProfile.objects.filter(user=librarian).update)(requeued_while_away=[entry])
     desk = await librarian_socket(librarian)
-    frame = {"type": "duty.dismiss"} if conversations is None else {"type": "duty.dismiss", "conversations": conversations}
-    await desk.send(frame)
+    frame = {"type": "duty.dismiss"}
+    await desk.send(frame if conversations is None else {**frame, "conversations": conversations})
     error = await desk.receive_type("error")
     assert (error["code"], error["field"], error["ref"]) == ("invalid_frame", "conversations", "duty.dismiss")
     assert await record_of(librarian) == [entry]
