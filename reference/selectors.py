@@ -201,5 +201,8 @@ def librarian_welcome(user, *, queue_ids, since):
 
 def staff_page_welcome(profile):
     """What a staff page's duty bar starts from: how the librarian stands, as a `presence` payload
-    (its socket has just beaten, so they are connected)."""
-    return {"librarian": frames.presence_payload(profile, True, held_count(profile.user_id))}
+    (its socket has just beaten, so they are connected), and the chats offered to them (transfers,
+    automatic routing) that wait for an answer on the dashboard."""
+    return {"librarian": frames.presence_payload(profile, True, held_count(profile.user_id)),
+            "offers": [t.pk for t in open_offers_to(profile.user)],
+            "assignments": [o.pk for o in open_assignments_to(profile.user)]}

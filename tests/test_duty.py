@@ -8,7 +8,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from reference import duty, sweeps
+from reference import duty, handoff, sweeps
 from reference.errors import ServiceError
 from reference.models import Conversation, LibrarianProfile
 from reference.presence_store import get_store
@@ -109,6 +109,27 @@ async def test_the_staff_page_hears_its_librarians_load_and_nobody_elses(librari
     assert (frame["librarian"]["id"], frame["librarian"]["held"]) == (librarian.pk, 1)
     assert await page.nothing_more()
     await page.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_staff_page_hears_of_chats_offered_to_its_librarian(librarian, make_librarian, make_identity):
+    budi = await database_sync_to_async(make_librarian)("budi", "Budi")
+    budis_page = await staff_page_socket(budi)
+    page = await staff_page_socket(librarian)  # Siti is on duty on the transcripts page only
+    conversation_id = (await two_held_chats(make_identity, budi))[0]
+    offer = await database_sync_to_async(handoff.do_offer_transfer)(
+        user=budi, conversation_id=conversation_id, to_user_id=librarian.pk)
+    seen = (await page.receive_type("transfer"))["transfer"]
+    assert (seen["id"], seen["status"], seen["to_id"]) == (offer.pk, "offered", librarian.pk)
+    later = await staff_page_socket(librarian)  # a page opened meanwhile knows from its welcome
+    assert later.welcome["offers"] == [offer.pk] and later.welcome["assignments"] == []
+
+    await database_sync_to_async(handoff.do_decline_transfer)(user=librarian, transfer_id=offer.pk)
+    assert (await page.receive_type("transfer"))["transfer"]["status"] == "declined"
+    while not await budis_page.nothing_more():  # the offer was Siti's: Budi's page heard only his load
+        assert (await budis_page.receive())["type"] in ("presence", "heartbeat")
+    for socket in (page, later, budis_page):
+        await socket.close()
 
 
 @pytest.mark.django_db(transaction=True)
