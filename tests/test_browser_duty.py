@@ -140,3 +140,30 @@ def test_the_duty_bar_is_for_staff_only(library_page, new_page, django_user_mode
     visitor = new_page()
     visitor.goto(f"{service}/login/")
     expect(visitor.locator("#duty-bar")).to_have_count(0)
+
+
+@needs_axe
+def test_a_chat_offered_to_a_librarian_on_a_staff_page_shows_in_the_duty_bar(library_page, new_page,
+                                                                             logged_in_dashboard):
+    from playwright.sync_api import expect
+
+    _site, users, service, page_url = library_page(lang="en", daphne_env=FAST,
+                                                   librarians=(("siti", "Siti"), ("budi", "Budi")))
+    siti = log_in(new_page(), service, "siti")
+    expect(siti.locator("#dashboard")).to_be_visible(timeout=15000)
+    siti.goto(f"{service}/staff/offline/")
+    bar = siti.locator("#duty-bar")
+    expect(bar).to_contain_text("On duty · 0 chats held", timeout=15000)
+
+    budi = logged_in_dashboard(service, "budi", "Budi")
+    ask(new_page, page_url, QUESTIONS[0])
+    claim(budi, QUESTIONS[0])
+    budi.click("#transfer-button")
+    budi.select_option("#transfer-target", f"l:{users['siti'].pk}")  # her staff page makes her available
+    budi.click("#transfer-send")
+    expect(bar).to_contain_text("1 chat offered to you", timeout=15000)
+    assert_accessible(siti, "the offline-questions page with a chat offered in the duty bar")
+
+    bar.get_by_role("link", name="Back to the dashboard").click()
+    siti.locator(".offer").get_by_role("button", name="Accept").click()
+    expect(siti.locator("#capacity-held")).to_have_text("1", timeout=15000)
