@@ -228,3 +228,20 @@ def test_the_dismissal_check_names_the_field():
         duty.check_dismissed_ids([1, "2"])
     assert (refused.value.code, refused.value.params["field"]) == ("invalid_frame", "conversations")
     assert duty.check_dismissed_ids([3, 3, 4]) == {3, 4}
+
+
+# ---- which pages carry the duty bar
+
+@pytest.mark.parametrize("path, bar", [
+    ("/staff/transcripts/", True), ("/staff/offline/", True), ("/admin/", True), ("/dashboard/", False)])
+def test_every_staff_page_but_the_dashboard_carries_the_duty_bar(client, librarian, path, bar):
+    client.force_login(librarian)
+    page = client.get(path).content.decode()
+    assert ('id="duty-bar"' in page and 'data-ws-path="/ws/staff/"' in page) is bar
+    assert ('id="duty-away"' in page) is (path == "/dashboard/")  # the dashboard has its own socket and banner
+
+
+def test_nobody_but_staff_gets_the_duty_bar(client, make_librarian):
+    assert 'id="duty-bar"' not in client.get("/login/").content.decode()
+    client.force_login(make_librarian("tamu", "Tamu", is_staff=False))
+    assert 'id="duty-bar"' not in client.get("/login/").content.decode()
