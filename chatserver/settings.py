@@ -178,7 +178,7 @@ MESSAGE_MAX_LENGTH = 4000
 # Seconds between `heartbeat` frames on every socket (docs/protocol.md): clients that hear nothing
 # for 2.5 intervals reconnect, and the heartbeat's last_seq lets them repair a lost fan-out.
 HEARTBEAT_INTERVAL = float(env_str("RT_HEARTBEAT_INTERVAL", "20"))
-# Presence: a librarian is connected while a dashboard socket has beaten within PRESENCE_TIMEOUT
+# Presence: a librarian is connected while a staff page's socket has beaten within PRESENCE_TIMEOUT
 # seconds; chats of one gone for REQUEUE_GRACE seconds more go back to their queue.
 PRESENCE_TIMEOUT = float(env_str("RT_PRESENCE_TIMEOUT", "60"))
 REQUEUE_GRACE = float(env_str("RT_REQUEUE_GRACE", "30"))

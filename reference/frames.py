@@ -275,3 +275,12 @@ def note(stored, conversation_id, client_id=""):
     """An internal note was stored: to the holder's dashboards only. `conversation`: the chat it was
     written in (a note about the patron names none of its own); `client_id`: the writer's form's."""
     return {"type": "note", "conversation": conversation_id, "client_id": client_id, "note": note_payload(stored)}
+
+
+# ---- staying on duty (reference.duty)
+
+@builds("duty.requeued")
+def duty_requeued(entries):
+    """The chats that went back to the queue while the librarian was away and that they have not
+    dismissed yet: [{"id", "subject", "at"}], oldest first (empty once all are dismissed)."""
+    return {"type": "duty.requeued", "requeued": list(entries)}

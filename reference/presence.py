@@ -2,8 +2,9 @@
 
 A librarian's effective presence = the status they chose AND a measured connection. They choose
 available, away (on duty, not taking new chats) or offline. Whether they are connected is measured:
-every dashboard socket beats (on hello and every heartbeat frame), and a librarian counts as
-connected while any socket beat within PRESENCE_TIMEOUT. A closed laptop or a crashed server
+the socket of every staff page (the dashboard, transcripts, the FAQ, the admin…) beats on hello and
+every heartbeat frame, and a librarian counts as connected while any socket beat within
+PRESENCE_TIMEOUT. A closed laptop or a crashed server
 process simply stops beating; the sweep (reference.sweeps) then tells everyone, and after
 REQUEUE_GRACE more seconds puts their chats back in the queue (lifecycle.do_requeue), so nobody has
 to act. Patrons' widgets beat the same way into their own store: a waiting patron whose widgets are
@@ -64,8 +65,8 @@ def do_set_capacity(*, user, max_chats, outbox=None):
 
 
 async def socket_beat(*, user, socket_id):
-    """A dashboard socket is alive. Tells colleagues when this makes the librarian connected.
-    The beat itself stays off the database thread; only news of a change goes through it."""
+    """A staff page's socket (the dashboard's or another's) is alive. Tells colleagues when this
+    makes the librarian connected. The beat itself stays off the database thread; only news of a change goes through it."""
     if await off_db_thread(get_store().beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
         await dbthreads.change(came_online)(user=user, socket_id=socket_id)
 
@@ -77,7 +78,7 @@ def came_online(*, user, socket_id, outbox=None):
 
 
 async def socket_gone(*, user, socket_id):
-    """A dashboard socket closed cleanly; the librarian may still be here in another tab."""
+    """A staff page's socket closed cleanly; the librarian may still be here in another tab."""
     if not await off_db_thread(get_store().drop)(user.pk, socket_id):
         await dbthreads.change(_announce_user)(user_id=user.pk)
 

@@ -219,6 +219,7 @@ def librarian_welcome(user, *, queue_ids, since):
         "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
         "conversations": held,
         "assessment": assessment_setup(profile.library),
+        "requeued_while_away": profile.requeued_while_away,  # reference.duty
     }
 
 
@@ -229,3 +230,14 @@ def assessment_setup(library):
     READ value and a topic are required before closing."""
     return {"required": library.assessment == Library.Assessment.REQUIRED,
             "topics": [frames.topic_payload(t) for t in library.topics.filter(is_active=True)]}
+
+
+# ---- staying on duty (reference.duty)
+
+def staff_page_welcome(profile):
+    """What a staff page's duty bar starts from: how the librarian stands, as a `presence` payload
+    (its socket has just beaten, so they are connected), and the chats offered to them (transfers,
+    automatic routing) that wait for an answer on the dashboard."""
+    return {"librarian": frames.presence_payload(profile, True, held_count(profile.user_id)),
+            "offers": [t.pk for t in open_offers_to(profile.user)],
+            "assignments": [o.pk for o in open_assignments_to(profile.user)]}

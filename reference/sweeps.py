@@ -5,7 +5,9 @@ rules and makes the change through reference.lifecycle."""
 
 import time
 
-from reference import dbthreads, handoff, lifecycle, presence, routing, selectors
+from django.db import transaction
+
+from reference import dbthreads, duty, handoff, lifecycle, presence, routing, selectors
 from reference.presence_store import get_store, off_db_thread
 
 SWEEP_EVERY = 5  # seconds
@@ -27,10 +29,13 @@ def sweep(now, outbox=None):
 
 
 def requeue_lapsed(now, outbox=None):
-    """Librarians gone past the grace period: their chats go back to the queue."""
+    """Librarians gone past the grace period (none of their staff pages open): their chats go back
+    to the queue, each recorded for their return in the requeue's own transaction (reference.duty)."""
     for user_id in presence.lapsed_librarians(now, outbox):
         for conversation_id in selectors.held_ids(user_id):
-            lifecycle.do_requeue(conversation_id=conversation_id, librarian_id=user_id, outbox=outbox)
+            with transaction.atomic():
+                if lifecycle.do_requeue(conversation_id=conversation_id, librarian_id=user_id, outbox=outbox):
+                    duty.do_record_requeued(user_id=user_id, conversation_id=conversation_id, outbox=outbox)
         presence.forget_librarian(user_id, now, outbox)
 
 

@@ -3,6 +3,7 @@
 from reference import (
     assessment,
     dbthreads,
+    duty,
     frames,
     groups,
     handoff,
@@ -157,6 +158,11 @@ class LibrarianConsumer(ProtocolConsumer):
             user=self.user, conversation_id=field(frame, "conversation", int), text=field(frame, "text", str),
             about=field(frame, "about", str, required=False, default="conversation"),
             client_id=field(frame, "client_id", str, required=False, default=""))
+
+    async def on_duty_dismiss(self, frame):
+        """The librarian read what went back to the queue while they were away (reference.duty)."""
+        conversation_ids = field(frame, "conversations", list)
+        await dbthreads.change(duty.do_dismiss_requeued)(user=self.user, conversation_ids=conversation_ids)
 
     async def follow(self, conversation_id):
         self.held = self.held | {conversation_id}

@@ -24,6 +24,7 @@
       case "conversation.released": app.handoff.onReleased(frame); break;
       case "transfer": app.handoff.onTransfer(frame.transfer); break;
       case "assignment": app.handoff.onAssignment(frame.offer); break;
+      case "duty.requeued": app.duty.onRequeued(frame); break;
       case "error": onError(frame, extra); break;
       default: break;   // heartbeat: gaps are the protocol client's; unknown types are ignored
     }
@@ -44,6 +45,7 @@
     app.handoff.welcome(frame);
     app.queue.welcome(frame);
     app.chat.welcome(frame);
+    app.duty.welcome(frame);
     app.renderAll();
   }
 

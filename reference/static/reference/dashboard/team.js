@@ -4,13 +4,14 @@
   "use strict";
   if (!app) return;
   var state = app.state, el = app.el, t = app.t, h = app.h;
-  var BEAT_MS = 20000;
+  var beatMs = 20000;   // the server's heartbeat interval, from the welcome
   var beatAt = 0;
 
   function welcome(frame) {
     if (frame.librarian && frame.librarian.status) el.myStatus.value = frame.librarian.status;
     state.team.clear();
     (frame.colleagues || []).forEach(function (p) { if (p && typeof p.id === "number") state.team.set(p.id, p); });
+    if (frame.heartbeat > 0) beatMs = frame.heartbeat * 1000;
     beatAt = Date.now();   // the hello counted as one
     render();
   }
@@ -40,9 +41,9 @@
     });
   }
 
-  /* Every second: the heartbeat frame every 20 s while connected. */
+  /* Every second: the heartbeat frame every heartbeat interval (20 s) while connected. */
   function tick() {
-    if (app.ready() && Date.now() - beatAt > BEAT_MS && app.send({ type: "heartbeat" })) beatAt = Date.now();
+    if (app.ready() && Date.now() - beatAt >= beatMs && app.send({ type: "heartbeat" })) beatAt = Date.now();
   }
 
   el.myStatus.addEventListener("change", function () { app.send({ type: "status", status: el.myStatus.value }); });
