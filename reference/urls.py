@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reference import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("widget/attachments/", views.patron_upload, name="patron_upload"),
     path("staff/attachments/", views.staff_upload, name="staff_upload"),
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),
+    path("staff/canned/", include("reference.canned_views")),
 ]
