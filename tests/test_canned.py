@@ -390,4 +390,4 @@ class TestHttp:
 
     def test_the_dashboard_offers_the_picker_and_the_dialog(self, desk):
         page = desk.get("/dashboard/").content.decode()
-        assert 'id="canned-dialog"' in page and "canned.js" in page and 'id="canned-hint"' in page
+        assert 'id="canned-dialog"' in page and "canned.js" in page and "Type / for canned replies" in page
