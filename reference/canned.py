@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.dateformat import time_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from reference import frames, hours, presence
 from reference.errors import ServiceError
@@ -94,7 +94,8 @@ def opening_hours_today(queue, at=None):
         return _("open all day")
     if not today:
         return _("closed today")
-    clock = pgettext("a time of day in opening hours, as a Django time format", "H:i")
+    # Translators: how a time of day is written in opening hours (a Django time format): "H.i" gives 08.00.
+    clock = _("H:i")
     return ", ".join(f"{time_format(opens, clock)}–{time_format(closes, clock)}" for opens, closes in today)
 
 
@@ -102,8 +103,8 @@ def variables(conversation, user):
     """The values of every variable for `conversation`, in its patron's language."""
     with translation.override(patron_language(conversation.patron)):
         return {
-            "patron_name": conversation.patron.name or pgettext(
-                "what a canned reply calls a patron who gave no name", "friend"),
+            # Translators: how a canned reply addresses a patron who gave no name ("Hello friend!").
+            "patron_name": conversation.patron.name or _("friend"),
             "librarian_name": frames.librarian_name(user),
             "opening_hours_today": opening_hours_today(conversation.queue),
             "library_name": conversation.site.library.name,
@@ -153,7 +154,8 @@ def _search(replies, query):
     if query:
         replies = replies.filter(Q(title__icontains=query) | Q(text_id__icontains=query)
                                  | Q(text_en__icontains=query))
-    return replies.select_related("queue").order_by("-usage_count", "-last_used_at", "title", "pk")
+    return replies.select_related("queue").order_by(
+        "-usage_count", F("last_used_at").desc(nulls_last=True), "title", "pk")
 
 
 # ---- selectors ---------------------------------------------------------------------------------

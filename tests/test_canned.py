@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone, translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
 from reference import canned
 from reference.errors import ServiceError
@@ -214,7 +214,7 @@ class TestUse:
         indonesian = held_chat(identity=make_identity(), librarian=librarian, client_id="p-2", language="id")
         text = canned.do_use_reply(user=librarian, reply_id=reply.pk, conversation_id=indonesian.pk)
         with translation.override("id"):
-            nameless = pgettext("what a canned reply calls a patron who gave no name", "friend")
+            nameless = gettext("friend")
         assert text == f"Halo {nameless}, saya Siti dari {library} (Umum)."
 
     def test_a_patron_without_a_name_gets_the_fallback_in_their_language(self, librarian, identity):
