@@ -148,10 +148,17 @@
     var current = listbox.children[pick.active];
     if (current) {
       target.setAttribute("aria-activedescendant", current.id);
-      current.scrollIntoView({ block: "nearest" });
+      keepInView(current);
     } else {
       target.removeAttribute("aria-activedescendant");
     }
+  }
+
+  /* Scroll the list, and only the list (scrollIntoView would move the whole dashboard too). */
+  function keepInView(option) {
+    var top = option.offsetTop, bottom = top + option.offsetHeight;
+    if (top < listbox.scrollTop) listbox.scrollTop = top;
+    else if (bottom > listbox.scrollTop + listbox.clientHeight) listbox.scrollTop = bottom - listbox.clientHeight;
   }
 
   function move(step) {
