@@ -1,6 +1,8 @@
 """Canned replies on the dashboard, in headless Chromium against a live daphne: "/" in the reply box,
 the management dialog, and axe-core on both."""
 
+import re
+
 from reference.models import CannedReply, Library
 from tests.browser import MARKS, assert_accessible, claim_and_wait, needs_axe, open_launcher
 
@@ -20,7 +22,7 @@ def ask(new_page, page_url, question, name):
     return chat
 
 
-def test_slash_filters_inserts_and_the_patron_gets_it_in_their_language(library_page, new_page,
+def test_slash_filters_inserts_and_the_patron_gets_it_in_their_language(library_page, host_page, new_page,
                                                                           logged_in_dashboard):
     from playwright.sync_api import expect
 
@@ -85,6 +87,20 @@ def test_slash_filters_inserts_and_the_patron_gets_it_in_their_language(library_
     assert_accessible(desk.main_frame, "the dashboard with the canned-reply search open")
     desk.keyboard.press("Enter")
     expect(box).to_have_value("Thanks! Renew in the catalogue.")
+
+    # A patron whose widget speaks Indonesian gets the Indonesian text.
+    _origin, write_page = host_page
+    indonesian = ask(new_page, write_page(service, site.key, lang="id", name="id.html"), "Jam berapa buka?", "Budi")
+    claim_and_wait(desk, indonesian, "Jam berapa")
+    box.click()
+    desk.keyboard.type("/hours")
+    expect(options).to_have_count(1, timeout=15000)
+    desk.keyboard.press("Enter")
+    expect(box).to_have_value(re.compile(r"^Halo Budi, jam buka hari ini: .+\.$"))
+    desk.keyboard.press("Enter")
+    expect(indonesian.locator(".msg-librarian")).to_contain_text("Halo Budi, jam buka hari ini:", timeout=15000)
+    hours.refresh_from_db()
+    assert hours.usage_count == 2
 
 
 def test_the_dialog_creates_a_personal_reply_and_shows_errors_by_the_field(library_page, new_page,
