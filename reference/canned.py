@@ -75,6 +75,8 @@ def check_texts(reply):
     """For the admin's form (CannedReply.clean): the same checks on both texts as the services."""
     errors = {}
     for field in TEXT_FIELDS:
+        if not getattr(reply, field).strip():
+            continue  # the form says "required" already
         try:
             _clean_template(getattr(reply, field), field=field)
         except ServiceError as refused:

@@ -197,10 +197,12 @@ class TestValidation:
     def test_the_admin_form_checks_the_texts_too(self, librarian):
         from django.core.exceptions import ValidationError
 
-        reply = CannedReply(library=Library.objects.get(), owner=librarian, title="T", text_id="{x}", text_en="")
+        reply = CannedReply(library=Library.objects.get(), owner=librarian, title="T", text_id="{x}",
+                            text_en="x" * 4001)
         with pytest.raises(ValidationError) as refused:
             reply.full_clean()
-        assert set(refused.value.message_dict) >= {"text_id", "text_en"}
+        assert set(refused.value.message_dict) == {"text_id", "text_en"}
+        assert "{x}" in refused.value.message_dict["text_id"][0]
 
 
 class TestUse:

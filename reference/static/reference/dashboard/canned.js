@@ -196,6 +196,8 @@
 
   function onPickerKey(event) {
     if (!pick.open || event.isComposing) return;
+    var conv = heldConv();
+    if (!conv || conv.id !== pick.conv) { closePicker(false); return; }   // another chat is open now
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       move(event.key === "ArrowDown" ? 1 : -1);
