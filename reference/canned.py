@@ -22,9 +22,9 @@ from django.utils.dateformat import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reference import frames, hours, presence
+from reference import frames, handoff, hours, presence
 from reference.errors import ServiceError
-from reference.models import CannedReply, Conversation, Queue
+from reference.models import CannedReply, Queue
 from reference.validation import clean_text
 
 Scope = CannedReply.Scope
@@ -182,22 +182,9 @@ def share_queues(user):
     return list(Queue.objects.filter(is_active=True)) if can_manage_shared(user) else []
 
 
-def held_conversation(user, conversation_id):
-    """The conversation `user` holds now, with what the variables need; ServiceError otherwise."""
-    conversation = (Conversation.objects.select_related("patron", "queue", "site__library")
-                    .filter(pk=conversation_id).first())
-    if conversation is None:
-        raise ServiceError("not_found")
-    if conversation.is_closed:
-        raise ServiceError("conversation_closed")
-    if conversation.status != Conversation.Status.ACTIVE or conversation.librarian_id != user.pk:
-        raise ServiceError("not_assigned")
-    return conversation
-
-
 def replies_for_conversation(user, *, conversation_id, query=""):
     """[(reply, its text as this chat's patron would get it)] for a chat `user` holds."""
-    conversation = held_conversation(user, conversation_id)
+    conversation = handoff.check_held(user, conversation_id)
     values = variables(conversation, user)
     return [(reply, render(reply, conversation, user, values))
             for reply in usable_replies(user, conversation=conversation, query=query)]
@@ -302,7 +289,7 @@ def do_delete_reply(*, user, reply_id):
 
 def do_use_reply(*, user, reply_id, conversation_id):
     """The reply's text for a chat `user` holds (patron's language, variables filled in); counts the use."""
-    conversation = held_conversation(user, conversation_id)
+    conversation = handoff.check_held(user, conversation_id)
     reply = usable_replies(user, conversation=conversation).filter(pk=reply_id).first() \
         if isinstance(reply_id, int) else None
     if reply is None:

@@ -248,7 +248,7 @@ class TestUse:
         lifecycle_close(librarian, held)
         with pytest.raises(ServiceError) as refused:
             canned.do_use_reply(user=librarian, reply_id=reply.pk, conversation_id=held.pk)
-        assert refused.value.code == "conversation_closed"
+        assert refused.value.code == "not_assigned"  # not any more
         reply.refresh_from_db()
         assert reply.usage_count == 0
 
