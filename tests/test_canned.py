@@ -393,3 +393,9 @@ class TestHttp:
     def test_the_dashboard_offers_the_picker_and_the_dialog(self, desk):
         page = desk.get("/dashboard/").content.decode()
         assert 'id="canned-dialog"' in page and "canned.js" in page and "Type / for canned replies" in page
+
+    def test_only_managers_are_offered_the_shared_scopes(self, desk, client, manager):
+        assert 'value="library"' not in desk.get("/dashboard/").content.decode()
+        client.force_login(manager)
+        page = client.get("/dashboard/").content.decode()
+        assert 'value="library"' in page and 'value="queue"' in page
