@@ -82,6 +82,22 @@ MESSAGES = {
     "faq_no_messages": _("Select at least one message."),
     "faq_no_patron_message": _("Select at least one message from the patron: it becomes the question."),
     "faq_no_librarian_message": _("Select at least one message from the librarian: it becomes the answer."),
+    # Canned replies
+    # (reference/canned.py; `field` names the form field, `language` the text's language)
+    "canned_not_found": _("That canned reply does not exist."),
+    "canned_forbidden": _("Only staff who manage shared replies may change replies shared with a queue or "
+                          "the whole library."),
+    "canned_title_empty": _("Give the reply a title."),
+    "canned_title_too_long": _("The title is too long (at most %(limit)s characters)."),
+    "canned_bad_scope": _("Choose who the reply is for: only you, a queue or the whole library."),
+    "canned_queue_required": _("Choose the queue to share the reply with."),
+    "canned_text_empty": _("The %(language)s text is empty."),
+    "canned_text_too_long": _("The %(language)s text is too long (at most %(limit)s characters)."),
+    "canned_unknown_variable": _("The %(language)s text has an unknown variable {%(name)s}. "
+                                 "The variables are %(known)s."),
+    "canned_bad_brace": _("The %(language)s text has a brace that belongs to no variable, near “%(near)s”. "
+                          "Write a variable as {patron_name}, a brace itself as {{ or }}."),
+    "canned_bad_request": _("The request must be a JSON object."),
 }
 
 # Errors after which the socket is closed, with the close code to use.

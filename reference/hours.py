@@ -58,3 +58,13 @@ def is_open(text, at=None):
         return True
     local = timezone.localtime(at)
     return any(local.weekday() in days and opens <= local.time() < closes for days, opens, closes in rules)
+
+
+def hours_on(text, at=None):
+    """The day's opening times as sorted [(opens, closes)], [] when closed that day, or None when
+    the text is empty (always open). The day is `at`'s (now by default) in the library's time zone."""
+    rules = parse(text)
+    if not rules:
+        return None
+    weekday = timezone.localtime(at).weekday()
+    return sorted((opens, closes) for days, opens, closes in rules if weekday in days)

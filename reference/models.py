@@ -438,6 +438,11 @@ class CannedReply(models.Model):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        from reference import canned
+
+        canned.check_texts(self)
+
 
 class AssignmentOffer(models.Model):
     """Automatic routing offers a waiting chat to one librarian at a time."""

@@ -66,7 +66,8 @@ def do_set_capacity(*, user, max_chats, outbox=None):
 
 async def socket_beat(*, user, socket_id):
     """A staff page's socket (the dashboard's or another's) is alive. Tells colleagues when this
-    makes the librarian connected. The beat itself stays off the database thread; only news of a change goes through it."""
+    makes the librarian connected. The beat itself stays off the database thread; only news of a
+    change goes through it."""
     if await off_db_thread(get_store().beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
         await dbthreads.change(came_online)(user=user, socket_id=socket_id)
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("staff/attachments/", views.staff_upload, name="staff_upload"),
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),
     path("staff/history/", include("reference.history_views")),
+    path("staff/canned/", include("reference.canned_views")),
 ]

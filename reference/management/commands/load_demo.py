@@ -61,6 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo site key: {site.key}")
         load_demo_faq(self.stdout)
         load_demo_topics(site.library, self.stdout)
+        load_demo_canned_replies(User.objects.get(username="pustakawan"))
 
 
 # The topics librarians tag the demo library's chats with (reference.assessment): Indonesian, English.
@@ -85,3 +86,39 @@ def load_demo_topics(library, stdout):
     for label_id, label_en in DEMO_TOPICS:
         Topic.objects.get_or_create(library=library, label_id=label_id, defaults={"label_en": label_en})
     stdout.write(f"Topics: {library.topics.count()}")
+
+
+# title, shared with the whole library (else the demo librarian's own), Indonesian text, English text
+DEMO_CANNED_REPLIES = [
+    ("Salam pembuka", True,
+     "Halo {patron_name}, saya {librarian_name} dari {library_name}. Ada yang bisa saya bantu?",
+     "Hello {patron_name}, I am {librarian_name} from {library_name}. How can I help you?"),
+    ("Jam layanan hari ini", True,
+     "Jam layanan {queue_name} hari ini: {opening_hours_today}.",
+     "Today's hours for {queue_name}: {opening_hours_today}."),
+    ("Perpanjang pinjaman", True,
+     "Pinjaman bisa diperpanjang satu kali untuk 7 hari lewat katalog daring (menu Akun Saya) atau di meja "
+     "sirkulasi, selama bukunya tidak sedang dipesan orang lain.",
+     "You can renew a loan once for 7 days in the online catalogue (My Account) or at the circulation desk, "
+     "as long as nobody has reserved the book."),
+    ("Penutup", True,
+     "Terima kasih sudah bertanya, {patron_name}. Kalau ada pertanyaan lain, silakan hubungi kami lagi.",
+     "Thank you for asking, {patron_name}. If anything else comes up, just get in touch again."),
+    ("Sebentar, saya cek", False,
+     "Mohon tunggu sebentar ya, {patron_name}, saya cek dulu.",
+     "One moment please, {patron_name}, let me check."),
+]
+
+
+def load_demo_canned_replies(librarian):
+    """A few canned replies in both languages: shared with the library, and the demo librarian's own."""
+    from reference import canned
+    from reference.models import CannedReply
+
+    library = librarian.librarian_profile.library
+    for title, shared, text_id, text_en in DEMO_CANNED_REPLIES:
+        scope = CannedReply.Scope.LIBRARY if shared else CannedReply.Scope.PERSONAL
+        reply, _created = CannedReply.objects.update_or_create(
+            library=library, title=title, scope=scope, owner=None if shared else librarian,
+            defaults={"text_id": text_id, "text_en": text_en})
+        canned.check_texts(reply)
