@@ -9,6 +9,6 @@ websocket_urlpatterns = [
     # user, and is spared Channels' session check on every frame it sends.
     path("ws/patron/", PatronConsumer.as_asgi()),
     path("ws/librarian/", AuthMiddlewareStack(LibrarianConsumer.as_asgi())),
-    # Every other staff page (transcripts, FAQ, admin…): keeps the librarian on duty (docs/workbench-duty.md).
+    # Every other staff page (transcripts, FAQ, admin…): keeps the librarian on duty (docs/staying-on-duty.md).
     path("ws/staff/", AuthMiddlewareStack(StaffPageConsumer.as_asgi())),
 ]

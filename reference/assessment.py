@@ -2,7 +2,7 @@
 
 The READ scale (Reference Effort Assessment Data, Bella Karr Gerlich) rates the effort and
 knowledge an answer took, from 1 (a direction, no expertise) to 6 (extended research, a specialist's
-knowledge); docs/workbench-assessment.md explains each level.
+knowledge); docs/assessment.md explains each level.
 
 The librarian who holds a chat assesses it while answering, or after it has closed (the patron may
 have closed it first). A library whose `assessment` is `required` asks for a READ value and at

@@ -23,7 +23,9 @@ window.RuangTanyaFAQ = (function () {
     if (!window.fetch || !o.form) return null;
     var S = window.RuangTanyaDOM.strings("faq-strings");
     var patron = !!o.input;
-    var box = h(patron ? "section" : "aside", "faq-suggestions");
+    // A section, not an aside: on the dashboard it sits inside the main landmark, where a
+    // complementary landmark may not be nested.
+    var box = h("section", "faq-suggestions");
     box.id = "faq-suggestions";
     box.hidden = true;
     if (patron) {

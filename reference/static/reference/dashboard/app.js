@@ -1,16 +1,21 @@
-/* Ruang Tanya dashboard, 1 of 7: the shared app object every dashboard module adds to.
+/* Ruang Tanya dashboard: the shared app object every dashboard module adds to.
  *
  * The dashboard speaks protocol v1 (docs/protocol.md) on /ws/librarian/ through the shared protocol
  * client (widgets/protocol-client.js). Its scripts, loaded in this order by dashboard.html, are:
- *   app.js      state, strings, elements, time and text helpers, alerts and announcements
- *   queue.js    the waiting list and claiming
- *   chat.js     the chats held: the "My chats" list, the open chat, messages, the reply box
- *   handoff.js  transfers, automatic-routing offers, released chats
- *   team.js     colleagues' presence, my status and capacity
- *   faq.js      FAQ suggestions for the open chat (widgets/faq-suggest.js)
- *   notes.js    internal notes on the open chat and its patron (docs/workbench-notes.md)
- *   history.js  the patron's earlier chats, one opened read-only in the chat pane
- *   main.js     the connection: frames to the modules, welcome, errors; starts everything
+ *   app.js         state, strings, elements, time and text helpers, alerts and announcements
+ *   queue.js       the waiting list and claiming
+ *   chat.js        the chats held: the "My chats" list, the open chat, messages, the reply box
+ *   handoff.js     transfers, automatic-routing offers, released chats
+ *   team.js        colleagues' presence, my status and capacity
+ *   faq.js         FAQ suggestions for the open chat (widgets/faq-suggest.js)
+ *   assessment.js  topics, READ scale and question type of the open chat (docs/assessment.md)
+ *   alerts.js      the tab title's count, opt-in notifications and sound (docs/alerts-and-shortcuts.md)
+ *   shortcuts.js   keyboard shortcuts and their help panel
+ *   notes.js       internal notes on the open chat and its patron (docs/notes-and-history.md)
+ *   history.js     the patron's earlier chats, one opened read-only in the chat pane
+ *   duty.js        chats requeued while away; asking before leaving with chats held (docs/staying-on-duty.md)
+ *   canned.js      canned replies: the "/" picker and the management dialog (docs/canned-replies.md)
+ *   main.js        the connection: frames to the modules, welcome, errors; starts everything
  * Each module is an IIFE that takes `window.RuangTanyaDashboard` (this object) and puts its
  * functions on it (app.queue, app.chat, app.handoff, app.team). Everything people typed is inserted
  * as text (dom.js), never as HTML. Every visible string comes from the json_script strings rendered

@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard, 3 of 7: the chats this librarian holds — the "My chats" list with the
+/* Ruang Tanya dashboard: the chats this librarian holds — the "My chats" list with the
  * capacity count, the open chat (its messages, read marks, typing, the reply box, closing).
  *
  * A held chat leaves the list through one path, removeConv: when the librarian removes a closed

@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard: staying on duty (docs/workbench-duty.md).
+/* Ruang Tanya dashboard: staying on duty (docs/staying-on-duty.md).
  *  - The chats that went back to the queue while the librarian was away (none of their staff pages
  *    open for the grace period): a banner from the welcome's `requeued_while_away` and every
  *    `duty.requeued`, until they dismiss it (`duty.dismiss`), which clears it in all their tabs.

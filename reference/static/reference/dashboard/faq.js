@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard, 6 of 7: FAQ entries suggested for the patron's latest messages in the open
+/* Ruang Tanya dashboard: FAQ entries suggested for the patron's latest messages in the open
  * chat, with "Insert link" / "Insert answer" into the reply box (widgets/faq-suggest.js, shared with
  * the widget). It reads the rendered messages and never touches the socket. */
 (function (app) {

@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard, 4 of 7: chats changing hands — transfers to a colleague or a queue,
+/* Ruang Tanya dashboard: chats changing hands — transfers to a colleague or a queue,
  * offers from colleagues and from automatic routing, and chats the server releases from us. */
 (function (app) {
   "use strict";

@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard: a returning patron's earlier chats (docs/workbench-notes.md).
+/* Ruang Tanya dashboard: a returning patron's earlier chats (docs/notes-and-history.md).
  *
  * A held chat's payload brings `history` ({count, recent}); the list shows the newest, and a click
  * opens one read-only in the chat pane from GET /staff/history/<chat>/<earlier>/ (its messages, its

@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard, 7 of 7: the connection. The shared protocol client (protocol-client.js)
+/* Ruang Tanya dashboard: the connection. The shared protocol client (protocol-client.js)
  * keeps the socket, the outbox, resume, gap repair and liveness; here its frames go to the panel
  * modules, the welcome is spread over them, errors find their place, and the connection state is
  * shown. Then everything starts. */

@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard: internal notes on the open chat (docs/workbench-notes.md).
+/* Ruang Tanya dashboard: internal notes on the open chat (docs/notes-and-history.md).
  *
  * A held chat's payload brings `notes` (its own and its patron's); the `note` frame brings each new
  * one, to every tab of the holder. The form sends `note` with a client_id: the `note` frame that

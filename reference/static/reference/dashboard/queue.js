@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard, 2 of 7: the waiting list ("Waiting") and claiming a chat from it. */
+/* Ruang Tanya dashboard: the waiting list ("Waiting") and claiming a chat from it. */
 (function (app) {
   "use strict";
   if (!app) return;

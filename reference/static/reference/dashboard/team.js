@@ -1,4 +1,4 @@
-/* Ruang Tanya dashboard, 5 of 7: the team — colleagues' presence, my status and how many chats I
+/* Ruang Tanya dashboard: the team — colleagues' presence, my status and how many chats I
  * take at once, and the dashboard's own heartbeat (proof that the librarian is really here). */
 (function (app) {
   "use strict";
