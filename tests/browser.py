@@ -194,6 +194,23 @@ def open_launcher(page):
     return page.frame_locator(f"{WIDGET} iframe")
 
 
+def ask(new_page, page_url, question, *, name="", email=""):
+    """A patron asks on the library's page (with a name and e-mail address if given); returns the chat panel."""
+    from playwright.sync_api import expect
+
+    patron = new_page()
+    patron.goto(page_url)
+    chat = open_launcher(patron)
+    chat.locator("#q").fill(question)
+    if name:
+        chat.locator("#name").fill(name)
+    if email:
+        chat.locator("#email").fill(email)
+    chat.locator("#start-form button[type=submit]").click()
+    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
+    return chat
+
+
 def claim(desk, question):
     """The librarian takes the waiting chat whose question contains `question`."""
     desk.locator(".queue-item").filter(has_text=question).get_by_role("button").click()

@@ -4,21 +4,10 @@ axe-core checks both pages in these states."""
 
 
 from reference.models import Conversation, Library, Topic
-from tests.browser import MARKS, PASSWORD, assert_accessible, claim_and_wait, close_chat, needs_axe, open_launcher
+from tests.browser import MARKS, PASSWORD, ask, assert_accessible, claim_and_wait, close_chat, needs_axe
 
 pytestmark = MARKS
 
-
-def ask(new_page, page_url, question):
-    from playwright.sync_api import expect
-
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill(question)
-    chat.locator("#start-form button[type=submit]").click()
-    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
-    return chat
 
 
 @needs_axe

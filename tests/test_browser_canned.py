@@ -4,22 +4,10 @@ the management dialog, and axe-core on both."""
 import re
 
 from reference.models import CannedReply, Library
-from tests.browser import MARKS, assert_accessible, claim_and_wait, needs_axe, open_launcher
+from tests.browser import MARKS, ask, assert_accessible, claim_and_wait, needs_axe
 
 pytestmark = [*MARKS, needs_axe]
 
-
-def ask(new_page, page_url, question, name):
-    from playwright.sync_api import expect
-
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill(question)
-    chat.locator("#name").fill(name)
-    chat.locator("#start-form button[type=submit]").click()
-    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
-    return chat
 
 
 def test_slash_filters_inserts_and_the_patron_gets_it_in_their_language(library_page, host_page, new_page,
@@ -36,7 +24,7 @@ def test_slash_filters_inserts_and_the_patron_gets_it_in_their_language(library_
                                text_id="Perpanjang di katalog.", text_en="Renew in the catalogue.")
 
     desk = logged_in_dashboard(service)
-    chat = ask(new_page, page_url, "When are you open today?", "Rina")
+    chat = ask(new_page, page_url, "When are you open today?", name="Rina")
     claim_and_wait(desk, chat, "open today")
     box = desk.locator("#composer-input")
     expect(desk.locator("#canned-hint")).to_be_visible()
@@ -90,7 +78,8 @@ def test_slash_filters_inserts_and_the_patron_gets_it_in_their_language(library_
 
     # A patron whose widget speaks Indonesian gets the Indonesian text.
     _origin, write_page = host_page
-    indonesian = ask(new_page, write_page(service, site.key, lang="id", name="id.html"), "Jam berapa buka?", "Budi")
+    indonesian_page = write_page(service, site.key, lang="id", name="id.html")
+    indonesian = ask(new_page, indonesian_page, "Jam berapa buka?", name="Budi")
     claim_and_wait(desk, indonesian, "Jam berapa")
     box.click()
     desk.keyboard.type("/hours")

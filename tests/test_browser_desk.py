@@ -5,7 +5,7 @@ and the keyboard shortcuts with their help panel."""
 import re
 
 from reference.models import Conversation
-from tests.browser import MARKS, assert_accessible, log_in, needs_axe, open_launcher
+from tests.browser import MARKS, ask, assert_accessible, log_in, needs_axe
 
 pytestmark = MARKS
 
@@ -39,18 +39,6 @@ if (window.AudioContext) {
 
 TITLE = "Dashboard · Ruang Tanya"  # the browser asks for English
 
-
-def ask(new_page, page_url, question):
-    """A patron asks on the library's page; returns the chat panel."""
-    from playwright.sync_api import expect
-
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill(question)
-    chat.locator("#start-form button[type=submit]").click()
-    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
-    return chat
 
 
 def say(chat, text):

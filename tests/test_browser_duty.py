@@ -5,7 +5,7 @@ return what went back to the queue; leaving or logging out with chats held asks 
 import time
 
 from reference.models import Conversation
-from tests.browser import MARKS, assert_accessible, claim, log_in, needs_axe, open_launcher
+from tests.browser import MARKS, ask, assert_accessible, claim, log_in, needs_axe
 
 pytestmark = MARKS
 
@@ -16,17 +16,6 @@ PAST_THE_GRACE = 4 + 2 + 5 + 2  # seconds
 QUESTIONS = ("Do you keep old newspapers?", "Can I renew a loan online?")
 LEFT_NOTICE = "no longer available"
 
-
-def ask(new_page, page_url, question):
-    from playwright.sync_api import expect
-
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill(question)
-    chat.locator("#start-form button[type=submit]").click()
-    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
-    return chat
 
 
 def holding_two_chats(library_page, new_page, logged_in_dashboard):

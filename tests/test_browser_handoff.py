@@ -3,23 +3,12 @@
 import pytest
 
 from reference.models import Queue
-from tests.browser import MARKS, claim, library, open_launcher, type_reply
+from tests.browser import MARKS, ask, claim, library, type_reply
 
 pytestmark = MARKS
 
 NOTE = "Looking for 1970s newspapers; the general catalogue has nothing."
 
-
-def ask(new_page, page_url, question):
-    from playwright.sync_api import expect
-
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill(question)
-    chat.locator("#start-form button[type=submit]").click()
-    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
-    return chat
 
 
 def holds_nothing(desk):

@@ -7,26 +7,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from reference.models import Conversation, InternalNote, Message, Patron
-from tests.browser import MARKS, assert_accessible, claim, library, needs_axe, open_launcher
+from tests.browser import MARKS, ask, assert_accessible, claim, library, needs_axe
 
 pytestmark = MARKS
 
 ABOUT_CHAT = "Checked the catalogue: the 1972 volumes are in the stacks."
 ABOUT_PATRON = "Prefers answers by email; uses a screen reader."
 
-
-def ask(new_page, page_url, question, email=""):
-    from playwright.sync_api import expect
-
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill(question)
-    if email:
-        chat.locator("#email").fill(email)
-    chat.locator("#start-form button[type=submit]").click()
-    expect(chat.locator(".msg-patron")).to_have_count(1, timeout=15000)
-    return chat
 
 
 def add_note(desk, text, about="conversation"):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reference.faq import services as faq_services
 from reference.models import Conversation, InternalNote, Message, Patron
-from tests.browser import MARKS, assert_accessible, claim, needs_axe, open_launcher
+from tests.browser import MARKS, ask, assert_accessible, claim, needs_axe
 
 pytestmark = MARKS
 
@@ -32,12 +32,7 @@ def test_the_dashboard_with_every_workbench_part_shown_passes_axe(library_page, 
     InternalNote.objects.create(patron=before, author=siti, author_name="Siti", text="Prefers short answers.")
 
     desk = logged_in_dashboard(service)
-    patron = new_page()
-    patron.goto(page_url)
-    chat = open_launcher(patron)
-    chat.locator("#q").fill("How can I renew my loans online?")
-    chat.locator("#email").fill("rina@example.org")
-    chat.locator("#start-form button[type=submit]").click()
+    ask(new_page, page_url, "How can I renew my loans online?", email="rina@example.org")
     claim(desk, "renew my loans")
 
     expect(desk.locator("#faq-suggestions")).to_contain_text("How do I renew my loans?", timeout=15000)

@@ -16,6 +16,7 @@ from django.utils import translation
 
 from reference import dbthreads, frames, groups, protocol, receipts, selectors, sweeps
 from reference.errors import ServiceError
+from reference.models import Role
 from reference.protocol import field
 
 logger = logging.getLogger(__name__)
@@ -222,3 +223,19 @@ async def _read_into(inbox, source):
             await inbox.put((None, error))
             return
         await inbox.put((message, None))
+
+
+class StaffConsumer(ProtocolConsumer):
+    """A socket of a staff page (the dashboard or another): only an active staff user may use it."""
+
+    role = Role.LIBRARIAN
+
+    async def connect(self):
+        await super().connect()
+        user = self.scope.get("user")
+        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+            await self.send_error(ServiceError("not_authenticated"))
+
+    @property
+    def user(self):
+        return self.scope["user"]

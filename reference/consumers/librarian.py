@@ -13,27 +13,15 @@ from reference import (
     selectors,
     typing_status,
 )
-from reference.consumers.base import ProtocolConsumer
+from reference.consumers.base import StaffConsumer
 from reference.errors import ServiceError
 from reference.messaging import do_send_librarian_message
-from reference.models import Role
 from reference.notes import do_add_note
 from reference.protocol import field
 
 
-class LibrarianConsumer(ProtocolConsumer):
-    role = Role.LIBRARIAN
+class LibrarianConsumer(StaffConsumer):
     held = frozenset()
-
-    async def connect(self):
-        await super().connect()
-        user = self.scope.get("user")
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
-            await self.send_error(ServiceError("not_authenticated"))
-
-    @property
-    def user(self):
-        return self.scope["user"]
 
     async def hello(self, frame):
         since = self._since(frame)

@@ -5,24 +5,11 @@ grace period (docs/presence.md), and it tells the page's duty bar how many chats
 whether a chat is offered to them (to be answered on the dashboard)."""
 
 from reference import dbthreads, frames, groups, presence, selectors
-from reference.consumers.base import ProtocolConsumer
-from reference.errors import ServiceError
-from reference.models import Role
+from reference.consumers.base import StaffConsumer
 
 
-class StaffPageConsumer(ProtocolConsumer):
-    role = Role.LIBRARIAN
+class StaffPageConsumer(StaffConsumer):
     on_fetch = on_read = None  # a staff page follows no conversation: those frames are unknown here
-
-    async def connect(self):
-        await super().connect()
-        user = self.scope.get("user")
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
-            await self.send_error(ServiceError("not_authenticated"))
-
-    @property
-    def user(self):
-        return self.scope["user"]
 
     async def hello(self, frame):
         # Listen first, then read: a change in between arrives as a frame too.
