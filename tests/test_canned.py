@@ -391,7 +391,7 @@ class TestHttp:
         assert not CannedReply.objects.exists()
 
     def test_the_dashboard_offers_the_picker_and_the_dialog(self, desk):
-        page = desk.get("/dashboard/").content.decode()
+        page = desk.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert 'id="canned-dialog"' in page and "canned.js" in page and "Type / for canned replies" in page
 
     def test_only_managers_are_offered_the_shared_scopes(self, desk, client, manager):
