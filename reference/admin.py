@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from reference import assessment
 from reference.forms import STAFF_STATUS_HINT
 from reference.models import (
     CannedReply,
@@ -35,6 +36,10 @@ admin.site.register(User, DeskUserAdmin)
 @admin.register(Library)
 class LibraryAdmin(admin.ModelAdmin):
     list_display = ["name", "assessment", "retention_days"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        assessment.announce_setup(obj)  # open dashboards learn whether it is now required
 
 
 @admin.register(Topic)

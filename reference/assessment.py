@@ -143,20 +143,38 @@ def clean_labels(library, label_id, label_en, topic=None):
     return labels
 
 
-def do_save_topic(*, library, label_id, label_en, topic=None):
+def setup(library):
+    """What a dashboard's Assessment section offers: the library's active topics, and whether a
+    READ value and a topic are required before closing."""
+    return {"library": library.pk, "required": library.assessment == Library.Assessment.REQUIRED,
+            "topics": [frames.topic_payload(t) for t in library.topics.filter(is_active=True)]}
+
+
+def announce_setup(library, outbox=None):
+    """The library's topics or its requirement changed: open dashboards update without a reload
+    (each keeps only its own library's)."""
+    outbox_or_direct(outbox).publish(groups.STAFF, frames.assessment_setup(setup(library)))
+
+
+def do_save_topic(*, library, label_id, label_en, topic=None, outbox=None):
     """Add a topic to the library, or rename one (a chat tagged with it shows the new labels)."""
     labels = clean_labels(library, label_id, label_en, topic)
-    if topic is None:
-        return Topic.objects.create(library=library, **labels)
-    topic.label_id, topic.label_en = labels["label_id"], labels["label_en"]
-    topic.save(update_fields=["label_id", "label_en"])
+    with transaction.atomic():
+        if topic is None:
+            topic = Topic.objects.create(library=library, **labels)
+        else:
+            topic.label_id, topic.label_en = labels["label_id"], labels["label_en"]
+            topic.save(update_fields=["label_id", "label_en"])
+        announce_setup(library, outbox)
     return topic
 
 
-def do_set_topic_active(*, topic, active):
+def do_set_topic_active(*, topic, active, outbox=None):
     """An inactive topic is no longer offered; the chats tagged with it keep it."""
-    topic.is_active = active
-    topic.save(update_fields=["is_active"])
+    with transaction.atomic():
+        topic.is_active = active
+        topic.save(update_fields=["is_active"])
+        announce_setup(topic.library, outbox)
     return topic
 
 
@@ -180,9 +198,11 @@ def faq_topics_missing(library):
     return sorted(found.values(), key=str.casefold)
 
 
-def do_add_faq_topics(*, library):
+def do_add_faq_topics(*, library, outbox=None):
     """Add every FAQ topic the library does not have yet. Returns how many were added."""
     with transaction.atomic():
         labels = faq_topics_missing(library)
         Topic.objects.bulk_create([Topic(library=library, label_id=label, label_en=label) for label in labels])
+        if labels:
+            announce_setup(library, outbox)
     return len(labels)

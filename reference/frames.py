@@ -270,6 +270,13 @@ def assessment(conv):
     return {"type": "assessment", "conversation": conv.pk, "assessment": assessment_payload(conv)}
 
 
+@builds("assessment.setup")
+def assessment_setup(setup):
+    """A library's topics or its requirement changed (reference.assessment.setup): to every
+    dashboard; each keeps it only when `library` is its own."""
+    return {"type": "assessment.setup", "assessment": setup}
+
+
 @builds("note")
 def note(stored, conversation_id, client_id=""):
     """An internal note was stored: to the holder's dashboards only. `conversation`: the chat it was

@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from reference import frames, history, notes, offline_questions, waiting
+from reference import assessment, frames, history, notes, offline_questions, waiting
 from reference.errors import ServiceError
-from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Library, Message, Queue, Role, Transfer
+from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Role, Transfer
 from reference.presence import roster as presence_roster
 
 # A reload within this time after a chat closed still shows how it ended.
@@ -218,18 +218,9 @@ def librarian_welcome(user, *, queue_ids, since):
         "queues": [{"id": q.pk, "name": q.name} for q in queues],
         "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
         "conversations": held,
-        "assessment": assessment_setup(profile.library),
+        "assessment": assessment.setup(profile.library),
         "requeued_while_away": profile.requeued_while_away,  # reference.duty
     }
-
-
-# ---- assessment (reference.assessment)
-
-def assessment_setup(library):
-    """What a dashboard's Assessment section offers: the library's active topics, and whether a
-    READ value and a topic are required before closing."""
-    return {"required": library.assessment == Library.Assessment.REQUIRED,
-            "topics": [frames.topic_payload(t) for t in library.topics.filter(is_active=True)]}
 
 
 # ---- staying on duty (reference.duty)

@@ -232,6 +232,20 @@ async def test_welcome_and_a_claim_carry_the_setup_and_the_assessment(identity, 
         await socket.close()
 
 
+async def test_topics_staff_change_reach_open_dashboards_with_their_library(librarian, library, topics):
+    desk = await librarian_socket(librarian)
+    assert desk.welcome["assessment"]["library"] == library.pk
+    added = await database_sync_to_async(assessment.do_save_topic)(library=library, label_id="Peta", label_en="Maps")
+    frame = await desk.receive_type("assessment.setup")
+    assert frame["assessment"]["library"] == library.pk
+    # in the order of their Indonesian labels: Keanggotaan, Peta, Sejarah lokal
+    assert [t["label_en"] for t in frame["assessment"]["topics"]] == ["Membership", "Maps", "Local history"]
+    await database_sync_to_async(assessment.do_set_topic_active)(topic=added, active=False)
+    frame = await desk.receive_type("assessment.setup")
+    assert "Maps" not in [t["label_en"] for t in frame["assessment"]["topics"]]
+    await desk.close()
+
+
 def test_a_new_holders_chat_carries_the_assessment(identity, librarian, topics):
     from reference import frames, selectors
 

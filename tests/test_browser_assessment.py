@@ -84,3 +84,29 @@ def test_the_topics_page_starts_from_the_faq(library_page, new_page, django_user
     expect(page.locator("#id_new-label_id")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page, "the topics page with a duplicate label refused")
     assert Topic.objects.count() == 2
+
+
+def test_a_topic_staff_add_reaches_an_open_dashboard_without_a_reload(library_page, new_page, logged_in_dashboard):
+    from playwright.sync_api import expect
+
+    site, users, service, page_url = library_page(lang="en")
+    Topic.objects.create(library_id=site.library_id, label_id="Keanggotaan", label_en="Membership")
+    users["siti"].is_superuser = True  # may keep the topics as well as answer
+    users["siti"].save()
+    desk = logged_in_dashboard(service)
+    chat = ask(new_page, page_url, "Do you have old maps of the city?")
+    claim_and_wait(desk, chat, "old maps")
+    desk.click("#assessment-toggle")
+    expect(desk.locator("#assessment-topic-list li")).to_have_count(1)
+
+    keeper = desk.context.new_page()  # the same librarian, in another tab
+    keeper.goto(f"{service}/staff/topics/")
+    keeper.fill("#id_new-label_id", "Peta dan sejarah lokal")
+    keeper.fill("#id_new-label_en", "Maps and local history")
+    keeper.locator(".topic-add button[type=submit]").click()
+    expect(keeper.locator(".topics-table tbody tr")).to_have_count(2)
+
+    expect(desk.locator("#assessment-topic-list li")).to_have_count(2, timeout=15000)
+    desk.get_by_label("Maps and local history").check()
+    expect(desk.locator("#assessment-status")).to_have_text("Saved.", timeout=15000)
+    assert list(Conversation.objects.get().topics.values_list("label_en", flat=True)) == ["Maps and local history"]

@@ -201,8 +201,18 @@
     return {
       frame: function (frame) {
         if (frame.type === "welcome" && frame.assessment) {
-          setup = { required: !!frame.assessment.required, topics: frame.assessment.topics || [] };
+          setup = { library: frame.assessment.library, required: !!frame.assessment.required,
+                    topics: frame.assessment.topics || [] };
           drawn = null;
+        } else if (frame.type === "assessment.setup") {
+          // Staff changed a library's topics: keep our own library's, redraw the open chat's section.
+          var changed = frame.assessment || {};
+          if (changed.library === setup.library) {
+            setup = { library: changed.library, required: !!changed.required, topics: changed.topics || [] };
+            drawn = null;
+            render(app.state.convs.get(app.state.activeId));
+          }
+          return true;
         } else if (frame.type === "assessment") {
           onAssessment(frame);
           return true;
