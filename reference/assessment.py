@@ -23,6 +23,7 @@ from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.faq.models import FaqEntry
 from reference.models import READ_SCALE, Conversation, Library, QuestionType, Topic
+from reference.protocol import is_int
 
 # Gerlich's six levels, as the dashboard's tooltips and the transcripts explain them.
 READ_LEVELS = [
@@ -67,8 +68,7 @@ def clean_question_type(value):
 def check_topics(conversation, topic_ids):
     """The topics named, each an active topic of the conversation's library. A topic deactivated
     after the chat was tagged with it may stay on the chat, but nobody adds it anew."""
-    if not isinstance(topic_ids, (list, tuple)) or not all(
-            isinstance(pk, int) and not isinstance(pk, bool) for pk in topic_ids):
+    if not isinstance(topic_ids, (list, tuple)) or not all(is_int(pk) for pk in topic_ids):
         raise ServiceError("unknown_topic")
     wanted = set(topic_ids)
     kept = set(conversation.topics.values_list("pk", flat=True))

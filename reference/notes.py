@@ -8,6 +8,7 @@ from reference import frames, groups, history, selectors
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.models import InternalNote
+from reference.validation import clean_client_id
 
 NOTE_MAX_LENGTH = 2000
 ABOUT = ("conversation", "patron")
@@ -33,6 +34,8 @@ def do_add_note(*, user, conversation_id, text, about="conversation", client_id=
     """A librarian notes a conversation they hold or have held, or its patron. Returns the note."""
     about = check_about(about)
     text = check_text(text)
+    if client_id:
+        clean_client_id(client_id)  # echoed back: bounded like a message's
     conversation = selectors.librarian_conversation(user, conversation_id)
     note = InternalNote.objects.create(
         patron_id=conversation.patron_id, conversation=conversation if about == "conversation" else None,

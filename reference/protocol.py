@@ -11,6 +11,9 @@ from reference.errors import ServiceError
 VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
 HELLO_TIMEOUT = 30  # seconds a new socket has to send `hello`
+# The widest integer a database column holds (a 64-bit id): a larger number names nothing, and
+# handing it to the database would fail there instead of here.
+MAX_INT = 2**63 - 1
 
 
 def parse_frame(text_data):
@@ -36,9 +39,22 @@ def field(frame, name, kind, *, required=True, default=None):
             raise ServiceError("invalid_frame", field=name)
         return default
     value = frame[name]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if not isinstance(value, kind) or (kind is int and not is_int(value)):
         raise ServiceError("invalid_frame", field=name)
     return value
+
+
+def is_int(value):
+    """An integer a database column can hold (bool is not an int here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT - 1 <= value <= MAX_INT
+
+
+def id_list(frame, name, *, required=True):
+    """`name`: a list of ids (integers a database column can hold), or ServiceError("invalid_frame")."""
+    values = field(frame, name, list, required=required, default=[])
+    if not all(is_int(value) for value in values):
+        raise ServiceError("invalid_frame", field=name)
+    return values
 
 
 def check_version(frame):

@@ -17,7 +17,7 @@ from reference.consumers.base import StaffConsumer
 from reference.errors import ServiceError
 from reference.messaging import do_send_librarian_message
 from reference.notes import do_add_note
-from reference.protocol import field
+from reference.protocol import field, id_list
 
 
 class LibrarianConsumer(StaffConsumer):
@@ -136,7 +136,7 @@ class LibrarianConsumer(StaffConsumer):
     async def on_assess(self, frame):
         await dbthreads.change(assessment.do_assess)(
             user=self.user, conversation_id=field(frame, "conversation", int),
-            topic_ids=field(frame, "topics", list, required=False, default=[]),
+            topic_ids=id_list(frame, "topics", required=False),
             read_scale=field(frame, "read_scale", int, required=False),
             question_type=field(frame, "question_type", str, required=False, default=""))
 
@@ -149,7 +149,7 @@ class LibrarianConsumer(StaffConsumer):
 
     async def on_duty_dismiss(self, frame):
         """The librarian read what went back to the queue while they were away (reference.duty)."""
-        conversation_ids = field(frame, "conversations", list)
+        conversation_ids = id_list(frame, "conversations")
         await dbthreads.change(duty.do_dismiss_requeued)(user=self.user, conversation_ids=conversation_ids)
 
     async def follow(self, conversation_id):
