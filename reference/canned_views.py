@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from reference import canned, presence
 from reference.errors import ServiceError
+from reference.protocol import is_int
 
 _STATUS = {"not_authenticated": 403, "canned_forbidden": 403, "not_assigned": 403,
            "canned_not_found": 404, "not_found": 404}
@@ -54,7 +55,7 @@ def _fields(body):
 
 
 def _conversation_id(value):
-    if isinstance(value, bool) or not str(value).isdigit():
+    if isinstance(value, bool) or not str(value).isdigit() or not is_int(int(value)):
         raise ServiceError("invalid_frame", field="conversation")
     return int(value)
 
@@ -101,6 +102,6 @@ def use(request, pk):
 
 urlpatterns = [
     path("", replies, name="canned_replies"),
-    path("<int:pk>/", reply, name="canned_reply"),
-    path("<int:pk>/use", use, name="canned_use"),
+    path("<id:pk>/", reply, name="canned_reply"),
+    path("<id:pk>/use", use, name="canned_use"),
 ]

@@ -35,5 +35,5 @@ def earlier_chat(request, conversation_id, earlier_id):
 
 
 urlpatterns = [
-    path("<int:conversation_id>/<int:earlier_id>/", earlier_chat, name="earlier_chat"),
+    path("<id:conversation_id>/<id:earlier_id>/", earlier_chat, name="earlier_chat"),
 ]

@@ -95,5 +95,5 @@ def topic_edit(request, pk):
 # Included by reference/urls.py under staff/topics/.
 urlpatterns = [
     path("", topic_list, name="topics"),
-    path("<int:pk>/", topic_edit, name="topic_edit"),
+    path("<id:pk>/", topic_edit, name="topic_edit"),
 ]

@@ -7,7 +7,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("staff/offline/", views.offline_question_list, name="offline_questions"),
     path("staff/transcripts/", views.transcript_list, name="transcripts"),
-    path("staff/transcripts/<int:pk>/", views.transcript_detail, name="transcript"),
+    path("staff/transcripts/<id:pk>/", views.transcript_detail, name="transcript"),
     path("staff/topics/", include("reference.topic_views")),
     path("widget/attachments/", views.patron_upload, name="patron_upload"),
     path("staff/attachments/", views.staff_upload, name="staff_upload"),

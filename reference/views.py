@@ -15,6 +15,7 @@ from reference import attachments, lifecycle, offline_questions, presence, selec
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
+from reference.protocol import is_int
 from reference.tokens import read_patron_token
 
 
@@ -113,7 +114,7 @@ def _upload_response(request, upload):
             raise ServiceError("attachment_too_large",
                                limit=f"{settings.ATTACHMENT_MAX_BYTES / (1024 * 1024):g} MB")
         conversation_id = request.POST.get("conversation", "")
-        if not conversation_id.isdigit():
+        if not (conversation_id.isdigit() and is_int(int(conversation_id))):
             raise ServiceError("invalid_frame", field="conversation")
         attachment = upload(request.FILES.get("file"), int(conversation_id))
     except ServiceError as refused:

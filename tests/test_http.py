@@ -149,3 +149,18 @@ class TestStaffPages:
         start_chat(identity=identity, text="Masih menunggu", client_id="p-1")
         client.force_login(librarian)
         assert "Masih menunggu" not in client.get("/staff/transcripts/").content.decode()
+
+    def test_a_number_no_id_can_be_is_not_found_or_refused_not_an_error(self, client, librarian):
+        client.force_login(librarian)
+        huge = "9" * 30
+        for path in [f"/staff/transcripts/{huge}/", f"/staff/history/{huge}/1/", f"/staff/canned/{huge}/",
+                     f"/staff/topics/{huge}/", f"/staff/faq/{huge}/"]:
+            assert client.get(path).status_code == 404, path
+        upload = client.post("/staff/attachments/", {"conversation": huge})
+        assert upload.status_code == 400 and upload.json()["error"] == "invalid_frame"
+        from reference import canned
+
+        reply = canned.do_create_reply(user=librarian, title="Halo", text_id="Halo!", text_en="Hello!")
+        use = client.post(f"/staff/canned/{reply.pk}/use", {"conversation": int(huge)},
+                          content_type="application/json")
+        assert use.status_code == 400 and use.json()["error"] == "invalid_frame"

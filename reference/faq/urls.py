@@ -12,6 +12,6 @@ urlpatterns = [
     path("api/faq/<slug:slug>/answered", views.api_answered, name="api_answered"),
     path("staff/faq/missed/", views.staff_misses, name="staff_misses"),
     path("staff/faq/candidates/", views.staff_candidates, name="staff_candidates"),
-    path("staff/faq/<int:pk>/", views.staff_edit, name="staff_edit"),
-    path("staff/transcripts/<int:pk>/faq-draft", views.staff_draft_from_transcript, name="draft_from_transcript"),
+    path("staff/faq/<id:pk>/", views.staff_edit, name="staff_edit"),
+    path("staff/transcripts/<id:pk>/faq-draft", views.staff_draft_from_transcript, name="draft_from_transcript"),
 ]
