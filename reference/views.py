@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.admin.views.decorators import staff_member_required as admin_staff_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -11,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import attachments, lifecycle, offline_questions, presence, selectors
+from reference import assessment, attachments, lifecycle, offline_questions, presence, selectors
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
@@ -55,11 +57,23 @@ def transcript_list(request):
 
 
 @staff_member_required
+@require_http_methods(["GET", "POST"])
 def transcript_detail(request, pk):
     conversation = get_object_or_404(
         Conversation.objects.select_related("patron", "queue", "site", "librarian__librarian_profile"),
         pk=pk,
     )
+    assess_error = None
+    if request.method == "POST":
+        try:
+            assessment.do_assess(user=request.user, conversation_id=conversation.pk, **_assessment_fields(request.POST))
+        except ServiceError as refused:
+            if refused.code == "not_assigned":  # only who held the chat assesses it
+                raise PermissionDenied from None
+            assess_error = refused.message
+        else:
+            flash.success(request, _("Assessment saved."))
+            return redirect("reference:transcript", pk=conversation.pk)
     messages = list(conversation.messages.select_related("author", "attachment").order_by("seq"))
     for message in messages:
         message.attachment_url = attachments.signed_url(message.attachment) if message.attachment_id else None
@@ -69,7 +83,31 @@ def transcript_detail(request, pk):
         "transfers": conversation.transfers.select_related(
             "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
         **selectors.holder_workbench(conversation),
-    })
+        **_assessment_form(request.user, conversation, assess_error),
+        "notices": flash.get_messages(request),  # `messages` here are the chat's
+    }, status=400 if assess_error else 200)
+
+
+def _assessment_fields(post):
+    """The transcript page's assessment form as do_assess's arguments; a value that is not a
+    number is passed on as it is, for the service to refuse."""
+    def number(value):
+        return int(value) if value.isdigit() and is_int(int(value)) else value
+
+    return {"topic_ids": [number(value) for value in post.getlist("topics")],
+            "read_scale": number(post.get("read_scale", "")) if post.get("read_scale") else None,
+            "question_type": post.get("question_type", "")}
+
+
+def _assessment_form(user, conversation, error):
+    """The librarian who held a closed chat may still assess it here (the dashboard no longer shows it)."""
+    try:
+        assessment.check_may_assess(user, conversation)
+    except ServiceError:
+        return {"may_assess": False}
+    chosen = set(conversation.topics.values_list("pk", flat=True))
+    topics = conversation.site.library.topics.filter(Q(is_active=True) | Q(pk__in=chosen))
+    return {"may_assess": True, "assess_error": error, "assess_topics": topics, "assess_chosen": chosen}
 
 
 @staff_member_required

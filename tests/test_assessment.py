@@ -356,6 +356,31 @@ def test_transcripts_show_and_filter_by_the_assessment(staff_client, identity, m
     assert "READ 4" in listed
 
 
+def test_the_former_holder_assesses_a_closed_chat_on_its_transcript(staff_client, identity, librarian,
+                                                                   make_librarian, topics):
+    conversation = held_chat(identity=identity, librarian=librarian)
+    lifecycle.do_close_by_patron(patron_id=conversation.patron_id)
+    page = f"/staff/transcripts/{conversation.pk}/"
+    assert "Your assessment of this chat" in staff_client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    before = stored(conversation)
+    refused = staff_client.post(page, {"topics": [topics[0].pk], "read_scale": "9"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400 and "Choose a READ scale value from 1 to 6." in refused.content.decode()
+    assert staff_client.post(page, {"topics": ["99999999999999999999"]}).status_code == 400
+    assert stored(conversation) == before  # nothing changed
+
+    saved = staff_client.post(page, {"topics": [topics[0].pk, topics[1].pk], "read_scale": "3",
+                                     "question_type": "policy"}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "Assessment saved." in saved.content.decode()
+    assert stored(conversation)[:3] == (sorted(t.pk for t in topics), 3, "policy")
+
+    colleague = make_librarian("budi", "Budi")
+    staff_client.force_login(colleague)  # staff who did not hold it read the assessment, no form
+    assert "Your assessment of this chat" not in staff_client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert staff_client.post(page, {"read_scale": "1"}).status_code == 403
+    assert stored(conversation)[1] == 3
+
+
 def test_the_demo_library_has_topics_in_both_languages():
     from io import StringIO
 

@@ -1,6 +1,6 @@
 """The whole workbench at once, in headless Chromium: a returning patron's chat open with the FAQ's
 suggestions, notes, earlier chats and the assessment all shown, then the canned-reply picker, then
-the transcript a colleague reads later. axe-core checks each state: the parts are tested alone in
+the transcript read later (where the librarian who held a chat can still assess it). axe-core checks each state: the parts are tested alone in
 their own files, but a librarian sees them together."""
 
 from datetime import timedelta
@@ -55,4 +55,8 @@ def test_the_dashboard_with_every_workbench_part_shown_passes_axe(library_page, 
     reader.goto(f"{service}/staff/transcripts/{earlier.pk}/")
     expect(reader.locator("body")).to_contain_text("Are you open during Lebaran?")
     expect(reader.locator("#duty-bar")).to_be_visible(timeout=15000)
-    assert_accessible(reader, "a transcript with its duty bar, notes and earlier chats")
+    assert_accessible(reader, "a transcript with its duty bar, notes, earlier chats and the assessment form")
+    reader.get_by_label("4 · Several sources").check()  # Siti held it: she may still assess it here
+    reader.get_by_role("button", name="Save assessment").click()
+    expect(reader.get_by_role("status").filter(has_text="Assessment saved.")).to_be_visible()
+    assert Conversation.objects.get(pk=earlier.pk).read_scale == 4
