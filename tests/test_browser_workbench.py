@@ -1,7 +1,8 @@
 """The whole workbench at once, in headless Chromium: a returning patron's chat open with the FAQ's
 suggestions, notes, earlier chats and the assessment all shown, then the canned-reply picker, then
-the transcript read later (where the librarian who held a chat can still assess it). axe-core checks each state: the parts are tested alone in
-their own files, but a librarian sees them together."""
+the transcript read later (where the librarian who held a chat can still assess it). axe-core
+checks each state: the parts are tested alone in their own files, but a librarian sees them
+together."""
 
 from datetime import timedelta
 
