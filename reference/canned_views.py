@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from reference import canned, presence
 from reference.errors import ServiceError
-from reference.protocol import is_int
+from reference.protocol import id_from_text
 
 _STATUS = {"not_authenticated": 403, "canned_forbidden": 403, "not_assigned": 403,
            "canned_not_found": 404, "not_found": 404}
@@ -54,12 +54,6 @@ def _fields(body):
             "scope": body.get("scope", canned.Scope.PERSONAL), "queue_id": body.get("queue")}
 
 
-def _conversation_id(value):
-    if isinstance(value, bool) or not str(value).isdigit() or not is_int(int(value)):
-        raise ServiceError("invalid_frame", field="conversation")
-    return int(value)
-
-
 @require_http_methods(["GET", "POST"])
 @_json_view
 def replies(request):
@@ -69,7 +63,7 @@ def replies(request):
     query = request.GET.get("q", "")[:200]
     if "conversation" in request.GET:
         found = canned.replies_for_conversation(
-            request.user, conversation_id=_conversation_id(request.GET["conversation"]), query=query)
+            request.user, conversation_id=id_from_text(request.GET["conversation"], "conversation"), query=query)
         listed = [canned.payload(reply, preview=preview) for reply, preview in found]
     else:
         listed = [canned.payload(reply, editable=editable)
@@ -95,7 +89,7 @@ def reply(request, pk):
 @require_POST
 @_json_view
 def use(request, pk):
-    conversation_id = _conversation_id(_body(request).get("conversation"))
+    conversation_id = id_from_text(_body(request).get("conversation"), "conversation")
     text = canned.do_use_reply(user=request.user, reply_id=pk, conversation_id=conversation_id)
     return JsonResponse({"text": text})
 

@@ -49,6 +49,13 @@ def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT - 1 <= value <= MAX_INT
 
 
+def id_from_text(value, name):
+    """An id sent as text or a number (a form field, a JSON body), or ServiceError("invalid_frame")."""
+    if isinstance(value, bool) or not str(value).isdigit() or not is_int(int(value)):
+        raise ServiceError("invalid_frame", field=name)
+    return int(value)
+
+
 def id_list(frame, name, *, required=True):
     """`name`: a list of ids (integers a database column can hold), or ServiceError("invalid_frame")."""
     values = field(frame, name, list, required=required, default=[])

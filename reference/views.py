@@ -17,7 +17,7 @@ from reference import assessment, attachments, lifecycle, offline_questions, pre
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
-from reference.protocol import is_int
+from reference.protocol import id_from_text, is_int
 from reference.tokens import read_patron_token
 
 
@@ -151,10 +151,8 @@ def _upload_response(request, upload):
         if too_big:
             raise ServiceError("attachment_too_large",
                                limit=f"{settings.ATTACHMENT_MAX_BYTES / (1024 * 1024):g} MB")
-        conversation_id = request.POST.get("conversation", "")
-        if not (conversation_id.isdigit() and is_int(int(conversation_id))):
-            raise ServiceError("invalid_frame", field="conversation")
-        attachment = upload(request.FILES.get("file"), int(conversation_id))
+        conversation_id = id_from_text(request.POST.get("conversation", ""), "conversation")
+        attachment = upload(request.FILES.get("file"), conversation_id)
     except ServiceError as refused:
         status = {"not_found": 404, "not_assigned": 403, "token_invalid": 401, "token_expired": 401,
                   "not_authenticated": 403, "attachment_too_large": 413}.get(refused.code, 400)
