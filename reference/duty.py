@@ -1,10 +1,13 @@
 """Staying on duty: what a librarian is told about chats that went back to the queue while none of
-their staff pages was open.
+their staff pages was open, and how long they were on duty (for reports).
 
 The sweep (reference.sweeps.requeue_lapsed) records each chat it requeues on the librarian's profile,
 in the transaction of the requeue, so the record exists exactly when the requeue happened. Their
 dashboards show it on return (the welcome carries it) until the librarian dismisses it; a dismissal
 clears the entries they saw, and every tab of theirs drops them (`duty.requeued`).
+
+Time on duty is kept where presence is worked out (reference.presence.announce): coming on duty
+(connected, available or away) stamps `on_duty_since`; going off duty turns it into a DutySpell.
 """
 
 from django.db import transaction
@@ -13,7 +16,7 @@ from django.utils import timezone
 from reference import frames, groups
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
-from reference.models import Conversation, LibrarianProfile
+from reference.models import Conversation, DutySpell, LibrarianProfile
 
 KEEP = 20  # entries kept per librarian: the newest; older ones add nothing a person reads at a glance
 SUBJECT_LENGTH = 140  # characters of the question kept in an entry
@@ -63,3 +66,23 @@ def _publish(profile, outbox):
 def _short(text):
     text = " ".join(str(text).split())
     return text if len(text) <= SUBJECT_LENGTH else text[:SUBJECT_LENGTH - 1] + "…"
+
+
+def record_duty(profile, on_duty, now=None):
+    """Open or close the librarian's stretch on duty. The conditional update and the row lock make
+    two processes announcing the same change record it once. A librarian whose connection lapsed
+    is closed when the sweep notices, so a spell may run PRESENCE_TIMEOUT long."""
+    if on_duty == (profile.on_duty_since is not None):
+        return
+    now = now or timezone.now()
+    if on_duty:
+        LibrarianProfile.objects.filter(pk=profile.pk, on_duty_since__isnull=True).update(on_duty_since=now)
+        profile.on_duty_since = now
+        return
+    with transaction.atomic():
+        since = (LibrarianProfile.objects.select_for_update().filter(pk=profile.pk)
+                 .values_list("on_duty_since", flat=True).first())
+        if since is not None:
+            DutySpell.objects.create(user_id=profile.user_id, started_at=since, ended_at=max(now, since))
+            LibrarianProfile.objects.filter(pk=profile.pk).update(on_duty_since=None)
+    profile.on_duty_since = None

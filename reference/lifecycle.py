@@ -151,7 +151,8 @@ def do_claim(*, user, conversation_id, outbox=None):
         conversation.status = Status.ACTIVE
         conversation.librarian = user
         conversation.assigned_at = timezone.now()
-        conversation.save(update_fields=["status", "librarian", "assigned_at"])
+        conversation.first_assigned_at = conversation.first_assigned_at or conversation.assigned_at
+        conversation.save(update_fields=["status", "librarian", "assigned_at", "first_assigned_at"])
         _changed(conversation, before, outbox_or_direct(outbox), reason="claimed",
                  notice=lambda: _("%(name)s joined the chat.") % {"name": profile.display_name})
     return conversation

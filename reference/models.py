@@ -1,14 +1,27 @@
 """The reference desk's data. Workflows live in the service modules, not here."""
 
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reference.prechat import CARD_NUMBER_MAX_LENGTH
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("“%(value)s” is not a time zone such as Asia/Jakarta.") % {"value": value}) from None
 
 
 class Library(models.Model):
@@ -26,11 +39,18 @@ class Library(models.Model):
     retention_days = models.PositiveIntegerField(
         _("keep transcripts for (days)"), null=True, blank=True,
         help_text=_("Librarians see a returning patron's earlier chats from this many days back. Empty: all of them."))
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone],
+        help_text=_("Reports count days and hours in this zone, such as Asia/Jakarta."))
 
     class Meta:
         ordering = ["pk"]
         verbose_name = _("library")
         verbose_name_plural = _("libraries")
+        permissions = [
+            ("view_desk_reports", _("Can see the whole desk's reports and every librarian's figures")),
+            ("export_personal_data", _("Can export patrons' personal data and internal notes")),
+        ]
 
     def __str__(self):
         return self.name
@@ -38,8 +58,8 @@ class Library(models.Model):
 
 def default_library():
     """The library a new site or librarian belongs to unless chosen: the first one, made if none."""
-    library = Library.objects.order_by("pk").first() or Library.objects.create(name=str(_("The library")))
-    return library.pk
+    pk = Library.objects.order_by("pk").values_list("pk", flat=True).first()
+    return pk if pk is not None else Library.objects.create(name=str(_("The library"))).pk
 
 
 class Queue(models.Model):
@@ -107,6 +127,12 @@ class LibrarianProfile(models.Model):
     # Chats the sweep put back in the queue while none of this librarian's staff pages was open:
     # [{"id", "subject", "at"}], shown by the dashboard on return until the librarian dismisses it.
     requeued_while_away = models.JSONField(default=list, blank=True)
+    # Since when they have been on duty (connected, available or away); None while off duty.
+    # reference.duty closes it into a DutySpell when they go.
+    on_duty_since = models.DateTimeField(null=True, blank=True, editable=False)
+    monthly_summary = models.BooleanField(
+        _("monthly summary by e-mail"), default=False,
+        help_text=_("Send me the desk's figures for each month when it ends."))
 
     class Meta:
         verbose_name = _("librarian profile")
@@ -212,6 +238,8 @@ class Conversation(models.Model):
     # When it entered its current queue (asked, sent on, rolled over): the fallback clock.
     queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    # When a librarian first took it: the end of the patron's wait, kept through handoffs and requeues.
+    first_assigned_at = models.DateTimeField(_("first taken"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closed_by_role = models.CharField(_("closed by"), max_length=10, choices=Role, blank=True)
@@ -471,3 +499,101 @@ class AssignmentOffer(models.Model):
 
 
 from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym, FaqTerm  # noqa: E402, F401
+
+
+class DutySpell(models.Model):
+    """A stretch of time a librarian was on duty: connected, available or away. Reports add them up."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty_spells")
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"))
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("time on duty")
+        verbose_name_plural = _("times on duty")
+        indexes = [models.Index(fields=["ended_at", "user"], name="duty_spell_end_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}–{self.ended_at:%H:%M}"
+
+
+class SurveyQuestion(models.Model):
+    """One of up to five questions a widget site asks after a chat, besides the rating."""
+
+    MAX_PER_SITE = 5
+
+    class Kind(models.TextChoices):
+        YES_PARTLY_NO = "yes_partly_no", _("Yes / partly / no")
+        SCALE = "scale", _("1 to 5")
+        TEXT = "text", _("Free text")
+
+    site = models.ForeignKey("widgets.Site", on_delete=models.CASCADE, related_name="survey_questions",
+                             verbose_name=_("widget site"))
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    kind = models.CharField(_("kind of answer"), max_length=16, choices=Kind)
+    text_id = models.CharField(_("Indonesian question"), max_length=200)
+    text_en = models.CharField(_("English question"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["site", "position", "pk"]
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+
+    def __str__(self):
+        return self.text_en or self.text_id
+
+
+class SurveyAnswer(models.Model):
+    """A patron's answer to a survey question about one conversation; answering again replaces it."""
+
+    class Choice(models.TextChoices):
+        YES = "yes", _("Yes")
+        PARTLY = "partly", _("Partly")
+        NO = "no", _("No")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="survey_answers")
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE, related_name="answers")
+    choice = models.CharField(_("answer"), max_length=8, choices=Choice, blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    text = models.TextField(_("answer text"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+
+    class Meta:
+        ordering = ["question__position", "pk"]
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "question"], name="one_answer_per_survey_question"),
+            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                                   name="survey_score_from_one_to_five"),
+        ]
+
+    def __str__(self):
+        return f"#{self.conversation_id} {self.question_id}: {self.choice or self.score or self.text[:40]}"
+
+
+class FaqActivity(models.Model):
+    """Patrons' use of the FAQ, counted per hour: searches, searches that found nothing, entry
+    views, votes, and answers that solved a question in the widget. Hour buckets keep the table
+    small and let reports count days in any whole-hour time zone (all of Indonesia's)."""
+
+    class Kind(models.TextChoices):
+        SEARCH = "search", _("Searches")
+        MISS = "miss", _("Searches that found nothing")
+        VIEW = "view", _("Entry views")
+        HELPFUL = "helpful", _("Marked helpful")
+        NOT_HELPFUL = "not_helpful", _("Marked not helpful")
+        ANSWERED = "answered", _("Answered a question in the widget")
+
+    hour = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=Kind)
+    entry = models.ForeignKey("reference.FaqEntry", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    site = models.ForeignKey("widgets.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("FAQ activity")
+        verbose_name_plural = _("FAQ activity")
+        indexes = [models.Index(fields=["hour", "kind"], name="faq_activity_hour_idx")]

@@ -14,7 +14,7 @@ all gone for ABANDON_GRACE has left (lifecycle.do_abandon).
 from django.conf import settings
 from django.db.models import Count, Q
 
-from reference import dbthreads, frames, groups
+from reference import dbthreads, duty, frames, groups
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.models import Conversation, LibrarianProfile
@@ -113,6 +113,7 @@ def forget_librarian(user_id, now, outbox=None):
 def announce(profile, *, origin=None, now=None, outbox=None):
     """Tell every dashboard how this librarian stands now."""
     connected = bool(get_store().connected([profile.user_id], now=now))
+    duty.record_duty(profile, connected and profile.status != LibrarianProfile.Status.OFFLINE, now)
     held = Conversation.objects.filter(librarian_id=profile.user_id, status=Conversation.Status.ACTIVE).count()
     outbox_or_direct(outbox).publish(groups.STAFF, frames.presence(profile, connected, held), origin=origin)
 

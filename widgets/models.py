@@ -80,6 +80,10 @@ class Site(models.Model):
         help_text=_("Show a small “Need help? Ask a librarian” bubble after this many seconds on a page. "
                     "Empty: never. A visitor who dismisses it does not see it again that day."),
     )
+    offline_survey_percent = models.PositiveSmallIntegerField(
+        _("survey link in offline answers (%)"), default=20, validators=[MaxValueValidator(100)],
+        help_text=_("The share of e-mailed answers to offline questions that invite the patron to the site's "
+                    "survey. 0: never; 100: every one."))
 
     class Meta:
         ordering = ["name"]

@@ -12,10 +12,10 @@ def first_library(apps):
 
 
 def librarians_into_first_library(apps, schema_editor):
-    """Until now the desk served one library: everyone already here works for it."""
-    profiles = apps.get_model("reference", "LibrarianProfile").objects
-    if profiles.exists():
-        profiles.update(library=first_library(apps))
+    """Until now the desk served one library: everyone already here works for it. Made here even on
+    an empty database, so that the AlterField below never calls the model's default_library(), which
+    queries the Library of the newest code (with columns later migrations add)."""
+    apps.get_model("reference", "LibrarianProfile").objects.update(library=first_library(apps))
 
 
 class Migration(migrations.Migration):
