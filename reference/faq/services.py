@@ -18,6 +18,7 @@ from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynony
 from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
 from reference.faq.search.analysis import analyse_query
+from reference.models import FaqActivity
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -137,17 +138,36 @@ def export_records(queryset=None):
 
 
 # --- counters ---------------------------------------------------------------------------------------
+def record_activity(kind, *, entry=None, site_id=None, now=None):
+    """Count one use of the FAQ in its hour (reference.models.FaqActivity), for the reports. Two
+    processes adding the first count of an hour at once may make two rows: reports add them up."""
+    hour = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    bucket = FaqActivity.objects.filter(hour=hour, kind=kind, entry=entry, site_id=site_id)
+    if not bucket.update(count=F("count") + 1):
+        FaqActivity.objects.create(hour=hour, kind=kind, entry=entry, site_id=site_id, count=1)
+
+
 def record_view(entry):
     type(entry).objects.filter(pk=entry.pk).update(view_count=F("view_count") + 1)
+    record_activity(FaqActivity.Kind.VIEW, entry=entry)
 
 
 def record_vote(entry, helpful):
     field = "helpful_yes" if helpful else "helpful_no"
     type(entry).objects.filter(pk=entry.pk).update(**{field: F(field) + 1})
+    record_activity(FaqActivity.Kind.HELPFUL if helpful else FaqActivity.Kind.NOT_HELPFUL, entry=entry)
 
 
-def record_answered_in_widget(entry):
+def record_answered_in_widget(entry, site_id=None):
     type(entry).objects.filter(pk=entry.pk).update(answered_in_widget=F("answered_in_widget") + 1)
+    record_activity(FaqActivity.Kind.ANSWERED, entry=entry, site_id=site_id)
+
+
+def record_search(*, found, site_id=None):
+    """A patron's search (not the widget's suggestions while they type), for the reports."""
+    record_activity(FaqActivity.Kind.SEARCH, site_id=site_id)
+    if not found:
+        record_activity(FaqActivity.Kind.MISS, site_id=site_id)
 
 
 def record_miss(query, *, language, words=None):

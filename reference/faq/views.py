@@ -19,6 +19,7 @@ from reference.faq.search import search
 from reference.models import Conversation
 from reference.tokens import read_patron_token
 from reference.views import staff_member_required
+from widgets.models import Site
 
 MAX_QUERY_LENGTH = 1000
 MAX_LIMIT = 20
@@ -58,8 +59,10 @@ def faq_detail(request, slug):
 def _search_and_count_misses(q, *, lang, limit, count_miss=True):
     """search() reads only; a patron's search that found nothing goes on the staff list here."""
     response = search(q, lang=lang, limit=limit)
-    if count_miss and not response.results:
-        services.record_miss(q, language=lang, words=response.words)
+    if count_miss:
+        services.record_search(found=bool(response.results))
+        if not response.results:
+            services.record_miss(q, language=lang, words=response.words)
     return response
 
 
@@ -103,7 +106,8 @@ def api_answered(request, slug):
     entry = selectors.published().filter(slug=slug).first()
     if entry is None:
         return JsonResponse({"error": _("No such FAQ entry.")}, status=404)
-    services.record_answered_in_widget(entry)
+    site_id = Site.objects.filter(key=request.GET.get("site", "")[:40]).values_list("pk", flat=True).first()
+    services.record_answered_in_widget(entry, site_id=site_id)
     return JsonResponse({"ok": True})
 
 

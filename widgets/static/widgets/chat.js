@@ -597,7 +597,7 @@
 
   // The FAQ answers while the patron types a question (faq-suggest.js).
   if (window.RuangTanyaFAQ) {
-    window.RuangTanyaFAQ.suggest({ input: q, form: startForm, answered: true,
+    window.RuangTanyaFAQ.suggest({ input: q, form: startForm, answered: true, site: cfg.siteKey,
       optOut: { token: function () { return token; } } });
   }
 

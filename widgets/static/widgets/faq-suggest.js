@@ -2,7 +2,7 @@
  *
  *   RuangTanyaFAQ.suggest(options)
  *
- * The widget (chat.js) passes {input, form, answered: true, optOut: {token}}: answers while the
+ * The widget (chat.js) passes {input, form, answered: true, site, optOut: {token}}: answers while the
  * patron types a question, before they join the queue; "This answered my question" is counted
  * (POST /api/faq/<slug>/answered) and ends there; a notice in the form lets the patron keep their
  * question out of the FAQ (POST /api/faq/opt-out once the conversation exists).
@@ -59,7 +59,9 @@ window.RuangTanyaFAQ = (function () {
 
     /* Patron: the answer was enough; count it, and the question form goes. */
     function answered(hit) {
-      fetch(hit.api_answered || ("/api/faq/" + encodeURIComponent(hit.slug) + "/answered"), { method: "POST" })
+      var url = hit.api_answered || ("/api/faq/" + encodeURIComponent(hit.slug) + "/answered");
+      if (o.site) url += "?site=" + encodeURIComponent(o.site);  // the reports count it for the widget's site
+      fetch(url, { method: "POST" })
         .catch(function () { /* a counter: losing one is fine */ });
       var done = h("div", "faq-done");
       done.appendChild(h("p", "faq-done-text", S.thanks || "Glad it helped!"));
