@@ -597,3 +597,6 @@ class FaqActivity(models.Model):
         verbose_name = _("FAQ activity")
         verbose_name_plural = _("FAQ activity")
         indexes = [models.Index(fields=["hour", "kind"], name="faq_activity_hour_idx")]
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.kind} {self.count}"

@@ -1,0 +1,147 @@
+"""A report as tables: what the page shows beside each chart and what each CSV export holds.
+
+One definition serves both, so a figure on the page and in its spreadsheet never disagree. Cells
+are plain values (numbers, dates, text); the page may link a row (`links`).
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from reference.models import READ_SCALE, SurveyAnswer
+
+DESCRIPTIONS = {
+    # READ scale levels, short enough for a table cell (docs/assessment.md has the long forms).
+    1: gettext_lazy("1 · a quick answer, no searching"),
+    2: gettext_lazy("2 · a simple search or policy answer"),
+    3: gettext_lazy("3 · some searching, a little instruction"),
+    4: gettext_lazy("4 · several sources, more instruction"),
+    5: gettext_lazy("5 · substantial research"),
+    6: gettext_lazy("6 · in-depth research, over time"),
+}
+
+
+@dataclass
+class Table:
+    name: str  # the CSV's name: /staff/reports/export/<name>.csv
+    title: str
+    header: list
+    rows: list
+    links: list = field(default_factory=list)  # a URL per row for its first cell, or empty
+
+    @property
+    def rows_with_links(self):
+        return zip(self.rows, self.links or [None] * len(self.rows), strict=True)
+
+
+def change(now, before):
+    """The change from the previous period in percent, or None when there is nothing to compare."""
+    if now is None or before in (None, 0):
+        return None
+    return round(100 * (now - before) / before, 1)
+
+
+def _local(moment, query):
+    return moment.astimezone(query.tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _minutes(seconds):
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def summary_rows(report):
+    """(label, this period, previous period, change %, lower_is_better) for the headline figures."""
+    now, before = report.headline, report.previous
+
+    def figure(label, getter, lower_is_better=False):
+        this, last = getter(now), getter(before)
+        return (label, this, last, change(this, last), lower_is_better)
+
+    return [
+        figure(_("Chats started"), lambda h: h.started),
+        figure(_("Answered"), lambda h: h.answered),
+        figure(_("Abandoned while waiting"), lambda h: h.abandoned, True),
+        figure(_("Taken but not answered"), lambda h: h.unanswered, True),
+        figure(_("Still open"), lambda h: h.still_open),
+        figure(_("Offline questions"), lambda h: h.offline),
+        figure(_("Offline questions answered"), lambda h: h.offline_answered),
+        figure(_("Transferred"), lambda h: h.transferred),
+        figure(_("Waiting, median (min)"), lambda h: _minutes(h.speed("wait", .5)), True),
+        figure(_("Waiting, 90th percentile (min)"), lambda h: _minutes(h.speed("wait", .9)), True),
+        figure(_("First response, median (min)"), lambda h: _minutes(h.speed("first_response", .5)), True),
+        figure(_("First response, 90th percentile (min)"), lambda h: _minutes(h.speed("first_response", .9)), True),
+        figure(_("Chat duration, median (min)"), lambda h: _minutes(h.speed("duration", .5))),
+        figure(_("Chat duration, 90th percentile (min)"), lambda h: _minutes(h.speed("duration", .9))),
+        figure(_("Ratings"), lambda h: len(h.ratings)),
+        figure(_("Average rating (1–5)"), lambda h: h.rating_average),
+        figure(_("FAQ searches"), lambda h: h.faq["search"]),
+        figure(_("FAQ searches that found nothing"), lambda h: h.faq["miss"], True),
+        figure(_("Questions the FAQ answered in the widget"), lambda h: h.faq["answered"]),
+        figure(_("Share of questions the FAQ answered (%)"), lambda h: h.answered_by_faq_share),
+    ]
+
+
+def build_tables(report):
+    """Every table of the report, in the order the page shows them."""
+    query = report.query
+    tables = [
+        Table("summary", _("Summary"), [_("Figure"), _("This period"), _("Previous period"), _("Change (%)")],
+              [row[:4] for row in summary_rows(report)]),
+        Table("daily", _("Chats by day"),
+              [_("Day"), _("Chats started"), _("Answered"), _("Abandoned while waiting"), _("Offline questions")],
+              [list(row) for row in report.by_day]),
+        Table("hours", _("Questions by weekday and hour"), [_("Weekday"), *[f"{h:02d}" for h in range(24)]],
+              [[str(WEEKDAYS[n]), *report.heatmap[n]] for n in range(7)]),
+        Table("ratings", _("Ratings"), [_("Rating"), _("Chats")],
+              [[n, report.rating_counts[n]] for n in range(5, 0, -1)]),
+        Table("comments", _("Comments"), [_("Transcript"), _("Rating"), _("Comment"), _("Rated")],
+              [[f"#{pk}", rating, comment, _local(rated_at, query)]
+               for pk, rating, comment, rated_at in report.comments],
+              links=[reverse("reference:transcript", args=[pk]) for pk, *_rest in report.comments]),
+        Table("survey", _("Survey answers"), [_("Question"), _("Answer"), _("Answers")], _survey_rows(report.survey)),
+        Table("read_scale", _("Effort (READ scale)"), [_("READ level"), _("Chats")],
+              [*([str(DESCRIPTIONS[n]), report.read_counts[n]] for n in READ_SCALE),
+               [_("Not assessed"), report.read_counts.get(None, 0)]]),
+        Table("question_types", _("Question types"), [_("Question type"), _("Chats")],
+              [list(row) for row in report.question_types]),
+        Table("topics", _("Top topics"), [_("Topic"), _("Chats")],
+              [[str(topic), n] for topic, n in report.topics]),
+        Table("faq", _("FAQ use"), [_("Figure"), _("This period")], _faq_rows(report)),
+        Table("faq_entries", _("Most read FAQ entries"), [_("Entry"), _("Views"), _("Answered in the widget")],
+              [[entry.question, views, answered] for entry, views, answered in report.faq_entries],
+              links=[reverse("faq:detail", args=[entry.slug]) for entry, *_rest in report.faq_entries]),
+        Table("librarians", _("Librarians"),
+              [_("Librarian"), _("Chats finished"), _("Workload"), _("Handed on"), _("Average rating"),
+               _("Hours on duty")],
+              [[f.name, f.handled, f.workload, f.handed_on, f.rating_average, f.duty_hours]
+               for f in report.librarians]),
+    ]
+    return tables
+
+
+def _faq_rows(report):
+    faq = report.headline.faq
+    return [
+        [_("Searches"), faq["search"]],
+        [_("Searches that found nothing"), faq["miss"]],
+        [_("Entry views"), faq["view"]],
+        [_("Marked helpful"), faq["helpful"]],
+        [_("Marked not helpful"), faq["not_helpful"]],
+        [_("Questions the FAQ answered in the widget"), faq["answered"]],
+        [_("Chats started"), report.headline.started],
+        [_("Share of questions the FAQ answered (%)"), report.headline.answered_by_faq_share],
+    ]
+
+
+def _survey_rows(results):
+    choices = dict(SurveyAnswer.Choice.choices)
+    rows = []
+    for result in results:
+        for value, count in result.counts.items():
+            rows.append([result.text, str(choices.get(value, value)), count])
+        for answer in getattr(result, "texts", []):
+            rows.append([result.text, answer.text, 1])
+    return rows

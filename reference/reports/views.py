@@ -1,0 +1,63 @@
+"""The staff report page and its tables as CSV. The figures come from reference.reports.figures;
+these views only read the filters, check who is asking and draw."""
+
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from reference.reports import charts, figures, filters, streaming, tables
+from reference.views import staff_member_required
+
+
+def _chart(table, report):
+    if table.name == "daily":
+        return charts.daily_columns(report.by_day, title=table.title)
+    if table.name == "hours":
+        return charts.heatmap(report.heatmap, [str(day) for day in WEEKDAYS.values()], title=table.title)
+    if table.name in {"ratings", "read_scale", "question_types", "topics", "faq_entries"} and table.rows:
+        return charts.horizontal_bars([(row[0], row[1]) for row in table.rows], title=table.title)
+    if table.name == "librarians" and len(table.rows) > 1:
+        return charts.horizontal_bars([(row[0], row[2]) for row in table.rows], title=_("Workload by librarian"))
+    return None
+
+
+def _headline_cards(report):
+    """The summary figures with their change drawn as better or worse: for waiting times and
+    abandoned chats a fall is the good news."""
+    cards = []
+    for label, this, last, change, lower_is_better in tables.summary_rows(report):
+        tone = "" if not change else "better" if (change < 0) == lower_is_better else "worse"
+        cards.append({"label": label, "value": this, "previous": last, "change": change, "tone": tone})
+    return cards
+
+
+@staff_member_required
+@require_GET
+def report_page(request):
+    form, query = filters.report_query(request.user, request.GET)
+    context = {"form": form, "whole_desk": filters.can_see_whole_desk(request.user)}
+    if query is None:
+        return render(request, "reports/report.html", context, status=400)
+    report = figures.build_report(query)
+    sections = [(table, _chart(table, report)) for table in tables.build_tables(report)]
+    context.update(report=report, query=query, sections=sections, summary=_headline_cards(report),
+                   querystring=urlencode(query.params()))
+    return render(request, "reports/report.html", context)
+
+
+@staff_member_required
+@require_GET
+def export_table(request, name):
+    try:
+        query = filters.report_query_or_error(request.user, request.GET)
+    except filters.ReportError as error:
+        return HttpResponse("\n".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
+    table = next((t for t in tables.build_tables(figures.build_report(query)) if t.name == name), None)
+    if table is None:
+        raise Http404(_("There is no report table called “%(name)s”.") % {"name": name})
+    filename = f"ruang-tanya-{name}-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv"
+    return streaming.csv_response(filename, table.header, table.rows)
