@@ -133,6 +133,8 @@ class LibrarianProfile(models.Model):
     monthly_summary = models.BooleanField(
         _("monthly summary by e-mail"), default=False,
         help_text=_("Send me the desk's figures for each month when it ends."))
+    # The last month ("2026-11") whose summary went to them: a scheduler that runs twice sends once.
+    monthly_summary_sent = models.CharField(max_length=7, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("librarian profile")

@@ -219,3 +219,66 @@ def test_a_year_of_days_fits_the_period_and_empty_periods_draw(client, manager, 
     response = client.get("/staff/reports/", {"start": (today - dt.timedelta(days=364)).isoformat()})
     assert response.status_code == 200
     assert len(response.context["report"].by_day) == 365
+
+
+# ---- the monthly summary
+
+@pytest.fixture
+def subscribed(october, manager):
+    from reference.models import LibrarianProfile
+    manager.email = "kepala@perpustakaan.example"
+    manager.save()
+    LibrarianProfile.objects.create(user=manager, display_name="Kepala", monthly_summary=True)
+    october["siti"].email = "siti@perpustakaan.example"
+    october["siti"].save()
+    LibrarianProfile.objects.filter(user=october["siti"]).update(monthly_summary=True)
+    LibrarianProfile.objects.filter(user=october["budi"]).update(monthly_summary=True)  # no e-mail address
+    return october
+
+
+def test_the_monthly_summary_goes_once_to_those_who_asked(subscribed, mailoutbox, settings):
+    from django.core.management import call_command
+
+    from reference.reports.summary import do_send_monthly_summaries
+    settings.LANGUAGE_CODE = "en"
+    now = dt.datetime(2026, 11, 1, 0, 30, tzinfo=JAKARTA)  # just after October ended in Jakarta
+    assert do_send_monthly_summaries(now=now) == 2
+    by_address = {mail.to[0]: mail for mail in mailoutbox}
+    desk = by_address["kepala@perpustakaan.example"]
+    assert "October 2026" in desk.subject
+    assert "- Chats started: 8 (before: 1, +700.0%)" in desk.body  # September had only J
+    assert "- Abandoned while waiting: 1 (before: 0)" in desk.body
+    assert "/staff/reports/?start=2026-10-01&end=2026-10-31" in desk.body
+    assert "<table" in desk.alternatives[0][0]
+    own = by_address["siti@perpustakaan.example"]
+    assert "Your figures for October 2026" in own.body and "- Chats started: 4 (before: 1" in own.body
+
+    assert do_send_monthly_summaries(now=now) == 0  # a scheduler that runs twice sends once
+    call_command("send_monthly_summary", "--month", "2026-10", "--force")
+    assert len(mailoutbox) == 4
+
+
+def test_the_command_refuses_a_bad_month(db):
+    from django.core.management import CommandError, call_command
+    with pytest.raises(CommandError, match="2026-11"):
+        call_command("send_monthly_summary", "--month", "November")
+
+
+def test_staff_ask_for_the_summary_on_the_report_page(client, manager, site):
+    from reference.models import LibrarianProfile
+    client.force_login(manager)
+    response = client.post("/staff/reports/monthly-summary", {"monthly_summary": "on", "query": "start=2026-10-01"},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302 and response["Location"].startswith("/staff/reports/?start=2026-10-01")
+    assert LibrarianProfile.objects.get(user=manager).monthly_summary
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "once your account has an e-mail address" in page  # no address yet: said, not hidden
+    client.post("/staff/reports/monthly-summary", {"query": "https://evil.example/"})
+    assert not LibrarianProfile.objects.get(user=manager).monthly_summary
+    assert client.get("/staff/reports/monthly-summary").status_code == 405
+
+
+def test_only_staff_change_the_summary(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("pemustaka", password="pw"))
+    assert client.post("/staff/reports/monthly-summary", {"monthly_summary": "on"}).status_code == 302
+    assert not django_user_model.objects.filter(librarian_profile__monthly_summary=True).exists()

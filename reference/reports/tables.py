@@ -9,19 +9,9 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from reference.models import READ_SCALE, SurveyAnswer
-
-DESCRIPTIONS = {
-    # READ scale levels, short enough for a table cell (docs/assessment.md has the long forms).
-    1: gettext_lazy("1 · a quick answer, no searching"),
-    2: gettext_lazy("2 · a simple search or policy answer"),
-    3: gettext_lazy("3 · some searching, a little instruction"),
-    4: gettext_lazy("4 · several sources, more instruction"),
-    5: gettext_lazy("5 · substantial research"),
-    6: gettext_lazy("6 · in-depth research, over time"),
-}
+from reference.assessment import READ_LEVELS
+from reference.models import SurveyAnswer
 
 
 @dataclass
@@ -103,7 +93,7 @@ def build_tables(report):
               links=[reverse("reference:transcript", args=[pk]) for pk, *_rest in report.comments]),
         Table("survey", _("Survey answers"), [_("Question"), _("Answer"), _("Answers")], _survey_rows(report.survey)),
         Table("read_scale", _("Effort (READ scale)"), [_("READ level"), _("Chats")],
-              [*([str(DESCRIPTIONS[n]), report.read_counts[n]] for n in READ_SCALE),
+              [*([f"{level} · {name}", report.read_counts[level]] for level, name, _help in READ_LEVELS),
                [_("Not assessed"), report.read_counts.get(None, 0)]]),
         Table("question_types", _("Question types"), [_("Question type"), _("Chats")],
               [list(row) for row in report.question_types]),

@@ -3,13 +3,16 @@ these views only read the filters, check who is asking and draw."""
 
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from reference.reports import charts, figures, filters, streaming, tables
+from reference.presence import librarian_profile
+from reference.reports import charts, figures, filters, streaming, summary, tables
 from reference.views import staff_member_required
 
 
@@ -39,7 +42,8 @@ def _headline_cards(report):
 @require_GET
 def report_page(request):
     form, query = filters.report_query(request.user, request.GET)
-    context = {"form": form, "whole_desk": filters.can_see_whole_desk(request.user)}
+    context = {"form": form, "whole_desk": filters.can_see_whole_desk(request.user),
+               "profile": librarian_profile(request.user)}
     if query is None:
         return render(request, "reports/report.html", context, status=400)
     report = figures.build_report(query)
@@ -47,6 +51,24 @@ def report_page(request):
     context.update(report=report, query=query, sections=sections, summary=_headline_cards(report),
                    querystring=urlencode(query.params()))
     return render(request, "reports/report.html", context)
+
+
+@staff_member_required
+@require_POST
+def monthly_summary(request):
+    wanted = request.POST.get("monthly_summary") == "on"
+    summary.do_set_monthly_summary(user=request.user, wanted=wanted)
+    if wanted and not request.user.email:
+        messages.warning(request, _("You will get the monthly summary once your account has an e-mail address: "
+                                    "ask an administrator to add it."))
+    elif wanted:
+        messages.success(request, _("The monthly summary will go to %(email)s on the 1st of each month.")
+                         % {"email": request.user.email})
+    else:
+        messages.success(request, _("You will no longer get the monthly summary."))
+    # Back to the period the person was reading; only our own query string, never a foreign URL.
+    query = urlencode(QueryDict(request.POST.get("query", "")[:500]).dict())
+    return redirect(f"{reverse('reports:page')}?{query}#summary-subscription")
 
 
 @staff_member_required
