@@ -69,8 +69,9 @@ def _posted(post, questions):
 def _shown(questions, language, post, conversation):
     """The questions as the form shows them, each with the answer to fill in: the one just sent
     back (after an error), else the one stored."""
-    if post is None:
-        stored = {a.question_id: str(surveys.answer_value(a)) for a in surveys.answers_of(conversation.pk)}
-    return [{**surveys.question_payload(question, language),
-             "value": post.get(f"q-{question.pk}", "") if post is not None else stored.get(question.pk, "")}
+    if post is not None:
+        values = {question.pk: post.get(f"q-{question.pk}", "") for question in questions}
+    else:
+        values = {a.question_id: str(surveys.answer_value(a)) for a in surveys.answers_of(conversation.pk)}
+    return [{**surveys.question_payload(question, language), "value": values.get(question.pk, "")}
             for question in questions]
