@@ -63,8 +63,8 @@ def question_payload(question, language):
 
 
 def site_questions(site_id, language):
-    """The site's active questions as plain payloads in the patron's language:
-    [{"id", "kind", "text"}], in their order."""
+    """The site's active questions as plain payloads (question_payload) in the patron's language, in
+    their order."""
     return [question_payload(question, language) for question in active_questions(site_id)]
 
 
