@@ -194,6 +194,8 @@ ATTACHMENT_MAX_BYTES = int(env_str("RT_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 102
 ATTACHMENT_LINK_MAX_AGE = int(env_str("RT_ATTACHMENT_LINK_MAX_AGE", "600"))
 # How many times a patron may have one conversation's transcript emailed.
 TRANSCRIPT_EMAILS_PER_CONVERSATION = int(env_str("RT_TRANSCRIPT_EMAILS", "3"))
+# The service's address as patrons reach it, for links in e-mails (the survey link in offline answers).
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

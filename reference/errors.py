@@ -63,6 +63,17 @@ MESSAGES = {
     "assessment_required": _("Before closing this chat, %(missing)s in the Assessment section."),
     "topic_exists": _("There is already a topic called “%(label)s”."),
     "topic_label_too_long": _("A topic label is at most %(limit)s characters."),
+    # Surveys (reference/surveys.py; `field` names the question, survey-<id>)
+    "survey_empty": _("Answer at least one question."),
+    "feedback_empty": _("Choose a rating or answer at least one question."),
+    "unknown_survey_question": _("That question is not part of this survey (any more)."),
+    "invalid_survey_choice": _("Answer yes, partly or no."),
+    "invalid_survey_score": _("Choose a value from 1 to 5."),
+    "survey_answer_empty": _("Write an answer, or leave the question out."),
+    "survey_answer_too_long": _("An answer is too long (at most %(limit)s characters)."),
+    "survey_too_many_questions": _("A site asks at most %(limit)s active questions: make one inactive first."),
+    "survey_link_invalid": _("This survey link is not valid. Please open the link from the e-mail as it is."),
+    "survey_link_expired": _("This survey link has expired. Thank you all the same!"),
     # FAQ
     # (reference/faq/services.py and curation.py; their `field` parameter, when given, names the form field)
     "faq_bad_slug": _("The slug must be lower-case letters, digits and hyphens."),

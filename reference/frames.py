@@ -7,7 +7,7 @@ table; no frame dict is written anywhere else (tests/test_frames.py holds the tw
 from django.conf import settings
 from django.utils import timezone
 
-from reference import attachments, protocol
+from reference import attachments, protocol, surveys
 from reference.history import SHOWN as HISTORY_SHOWN
 
 BUILDERS = {}  # frame type -> builder
@@ -213,6 +213,13 @@ def queue_position(conversation_id, position, estimated_wait):
 @builds("rated")
 def rated(conv):
     return {"type": "rated", "conversation": conv.pk, "rating": conv.rating, "comment": conv.rating_comment}
+
+
+@builds("survey.answered")
+def survey_answered(conversation_id, answers):
+    """The answer to `survey`: every answer the patron has given about the conversation."""
+    return {"type": "survey.answered", "conversation": conversation_id,
+            "answers": [{"question": a.question_id, "answer": surveys.answer_value(a)} for a in answers]}
 
 
 @builds("transcript.sent")

@@ -5,14 +5,15 @@ available librarian is connected in that queue or its fallback. Otherwise the wi
 leave a question: it is stored as a conversation like any other (so it is in the transcripts),
 marked `is_offline` and closed at once; it waits in the dashboard's offline questions until a
 librarian answers (reference.lifecycle.do_answer_offline_question), and the answer goes to the
-patron by email, in their language.
+patron by email, in their language; the site's share of those e-mails invites the patron to
+its survey (reference.surveys.offline_survey_url).
 """
 
 import time
 
 from django.utils.translation import gettext as _
 
-from reference import hours, mail
+from reference import hours, mail, surveys
 from reference.models import Conversation, LibrarianProfile, Queue
 from reference.presence_store import get_store
 
@@ -54,5 +55,6 @@ def send_answer(conversation, message):
         patron=conversation.patron, template="reference/email/offline_answer",
         subject=lambda: _("The answer to your question — %(library)s") % {"library": conversation.site.name},
         context={"site": conversation.site, "patron": conversation.patron, "question": question,
-                 "answer": message.text, "librarian": message.author_name},
+                 "answer": message.text, "librarian": message.author_name,
+                 "survey_url": surveys.offline_survey_url(conversation)},
     )

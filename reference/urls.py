@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from reference import views
+from reference import survey_views, views
 
 app_name = "reference"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),
     path("staff/history/", include("reference.history_views")),
     path("staff/canned/", include("reference.canned_views")),
+    path("survey/<str:token>/", survey_views.survey_page, name="survey"),
 ]

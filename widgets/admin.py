@@ -1,8 +1,33 @@
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from reference import surveys
+from reference.errors import ServiceError
+from reference.models import SurveyQuestion
 from widgets.models import Site
+
+
+class SurveyQuestionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        active = [form for form in self.forms
+                  if form.cleaned_data.get("is_active") and not self._should_delete_form(form)]
+        try:
+            surveys.check_active_count(len(active))
+        except ServiceError as refused:
+            raise forms.ValidationError(refused.message) from None
+
+
+class SurveyQuestionInline(admin.TabularInline):
+    """The site's survey after a chat (reference.surveys): both languages, at most five active."""
+
+    model = SurveyQuestion
+    formset = SurveyQuestionFormSet
+    fields = ["position", "kind", "text_id", "text_en", "is_active"]
+    ordering = ["position", "pk"]
+    extra = 0
 
 
 @admin.register(Site)
@@ -17,7 +42,10 @@ class SiteAdmin(admin.ModelAdmin):
         (_("Pre-chat form"), {"fields": ["name_field", "email_field", "card_field", "queue_field",
                                          "privacy_notice"]}),
         (_("Invitation"), {"fields": ["invite_after"]}),
+        (_("Survey"), {"fields": ["offline_survey_percent"],
+                       "description": _("The questions asked after a chat are listed below the settings.")}),
     ]
+    inlines = [SurveyQuestionInline]
     filter_horizontal = ["queue_choices"]
 
     @admin.display(description=_("embed code"))

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from reference import surveys
 from reference.protocol import preferred_language
 from reference.tokens import issue_patron_token
 from widgets.models import Site
@@ -89,6 +90,8 @@ def chat_panel(request, key):
         },
         "queue_choices": list(site.queue_choices.filter(is_active=True).order_by("name")),
         "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
+        "survey_questions": surveys.site_questions(site.pk, request.LANGUAGE_CODE),
+        "survey_text_max": surveys.TEXT_MAX_LENGTH,
     })
     ancestors = " ".join(["'self'", *site.origins])
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"

@@ -10,6 +10,7 @@ from reference import (
     patrons,
     presence,
     selectors,
+    surveys,
     typing_status,
 )
 from reference.consumers.base import ProtocolConsumer
@@ -113,6 +114,13 @@ class PatronConsumer(ProtocolConsumer):
             comment=field(frame, "comment", str, required=False, default=""),
         )
         await self.send_frame(frames.rated(conversation))
+
+    async def on_survey(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        answers = await dbthreads.run(surveys.do_answer_survey)(
+            patron_id=self.identity.patron_id, conversation_id=conversation_id,
+            answers=surveys.parse_answers(field(frame, "answers", list)))
+        await self.send_frame(frames.survey_answered(conversation_id, answers))
 
     async def on_transcript_email(self, frame):
         conversation_id = field(frame, "conversation", int)
