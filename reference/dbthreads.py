@@ -9,6 +9,11 @@ Calls run one at a time on Channels' database thread, so their frames leave in c
 (presence, queues and statuses carry no number to be put back in order by). `parallel=True` is for
 chat messages: on PostgreSQL they run on DATABASE_THREADS threads, each waiting for the server side
 by side; the conversation's row lock numbers them, and clients order them by that seq.
+
+`apart(fn)` is for long reads that a person waits for (reports, exports): Django runs a sync view
+on that same database thread, so a report taking a second would hold up every claim, status and
+(on SQLite) chat message for that second. They run on a thread of their own instead, one at a
+time, while the consumers' work goes on.
 """
 
 import functools
@@ -23,6 +28,16 @@ from reference.events import Outbox
 @functools.cache
 def parallel_threads():
     return ThreadPoolExecutor(settings.DATABASE_THREADS, thread_name_prefix="database")
+
+
+@functools.cache
+def long_read_thread():
+    return ThreadPoolExecutor(1, thread_name_prefix="long-read")
+
+
+def apart(fn):
+    """`fn` as a coroutine function run on the long-read thread, not the consumers' database thread."""
+    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=long_read_thread())
 
 
 def _on_thread(fn, parallel):

@@ -11,12 +11,26 @@ import zoneinfo
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from reference.models import Conversation, DutySpell, FaqActivity, FaqEntry, Library, Patron, Topic, Transfer
+from reference.models import (
+    Conversation,
+    DutySpell,
+    FaqActivity,
+    FaqEntry,
+    Library,
+    Patron,
+    SurveyAnswer,
+    SurveyQuestion,
+    Topic,
+    Transfer,
+)
 from reference.reports import figures, filters, tables
 
 pytestmark = pytest.mark.django_db
+# The report views read on a thread of their own (reference.dbthreads.apart), which sees only
+# committed data: tests that open them over HTTP commit their fixtures.
+HTTP = pytest.mark.django_db(transaction=True)
 
 JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
 UTC = dt.UTC
@@ -71,6 +85,13 @@ def october(site, queue, make_librarian):
     DutySpell.objects.create(user=siti, started_at=dt.datetime(2026, 9, 30, 15, tzinfo=UTC),
                              ended_at=dt.datetime(2026, 9, 30, 19, tzinfo=UTC))  # 2 of its 4 hours in October
     DutySpell.objects.create(user=budi, started_at=local(2026, 10, 31, 22, 0), ended_at=local(2026, 11, 1, 1, 0))
+    helped = SurveyQuestion.objects.create(site=site, position=1, kind="yes_partly_no", text_id="Terbantu?",
+                                           text_en="Did it help?")
+    wish = SurveyQuestion.objects.create(site=site, position=2, kind="text", text_id="Saran?", text_en="Ideas?")
+    SurveyAnswer.objects.create(conversation=chats["A"], question=helped, choice="yes")
+    SurveyAnswer.objects.create(conversation=chats["B"], question=helped, choice="partly")
+    SurveyAnswer.objects.create(conversation=chats["J"], question=helped, choice="no")  # September
+    SurveyAnswer.objects.create(conversation=chats["B"], question=wish, text="Buka sampai malam")
     entry = FaqEntry.objects.create(slug="jam-buka", question="Jam buka?", answer="<p>08.00</p>", status="published")
     for hour, kind, count, extra in [
         (dt.datetime(2026, 10, 2, 3, tzinfo=UTC), "search", 10, {}),
@@ -141,6 +162,17 @@ def test_quality_and_effort(october, manager):
     assert report.comments == [(october["chats"]["A"].pk, 5, "Sangat membantu", october["chats"]["A"].rated_at)]
 
 
+def test_survey_answers_of_the_period(october, manager):
+    report = figures.build_report(october_query(manager))
+    with translation.override("en"):
+        by_name = {table.name: table for table in tables.build_tables(report)}
+    assert by_name["survey"].rows == [["Did it help?", "Yes", 1], ["Did it help?", "Partly", 1],
+                                      ["Did it help?", "No", 0]]  # J's "no" was in September
+    texts = by_name["survey_texts"]
+    assert [row[:3] for row in texts.rows] == [[f"#{october['chats']['B'].pk}", "Ideas?", "Buka sampai malam"]]
+    assert texts.links == [f"/staff/transcripts/{october['chats']['B'].pk}/"]
+
+
 def test_a_transferred_chat_counts_once_for_who_finished_it_and_for_both_in_workload(october, manager):
     librarians = {f.name: f for f in figures.build_report(october_query(manager)).librarians}
     siti, budi = librarians["Siti"], librarians["Budi"]
@@ -170,6 +202,7 @@ def test_without_the_manager_permission_a_librarian_gets_their_own_figures(octob
     assert [f.name for f in report.librarians] == ["Siti"]
 
 
+@HTTP
 @pytest.mark.parametrize("params, message", [
     ({"start": "2026-10-31", "end": "2026-10-01"}, "must not be after"),
     ({"start": "2024-01-01", "end": "2026-10-01"}, "at most 731 days"),
@@ -188,6 +221,7 @@ def test_bad_filters_are_refused_with_a_reason(client, manager, site, params, me
     assert "report-summary" not in response.content.decode()
 
 
+@HTTP
 def test_the_page_shows_figures_charts_and_tables(client, october, manager):
     client.force_login(manager)
     response = client.get("/staff/reports/", {"start": "2026-10-01", "end": "2026-10-31"}, HTTP_ACCEPT_LANGUAGE="en")
@@ -200,6 +234,7 @@ def test_the_page_shows_figures_charts_and_tables(client, october, manager):
     assert 'name="librarian"' in page
 
 
+@HTTP
 def test_a_librarian_without_the_permission_has_no_librarian_filter(client, october):
     client.force_login(october["siti"])
     page = client.get("/staff/reports/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -213,6 +248,7 @@ def test_reports_are_for_staff_only(client, django_user_model, site):
     assert client.get("/staff/reports/").status_code == 302
 
 
+@HTTP
 def test_a_year_of_days_fits_the_period_and_empty_periods_draw(client, manager, site):
     client.force_login(manager)
     today = timezone.now().astimezone(JAKARTA).date()
@@ -264,6 +300,7 @@ def test_the_command_refuses_a_bad_month(db):
         call_command("send_monthly_summary", "--month", "November")
 
 
+@HTTP
 def test_staff_ask_for_the_summary_on_the_report_page(client, manager, site):
     from reference.models import LibrarianProfile
     client.force_login(manager)
@@ -282,3 +319,45 @@ def test_only_staff_change_the_summary(client, django_user_model):
     client.force_login(django_user_model.objects.create_user("pemustaka", password="pw"))
     assert client.post("/staff/reports/monthly-summary", {"monthly_summary": "on"}).status_code == 302
     assert not django_user_model.objects.filter(librarian_profile__monthly_summary=True).exists()
+
+
+# ---- the tables as CSV
+
+def _csv(response):
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+@HTTP
+def test_every_table_downloads_as_spreadsheet_safe_csv(client, october, manager):
+    Conversation.objects.filter(pk=october["chats"]["A"].pk).update(rating_comment="=HYPERLINK(\"http://x\")")
+    client.force_login(manager)
+    period = {"start": "2026-10-01", "end": "2026-10-31"}
+    page = client.get("/staff/reports/", period)
+    names = [table.name for table, _chart in page.context["sections"]]
+    for name in names:
+        body = _csv(client.get(f"/staff/reports/export/{name}.csv", period))
+        assert body.startswith("\ufeff") and body.endswith("\r\n"), name
+    daily = _csv(client.get("/staff/reports/export/daily.csv", period)).splitlines()
+    assert len(daily) == 32 and "2026-10-05,3,2,1,0" in daily
+    comments = _csv(client.get("/staff/reports/export/comments.csv", period))
+    assert f'#{october["chats"]["A"].pk},5,"\'=HYPERLINK(""http://x"")"' in comments  # never run as a formula
+    assert 'filename="ruang-tanya-daily-20261001-20261031.csv"' in client.get(
+        "/staff/reports/export/daily.csv", period)["Content-Disposition"]
+
+
+@HTTP
+def test_a_table_download_refuses_bad_input(client, manager, site):
+    client.force_login(manager)
+    response = client.get("/staff/reports/export/daily.csv", {"start": "2026-10-31", "end": "2026-10-01"},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "must not be after" in response.content.decode()
+    assert client.get("/staff/reports/export/nonsense.csv").status_code == 404
+
+
+@HTTP
+def test_a_librarian_downloads_only_their_own_row(client, october):
+    client.force_login(october["budi"])
+    rows = _csv(client.get("/staff/reports/export/librarians.csv",
+                           {"start": "2026-10-01", "end": "2026-10-31", "librarian": october["siti"].pk})).splitlines()
+    assert len(rows) == 2 and rows[1].startswith("Budi,3,3,0,3.5,")

@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import Count, FloatField, Func, Sum
 from django.utils import timezone
 
+from reference import surveys
 from reference.models import (
     READ_SCALE,
     Conversation,
@@ -187,7 +188,7 @@ def build_report(query):
         rating_counts=_rating_counts(rows),
         comments=_comments(conversations),
         read_counts=_read_counts(rows), question_types=_question_types(rows),
-        topics=_topics(conversations), survey=[],  # MERGE: surveys.survey_results(conversations)
+        topics=_topics(conversations), survey=surveys.survey_results(conversations),
         faq_entries=_faq_entries(query), librarians=_librarians(rows, transfers, query),
     )
 

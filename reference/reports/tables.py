@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils.dates import WEEKDAYS
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from reference import surveys
 from reference.assessment import READ_LEVELS
 from reference.models import SurveyAnswer
 
@@ -92,6 +94,8 @@ def build_tables(report):
                for pk, rating, comment, rated_at in report.comments],
               links=[reverse("reference:transcript", args=[pk]) for pk, *_rest in report.comments]),
         Table("survey", _("Survey answers"), [_("Question"), _("Answer"), _("Answers")], _survey_rows(report.survey)),
+        Table("survey_texts", _("Survey answers in the patrons' words"),
+              [_("Transcript"), _("Question"), _("Answer"), _("Answered")], *_survey_texts(report.survey, query)),
         Table("read_scale", _("Effort (READ scale)"), [_("READ level"), _("Chats")],
               [*([f"{level} · {name}", report.read_counts[level]] for level, name, _help in READ_LEVELS),
                [_("Not assessed"), report.read_counts.get(None, 0)]]),
@@ -127,11 +131,31 @@ def _faq_rows(report):
 
 
 def _survey_rows(results):
+    """A row per possible answer of each yes / partly / no and 1–5 question, and its average."""
     choices = dict(SurveyAnswer.Choice.choices)
+    several = _several_sites(results)
     rows = []
     for result in results:
-        for value, count in result.counts.items():
-            rows.append([result.text, str(choices.get(value, value)), count])
-        for answer in getattr(result, "texts", []):
-            rows.append([result.text, answer.text, 1])
+        text = _question(result, several)
+        rows += [[text, str(choices.get(value, value)), count] for value, count in result.counts.items()]
+        if result.average is not None:
+            rows.append([text, _("Average (1–5)"), result.average])
     return rows
+
+
+def _survey_texts(results, query):
+    answers = [(result, answer) for result in results for answer in result.texts]
+    several = _several_sites(results)
+    return ([[f"#{answer.conversation_id}", _question(result, several), answer.text, _local(answer.answered_at, query)]
+             for result, answer in answers],
+            [reverse("reference:transcript", args=[answer.conversation_id]) for _result, answer in answers])
+
+
+def _several_sites(results):
+    return len({result.question.site_id for result in results}) > 1
+
+
+def _question(result, several_sites):
+    """The question in the page's language, with its site's name when the report covers several."""
+    text = surveys.question_text(result.question, (get_language() or "id")[:2])
+    return f"{text} ({result.question.site.name})" if several_sites else text

@@ -11,6 +11,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from reference import dbthreads
 from reference.presence import librarian_profile
 from reference.reports import charts, figures, filters, streaming, summary, tables
 from reference.views import staff_member_required
@@ -21,6 +22,10 @@ def _chart(table, report):
         return charts.daily_columns(report.by_day, title=table.title)
     if table.name == "hours":
         return charts.heatmap(report.heatmap, [str(day) for day in WEEKDAYS.values()], title=table.title)
+    if table.name == "survey" and table.rows:
+        short = lambda text: text if len(text) <= 26 else text[:25] + "…"  # noqa: E731 (the answer must show)
+        return charts.horizontal_bars([(f"{short(question)}: {answer}", count) for question, answer, count in table.rows
+                                       if isinstance(count, int)], title=table.title)
     if table.name in {"ratings", "read_scale", "question_types", "topics", "faq_entries"} and table.rows:
         return charts.horizontal_bars([(row[0], row[1]) for row in table.rows], title=table.title)
     if table.name == "librarians" and len(table.rows) > 1:
@@ -40,7 +45,11 @@ def _headline_cards(report):
 
 @staff_member_required
 @require_GET
-def report_page(request):
+async def report_page(request):
+    return await dbthreads.apart(_report_page)(request)
+
+
+def _report_page(request):
     form, query = filters.report_query(request.user, request.GET)
     context = {"form": form, "whole_desk": filters.can_see_whole_desk(request.user),
                "profile": librarian_profile(request.user)}
@@ -73,7 +82,11 @@ def monthly_summary(request):
 
 @staff_member_required
 @require_GET
-def export_table(request, name):
+async def export_table(request, name):
+    return await dbthreads.apart(_export_table)(request, name)
+
+
+def _export_table(request, name):
     try:
         query = filters.report_query_or_error(request.user, request.GET)
     except filters.ReportError as error:
