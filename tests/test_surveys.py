@@ -366,14 +366,17 @@ def test_bad_tampered_and_expired_links_say_so_and_change_nothing(client, site, 
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     other_salt = signing.dumps(conversation.pk)  # a valid signature, for something else
     for bad in ("nonsense", tampered, other_salt, surveys.link_token(999999)):
-        for response in (client.get(f"/survey/{bad}/"), client.post(f"/survey/{bad}/", {"rating": "5"})):
+        # A link that names no conversation has no patron's language: the browser's is used.
+        for response in (client.get(f"/survey/{bad}/", HTTP_ACCEPT_LANGUAGE="en"),
+                         client.post(f"/survey/{bad}/", {"rating": "5"}, HTTP_ACCEPT_LANGUAGE="en")):
             assert response.status_code == 404
             assert "This survey link is not valid." in response.content.decode()
     real_time = time.time
     monkeypatch.setattr(signing.time, "time", lambda: real_time() - 31 * 24 * 3600)
     old = surveys.link_token(conversation.pk)
     monkeypatch.setattr(signing.time, "time", real_time)
-    for response in (client.get(f"/survey/{old}/"), client.post(f"/survey/{old}/", {"rating": "5"})):
+    for response in (client.get(f"/survey/{old}/", HTTP_ACCEPT_LANGUAGE="en"),
+                     client.post(f"/survey/{old}/", {"rating": "5"}, HTTP_ACCEPT_LANGUAGE="en")):
         assert response.status_code == 410
         assert "This survey link has expired." in response.content.decode()
     conversation.refresh_from_db()
@@ -421,7 +424,7 @@ def test_staff_set_up_to_five_active_questions_on_the_site(admin_client, site):
     page = admin_client.get(url).content.decode()
     assert 'name="offline_survey_percent"' in page and "survey_questions-TOTAL_FORMS" in page
 
-    too_many = admin_client.post(url, site_form(site, [question_form(n) for n in range(6)]))
+    too_many = admin_client.post(url, site_form(site, [question_form(n) for n in range(6)]), HTTP_ACCEPT_LANGUAGE="en")
     assert too_many.status_code == 200
     assert "A site asks at most 5 active questions: make one inactive first." in too_many.content.decode()
     assert SurveyQuestion.objects.count() == 0
