@@ -194,6 +194,8 @@ ATTACHMENT_MAX_BYTES = int(env_str("RT_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 102
 ATTACHMENT_LINK_MAX_AGE = int(env_str("RT_ATTACHMENT_LINK_MAX_AGE", "600"))
 # How many times a patron may have one conversation's transcript emailed.
 TRANSCRIPT_EMAILS_PER_CONVERSATION = int(env_str("RT_TRANSCRIPT_EMAILS", "3"))
+# The most conversations one transcript export holds (docs/exports.md): a year of a busy library.
+REPORT_EXPORT_MAX_CONVERSATIONS = int(env_str("REPORT_EXPORT_MAX_CONVERSATIONS", "100000"))
 
 LOGGING = {
     "version": 1,

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("widgets.urls")),
     path("", include("reference.urls")),
     path("", include("reference.faq.urls")),
+    path("", include("reference.reports.urls")),
 ]

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+app_name = "reports"
+urlpatterns = [
+    path("", include("reference.reports.export_urls")),
+]
