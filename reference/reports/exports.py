@@ -13,16 +13,27 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from reference.frames import librarian_name
-from reference.models import Conversation, InternalNote, Message, QuestionType, Role, SurveyAnswer, Transfer
+from reference.models import (
+    Conversation,
+    InternalNote,
+    Message,
+    QuestionType,
+    Queue,
+    Role,
+    SurveyAnswer,
+    Transfer,
+)
 from reference.reports.filters import ReportError
 from reference.reports.streaming import csv_chunks
+from widgets.models import Site
 
 PERSONAL_DATA_PERMISSION = "reference.export_personal_data"
 CHUNK_SIZE = 500
@@ -67,7 +78,14 @@ def check_transcript_export(query, *, personal):
     return TranscriptExport(query=query, personal=personal, **span)
 
 
-# ---- reading, a chunk at a time
+# ---- reading, a chunk at a time (plain values, not model instances: a year is a million messages)
+
+CONVERSATION_FIELDS = (
+    "id", "patron_id", "site_id", "queue_id", "librarian_id", "closed_by_id", "closed_by_role", "status",
+    "is_offline", "created_at", "first_assigned_at", "first_response_at", "closed_at", "rating",
+    "rating_comment", "read_scale", "question_type", "handoffs")
+PATRON_FIELDS = ("patron__name", "patron__email", "patron__library_card__number")
+
 
 def _handoff_count():
     handoffs = (Transfer.objects.filter(conversation=OuterRef("pk"), status__in=HANDOFFS)
@@ -76,59 +94,84 @@ def _handoff_count():
 
 
 def _conversations(export):
-    related = ["queue", "site", "librarian__librarian_profile", "closed_by__librarian_profile"]
-    if export.personal:
-        related.append("patron__library_card")
-    return (export.query.conversations()
-            .filter(pk__lte=export.last_pk)
-            .select_related(*related)
-            .annotate(handoffs=_handoff_count())
-            .prefetch_related("topics", Prefetch("survey_answers",
-                                                 SurveyAnswer.objects.select_related("question")))
-            .order_by("pk"))
+    fields = CONVERSATION_FIELDS + (PATRON_FIELDS if export.personal else ())
+    return (export.query.conversations().filter(pk__lte=export.last_pk)
+            .annotate(handoffs=_handoff_count()).order_by("pk").values(*fields))
 
 
 def _chunks(export):
-    """Lists of at most CHUNK_SIZE conversations, each with `.lines` (messages, then notes when
-    personal data is exported) attached, in primary-key order."""
+    """Lists of at most CHUNK_SIZE conversations (dicts of CONVERSATION_FIELDS) in primary-key order,
+    each with its topics, survey answers, messages and (personal data only) notes."""
     if not export.count:
         return
     conversations = _conversations(export)
     after = export.first_pk - 1
     while chunk := list(conversations.filter(pk__gt=after)[:CHUNK_SIZE]):
-        _attach_messages(chunk)
+        by_id = {row["id"]: {**row, "topics": [], "survey": [], "messages": [], "notes": []} for row in chunk}
+        _attach_assessment(by_id)
+        _attach_messages(by_id)
         if export.personal:
-            _attach_notes(chunk)
-        yield chunk
-        after = chunk[-1].pk
+            _attach_notes(by_id)
+        yield list(by_id.values())
+        after = chunk[-1]["id"]
 
 
-def _attach_messages(chunk):
-    by_id = {conversation.pk: conversation for conversation in chunk}
-    for conversation in chunk:
-        conversation.lines, conversation.notes_found = [], []
+def _attach_assessment(by_id):
+    english = translation.get_language() == "en"
+    topics = (Conversation.topics.through.objects.filter(conversation_id__in=by_id)
+              .order_by("topic__label_id").values_list("conversation_id", "topic__label_id", "topic__label_en"))
+    for conversation_id, label_id, label_en in topics:
+        by_id[conversation_id]["topics"].append(label_en if english else label_id)
+    answers = (SurveyAnswer.objects.filter(conversation_id__in=by_id).order_by("question__position", "pk")
+               .values_list("conversation_id", "question__text_id", "question__text_en", "choice", "score", "text"))
+    for conversation_id, question_id, question_en, choice, score, text in answers:
+        answer = str(SurveyAnswer.Choice(choice).label) if choice else score if score is not None else text
+        by_id[conversation_id]["survey"].append(
+            {"question": question_en if english else question_id, "answer": answer})
+
+
+def _attach_messages(by_id):
     rows = (Message.objects.filter(conversation_id__in=by_id).order_by("conversation_id", "seq")
             .values_list("conversation_id", "seq", "created_at", "role", "author_name", "text", "attachment__name"))
     for conversation_id, seq, at, role, author, text, attachment in rows:
-        by_id[conversation_id].lines.append(
+        by_id[conversation_id]["messages"].append(
             {"seq": seq, "at": at, "role": role, "author": author, "text": text, "attachment": attachment})
 
 
-def _attach_notes(chunk):
+def _attach_notes(by_id):
     """The notes written on each conversation, and those about its patron (its widget identity)."""
     by_patron = {}
-    for conversation in chunk:
-        by_patron.setdefault(conversation.patron_id, []).append(conversation)
+    for row in by_id.values():
+        by_patron.setdefault(row["patron_id"], []).append(row)
     notes = (InternalNote.objects
-             .filter(Q(conversation__in=chunk) | Q(conversation__isnull=True, patron_id__in=by_patron))
-             .order_by("created_at", "pk"))
-    by_id = {conversation.pk: conversation for conversation in chunk}
-    for note in notes:
-        about = [by_id[note.conversation_id]] if note.conversation_id else by_patron[note.patron_id]
-        for conversation in about:
-            conversation.notes_found.append({
-                "at": note.created_at, "author": note.author_name, "text": note.text,
-                "about": "conversation" if note.conversation_id else "patron"})
+             .filter(Q(conversation_id__in=by_id) | Q(conversation__isnull=True, patron_id__in=by_patron))
+             .order_by("created_at", "pk")
+             .values_list("conversation_id", "patron_id", "created_at", "author_name", "text"))
+    for conversation_id, patron_id, at, author, text in notes:
+        about = [by_id[conversation_id]] if conversation_id else by_patron[patron_id]
+        for row in about:
+            row["notes"].append({"at": at, "author": author, "text": text,
+                                 "about": "conversation" if conversation_id else "patron"})
+
+
+class _Names:
+    """Names looked up once per export: queues, the library's sites, and librarians as they come."""
+
+    def __init__(self, library):
+        self.queues = dict(Queue.objects.values_list("pk", "name"))
+        self.sites = dict(Site.objects.filter(library=library).values_list("pk", "name"))
+        self.closers = {role: str(role.label) for role in Role}
+        self.users = {None: ""}
+
+    def learn_librarians(self, chunk):
+        unknown = {row[key] for row in chunk for key in ("librarian_id", "closed_by_id")} - self.users.keys()
+        for user in get_user_model().objects.filter(pk__in=unknown).select_related("librarian_profile"):
+            self.users[user.pk] = librarian_name(user)
+
+    def closed_by(self, row):
+        if row["closed_by_id"]:
+            return self.users[row["closed_by_id"]]
+        return self.closers[row["closed_by_role"]] if row["closed_by_role"] else ""
 
 
 # ---- one conversation as data
@@ -143,66 +186,42 @@ def _time(value, tz):
     return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
-def _closed_by(conversation):
-    if conversation.closed_by_id:
-        return librarian_name(conversation.closed_by)
-    return str(Role(conversation.closed_by_role).label) if conversation.closed_by_role else ""
-
-
-def _in_language(english, indonesian):
-    return english if translation.get_language() == "en" else indonesian
-
-
-def _survey(conversation):
-    answers = []
-    for answer in conversation.survey_answers.all():
-        if answer.choice:
-            value = str(answer.get_choice_display())
-        elif answer.score is not None:
-            value = answer.score
-        else:
-            value = answer.text
-        answers.append({"question": _in_language(answer.question.text_en, answer.question.text_id), "answer": value})
-    return answers
-
-
-def _patron(conversation, personal):
-    patron = {"id": patron_pseudonym(conversation.patron_id)}
+def _patron(row, personal):
+    patron = {"id": patron_pseudonym(row["patron_id"])}
     if personal:
-        card = getattr(conversation.patron, "library_card", None)
-        patron.update(name=conversation.patron.name, email=conversation.patron.email,
-                      library_card=card.number if card else "")
+        patron.update(name=row["patron__name"], email=row["patron__email"],
+                      library_card=row["patron__library_card__number"] or "")
     return patron
 
 
-def conversation_record(conversation, *, tz, personal):
+def conversation_record(row, *, names, tz, personal):
     """A conversation as the JSON export holds it: codes for status, role and question type, times
-    in the library's zone (ISO 8601), labels in the viewer's language."""
+    in the library's zone (ISO 8601), names and labels in the viewer's language."""
     record = {
-        "id": conversation.pk,
-        "created_at": _time(conversation.created_at, tz),
-        "first_assigned_at": _time(conversation.first_assigned_at, tz),
-        "first_response_at": _time(conversation.first_response_at, tz),
-        "closed_at": _time(conversation.closed_at, tz),
-        "status": conversation.status,
-        "is_offline": conversation.is_offline,
-        "queue": conversation.queue.name,
-        "site": conversation.site.name,
-        "librarian": librarian_name(conversation.librarian) if conversation.librarian_id else "",
-        "closed_by_role": conversation.closed_by_role,
-        "closed_by": _closed_by(conversation),
-        "transfers": conversation.handoffs,
-        "rating": conversation.rating,
-        "rating_comment": conversation.rating_comment,
-        "read_scale": conversation.read_scale,
-        "question_type": conversation.question_type,
-        "topics": [_in_language(topic.label_en, topic.label_id) for topic in conversation.topics.all()],
-        "survey": _survey(conversation),
-        "patron": _patron(conversation, personal),
-        "messages": [{**line, "at": _time(line["at"], tz)} for line in conversation.lines],
+        "id": row["id"],
+        "created_at": _time(row["created_at"], tz),
+        "first_assigned_at": _time(row["first_assigned_at"], tz),
+        "first_response_at": _time(row["first_response_at"], tz),
+        "closed_at": _time(row["closed_at"], tz),
+        "status": row["status"],
+        "is_offline": row["is_offline"],
+        "queue": names.queues[row["queue_id"]],
+        "site": names.sites[row["site_id"]],
+        "librarian": names.users[row["librarian_id"]],
+        "closed_by_role": row["closed_by_role"],
+        "closed_by": names.closed_by(row),
+        "transfers": row["handoffs"],
+        "rating": row["rating"],
+        "rating_comment": row["rating_comment"],
+        "read_scale": row["read_scale"],
+        "question_type": row["question_type"],
+        "topics": row["topics"],
+        "survey": row["survey"],
+        "patron": _patron(row, personal),
+        "messages": [{**line, "at": _time(line["at"], tz)} for line in row["messages"]],
     }
     if personal:
-        record["notes"] = [{**note, "at": _time(note["at"], tz)} for note in conversation.notes_found]
+        record["notes"] = [{**note, "at": _time(note["at"], tz)} for note in row["notes"]]
     return record
 
 
@@ -225,9 +244,11 @@ def _query_record(export):
 
 def records(export):
     """Every conversation's record, a chunk read at a time."""
+    names = _Names(export.query.library)
     for chunk in _chunks(export):
-        for conversation in chunk:
-            yield conversation_record(conversation, tz=export.query.tz, personal=export.personal)
+        names.learn_librarians(chunk)
+        for row in chunk:
+            yield conversation_record(row, names=names, tz=export.query.tz, personal=export.personal)
 
 
 # ---- JSON
@@ -236,36 +257,34 @@ def json_chunks(export):
     """{"query": {...}, "conversations": [...]} as UTF-8 pieces, one per chunk of conversations."""
     head = json.dumps({"query": _query_record(export)}, ensure_ascii=False)
     yield (head[:-1] + ', "conversations": [\n').encode()
-    separator = ""
-    for chunk in _chunks(export):
-        pieces = []
-        for conversation in chunk:
-            record = conversation_record(conversation, tz=export.query.tz, personal=export.personal)
-            pieces.append(separator + json.dumps(record, ensure_ascii=False))
-            separator = ",\n"
-        yield "".join(pieces).encode()
-    yield b"\n]}\n"
+    pieces, separator = [], ""
+    for record in records(export):
+        pieces.append(separator + json.dumps(record, ensure_ascii=False))
+        separator = ",\n"
+        if len(pieces) == CHUNK_SIZE:
+            yield "".join(pieces).encode()
+            pieces = []
+    yield ("".join(pieces) + "\n]}\n").encode()
 
 
 # ---- CSV: one row per message (and per note), the conversation's columns repeated on each
 
-def _yes_no(value):
-    return _("Yes") if value else _("No")
-
-
-def _label(choices, value):
-    return choices(value).label if value else ""
+def _labels(choices):
+    """{code: label} in the active language, made once per export rather than once per cell."""
+    return {"": "", **{value: str(label) for value, label in choices.choices}}
 
 
 def _conversation_columns(personal):
+    statuses, question_types, yes_no = _labels(Conversation.Status), _labels(QuestionType), {True: _("Yes"),
+                                                                                            False: _("No")}
     columns = [
         (_("Conversation"), lambda r: r["id"]),
         (_("Started"), lambda r: r["created_at"]),
         (_("First taken"), lambda r: r["first_assigned_at"]),
         (_("First response"), lambda r: r["first_response_at"]),
-        (_("Closed"), lambda r: r["closed_at"]),
-        (_("Status"), lambda r: _label(Conversation.Status, r["status"])),
-        (_("Left offline"), lambda r: _yes_no(r["is_offline"])),
+        (_("Closed at"), lambda r: r["closed_at"]),
+        (_("Status"), lambda r: statuses[r["status"]]),
+        (_("Left offline"), lambda r: yes_no[r["is_offline"]]),
         (_("Queue"), lambda r: r["queue"]),
         (_("Widget site"), lambda r: r["site"]),
         (_("Librarian"), lambda r: r["librarian"]),
@@ -274,7 +293,7 @@ def _conversation_columns(personal):
         (_("Rating"), lambda r: r["rating"]),
         (_("Rating comment"), lambda r: r["rating_comment"]),
         (_("READ scale"), lambda r: r["read_scale"]),
-        (_("Question type"), lambda r: _label(QuestionType, r["question_type"])),
+        (_("Question type"), lambda r: question_types[r["question_type"]]),
         (_("Topics"), lambda r: "; ".join(r["topics"])),
         (_("Survey answers"), lambda r: "\n".join(f"{a['question']}: {a['answer']}" for a in r["survey"])),
         (_("Patron"), lambda r: r["patron"]["id"]),
@@ -289,20 +308,15 @@ def _conversation_columns(personal):
 
 
 def _line_columns():
+    roles, notes = _labels(Role), {"conversation": _("Note on this chat"), "patron": _("Note about the patron")}
     return [
         (_("Message number"), lambda line: line.get("seq")),
         (_("Time"), lambda line: line["at"]),
-        (_("From"), _line_kind),
+        (_("From"), lambda line: notes[line["about"]] if "about" in line else roles[line["role"]]),
         (_("Author"), lambda line: line["author"]),
         (_("Text"), lambda line: line["text"]),
         (_("Attachment"), lambda line: line.get("attachment") or ""),
     ]
-
-
-def _line_kind(line):
-    if "about" not in line:
-        return Role(line["role"]).label
-    return _("Note on this chat") if line["about"] == "conversation" else _("Note about the patron")
 
 
 def _lines(record):

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.http import content_disposition_header
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 PIECE_SIZE = 64 * 1024  # characters gathered before a piece of the body is sent
 
 
@@ -24,7 +24,7 @@ def safe_cell(value):
     a formula gets a leading apostrophe."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 
