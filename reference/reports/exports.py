@@ -1,11 +1,12 @@
 """Transcript exports: the conversations a ReportQuery covers, with their messages, as CSV or JSON
 (docs/exports.md).
 
-Both are made while they are sent: conversations are read REPORT_EXPORT_MAX_CONVERSATIONS at most,
-CHUNK_SIZE at a time in primary-key order (keyset pagination between the period's first and last
-key), each chunk's messages, topics, survey answers and notes in one query each, so memory stays
-flat whatever the period. Patrons' personal data and internal notes are exported only for staff
-with reference.export_personal_data; otherwise a patron is a stable pseudonym.
+Both are made while they are sent. One aggregate query first (the period's count, checked against
+REPORT_EXPORT_MAX_CONVERSATIONS, and its first and last key); then conversations are read
+CHUNK_SIZE at a time in primary-key order (keyset pagination), each chunk's topics, survey answers,
+messages and notes in one query each, as plain values, so memory stays flat whatever the period.
+Patrons' personal data and internal notes are exported only for staff with
+reference.export_personal_data; otherwise a patron is a stable pseudonym.
 """
 
 import datetime as dt
@@ -160,7 +161,7 @@ class _Names:
     def __init__(self, library):
         self.queues = dict(Queue.objects.values_list("pk", "name"))
         self.sites = dict(Site.objects.filter(library=library).values_list("pk", "name"))
-        self.closers = {role: str(role.label) for role in Role}
+        self.closers = _labels(Role)
         self.users = {None: ""}
 
     def learn_librarians(self, chunk):
@@ -171,7 +172,7 @@ class _Names:
     def closed_by(self, row):
         if row["closed_by_id"]:
             return self.users[row["closed_by_id"]]
-        return self.closers[row["closed_by_role"]] if row["closed_by_role"] else ""
+        return self.closers[row["closed_by_role"]]
 
 
 # ---- one conversation as data
@@ -256,7 +257,7 @@ def records(export):
 def json_chunks(export):
     """{"query": {...}, "conversations": [...]} as UTF-8 pieces, one per chunk of conversations."""
     head = json.dumps({"query": _query_record(export)}, ensure_ascii=False)
-    yield (head[:-1] + ', "conversations": [\n').encode()
+    yield (head[:-1] + ', "conversations": [\n').encode()  # the object left open for the list
     pieces, separator = [], ""
     for record in records(export):
         pieces.append(separator + json.dumps(record, ensure_ascii=False))
