@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
 
 from reference.models import (
     Attachment,
@@ -411,12 +412,12 @@ def test_csv_is_excel_safe_bom_crlf_quoting_and_no_formulas():
 def test_csv_response_streams_any_table_as_a_download():
     def table():
         yield ["Senin", 12]
-        yield ["=Selasa", 3]
+        yield [gettext_lazy("=Selasa"), -3]  # a lazy label is text too; a negative number stays a number
 
     response = csv_response("volume-2026-11-01-2026-11-30.csv", ["Hari", "Obrolan"], table())
     assert response.streaming and response["Cache-Control"] == "no-store"
     assert response["Content-Disposition"] == 'attachment; filename="volume-2026-11-01-2026-11-30.csv"'
-    assert b"".join(response.streaming_content) == "\ufeffHari,Obrolan\r\nSenin,12\r\n'=Selasa,3\r\n".encode()
+    assert b"".join(response.streaming_content) == "\ufeffHari,Obrolan\r\nSenin,12\r\n'=Selasa,-3\r\n".encode()
 
 
 def test_csv_is_cut_into_pieces_as_it_goes():
