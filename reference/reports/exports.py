@@ -195,9 +195,17 @@ def _patron(row, personal):
     return patron
 
 
+def _message(line, tz, patron_name):
+    author = patron_name if line["role"] == Role.PATRON else line["author"]
+    return {**line, "at": _time(line["at"], tz), "author": author}
+
+
 def conversation_record(row, *, names, tz, personal):
     """A conversation as the JSON export holds it: codes for status, role and question type, times
-    in the library's zone (ISO 8601), names and labels in the viewer's language."""
+    in the library's zone (ISO 8601), names and labels in the viewer's language. Without personal
+    data the patron's messages are signed with their pseudonym instead of the name they gave."""
+    patron = _patron(row, personal)
+    patron_name = patron["name"] if personal else patron["id"]
     record = {
         "id": row["id"],
         "created_at": _time(row["created_at"], tz),
@@ -218,8 +226,8 @@ def conversation_record(row, *, names, tz, personal):
         "question_type": row["question_type"],
         "topics": row["topics"],
         "survey": row["survey"],
-        "patron": _patron(row, personal),
-        "messages": [{**line, "at": _time(line["at"], tz)} for line in row["messages"]],
+        "patron": patron,
+        "messages": [_message(line, tz, patron_name) for line in row["messages"]],
     }
     if personal:
         record["notes"] = [{**note, "at": _time(note["at"], tz)} for note in row["notes"]]
