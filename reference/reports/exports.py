@@ -195,8 +195,9 @@ def _patron(row, personal):
     return patron
 
 
-def _message(line, tz, patron_name):
-    author = patron_name if line["role"] == Role.PATRON else line["author"]
+def _message(line, tz, pseudonym):
+    """A message; `pseudonym` (when personal data is left out) signs the patron's messages."""
+    author = pseudonym if pseudonym and line["role"] == Role.PATRON else line["author"]
     return {**line, "at": _time(line["at"], tz), "author": author}
 
 
@@ -205,7 +206,7 @@ def conversation_record(row, *, names, tz, personal):
     in the library's zone (ISO 8601), names and labels in the viewer's language. Without personal
     data the patron's messages are signed with their pseudonym instead of the name they gave."""
     patron = _patron(row, personal)
-    patron_name = patron["name"] if personal else patron["id"]
+    pseudonym = None if personal else patron["id"]
     record = {
         "id": row["id"],
         "created_at": _time(row["created_at"], tz),
@@ -227,7 +228,7 @@ def conversation_record(row, *, names, tz, personal):
         "topics": row["topics"],
         "survey": row["survey"],
         "patron": patron,
-        "messages": [_message(line, tz, patron_name) for line in row["messages"]],
+        "messages": [_message(line, tz, pseudonym) for line in row["messages"]],
     }
     if personal:
         record["notes"] = [{**note, "at": _time(note["at"], tz)} for note in row["notes"]]
