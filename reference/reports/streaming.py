@@ -12,10 +12,11 @@ import csv
 from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 PIECE_SIZE = 64 * 1024  # characters gathered before a piece of the body is sent
 
 
@@ -24,7 +25,9 @@ def safe_cell(value):
     a formula gets a leading apostrophe."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, Promise):  # a lazily translated label
+        value = str(value)
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 
@@ -58,8 +61,8 @@ class LazyStreamingResponse(StreamingHttpResponse):
     """A StreamingHttpResponse over a synchronous iterator that stays lazy under ASGI.
 
     Django's ASGI handler would first read a synchronous iterator to the end into a list (the whole
-    file in memory). Here each next piece is made on the request's own thread (database work
-    included), one at a time, while the event loop sends the previous one."""
+    file in memory). Here each piece is made when the handler asks for the next one, on the
+    request's own thread (where its database connection is), and sent before the one after is made."""
 
     async def __aiter__(self):
         pieces = iter(self.streaming_content)
