@@ -486,6 +486,7 @@ def test_a_big_export_reads_a_chunk_at_a_time_with_a_few_queries_each(client, de
         assert len(list(csv.reader(io.StringIO(text, newline="")))) == 1 + 1_200 * 3 + desk_rows
 
 
+@pytest.mark.django_db  # the pieces are made on the long-read thread, which tidies its database connection
 def test_under_asgi_the_body_is_made_one_piece_at_a_time():
     made = []
 

@@ -9,11 +9,12 @@ return) prefixed with an apostrophe, so that what a patron typed is never run as
 
 import csv
 
-from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
+
+from reference import dbthreads
 
 BOM = "\ufeff"
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -61,12 +62,13 @@ class LazyStreamingResponse(StreamingHttpResponse):
     """A StreamingHttpResponse over a synchronous iterator that stays lazy under ASGI.
 
     Django's ASGI handler would first read a synchronous iterator to the end into a list (the whole
-    file in memory). Here each piece is made when the handler asks for the next one, on the
-    request's own thread (where its database connection is), and sent before the one after is made."""
+    file in memory). Here each piece is made when the handler asks for the next one, on the thread
+    long reads have to themselves (reference.dbthreads.apart: not the consumers' database thread,
+    which chat work waits for), and sent before the one after is made."""
 
     async def __aiter__(self):
         pieces = iter(self.streaming_content)
-        next_piece = sync_to_async(next, thread_sensitive=True)
+        next_piece = dbthreads.apart(next)
         while (piece := await next_piece(pieces, None)) is not None:
             yield piece
 
