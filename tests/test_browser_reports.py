@@ -3,6 +3,7 @@ period refused with its reason, a CSV download, asking for the monthly summary, 
 without the manager permission seeing their own figures."""
 
 import datetime as dt
+import json
 
 from django.contrib.auth.models import Permission
 from django.utils import timezone
@@ -54,6 +55,11 @@ def test_a_manager_reads_the_report_and_downloads_a_table(new_page, live_daphne,
     body = open(download.value.path(), "rb").read()
     assert body.startswith("\ufeffDay,Chats started,Answered".encode())
     assert body.count(b"\r\n") == 31  # the header and 30 days
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="JSON").click()
+    export = json.load(open(download.value.path(), encoding="utf-8"))
+    assert len(export["conversations"]) == 6
 
     page.get_by_label("From:", exact=True).fill("2026-12-31")
     page.get_by_label("To:", exact=True).fill("2026-12-01")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reference import dbthreads
 from reference.presence import librarian_profile
-from reference.reports import charts, figures, filters, streaming, summary, tables
+from reference.reports import charts, exports, figures, filters, streaming, summary, tables
 from reference.views import staff_member_required
 
 
@@ -58,6 +58,7 @@ def _report_page(request):
     report = figures.build_report(query)
     sections = [(table, _chart(table, report)) for table in tables.build_tables(report)]
     context.update(report=report, query=query, sections=sections, summary=_headline_cards(report),
+                   may_export_personal_data=exports.may_export_personal_data(request.user),
                    querystring=urlencode(query.params()))
     return render(request, "reports/report.html", context)
 
