@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -334,12 +335,17 @@ def pinned(command, core):
     return command
 
 
-def start_daphne(workdir):
+def start_daphne(workdir, server_dir):
     port = free_port()
     log = open(Path(workdir) / "daphne.log", "w")  # noqa: SIM115 - closed with the process
     *options, application = daphne_command(port)
     command = [*options, "-v", "0", "--ping-interval", "20", "--ping-timeout", "30", application]  # as the Procfile
-    process = subprocess.Popen(pinned(command, 0), cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    # `python -m daphne` puts the working directory first on sys.path: the server runs that checkout's code,
+    # with this checkout's key, or the sessions relay.py makes would not be the server's.
+    from django.conf import settings
+
+    env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY}
+    process = subprocess.Popen(pinned(command, 0), cwd=server_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_for_port(port, process, "daphne", timeout=60)
     return process, f"http://127.0.0.1:{port}"
 
@@ -357,14 +363,15 @@ def print_report(r):
     print(f"\n== reports bench: {r['url']} ({r['database']}, {r['conversations']:,} conversations)")
     print(f"periods {r['periods']}; filters {r['filters']}; report page status {r['report_page_status']}")
     header = f"{'url':58} {'variant':14} {'status':>6} {'headers s':>9} {'ttfb s':>8} {'total s':>8} " \
-             f"{'bytes':>12} {'peak RSS MiB':>12}"
+             f"{'bytes':>12} {'MB/s':>6} {'peak RSS MiB':>12}"
     print(header)
     print("-" * len(header))
     for row in r["requests"]:
         rss = f"{row['peak_rss_kib'] / 1024:.0f}" if row.get("peak_rss_kib") else "-"
+        rate = f"{row['bytes'] / row['total_s'] / 1e6:.1f}" if row["total_s"] else "-"
         note = " cut off" if row["cut_off"] else f" {row['error']}" if row["error"] else ""
         print(f"{row['base'][:58]:58} {row['variant']:14} {row['status'] or '-':>6} {fmt_s(row['headers_s']):>9} "
-              f"{fmt_s(row['ttfb_s']):>8} {fmt_s(row['total_s']):>8} {row['bytes']:>12,} {rss:>12}{note}")
+              f"{fmt_s(row['ttfb_s']):>8} {fmt_s(row['total_s']):>8} {row['bytes']:>12,} {rate:>6} {rss:>12}{note}")
     ok = [row for row in r["requests"] if row["status"] == 200 and row["ttfb_s"] is not None]
     if ok:
         slowest = max(ok, key=lambda row: row["ttfb_s"])
@@ -400,6 +407,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running server (loopback only); default: start daphne on core 0")
     parser.add_argument("--server-pid", type=int, help="with --url: the server's pid, for its memory")
+    parser.add_argument("--server-dir", default=str(REPO),
+                        help="the checkout whose code the started daphne runs (default: this one), e.g. another "
+                             "branch's `git archive`; this virtualenv's packages")
     parser.add_argument("--username", default=MANAGER_USERNAME)
     parser.add_argument("--password", default=MANAGER_PASSWORD)
     parser.add_argument("--paths", help="comma-separated paths to measure instead of the report URLs")
@@ -428,7 +438,7 @@ def main(argv=None):
     workdir = tempfile.mkdtemp(prefix="rt-bench-reports-")
     server, url, pid = None, args.url, args.server_pid
     if url is None:
-        server, url = start_daphne(workdir)
+        server, url = start_daphne(workdir, args.server_dir)
         pid = server.pid
         if (os.cpu_count() or 1) > 1:
             os.sched_setaffinity(0, {1})
@@ -487,14 +497,12 @@ def run(args, url, pid, facts, variant_list, sampler, workdir):
         stop_event.set()
         loop.join(args.cap_seconds + 60)
     ttfbs = sorted(row["ttfb_s"] for row in done if row["ttfb_s"] is not None)
-    statuses = {}
-    for row in done:
-        statuses[str(row["status"])] = statuses.get(str(row["status"]), 0) + 1
+    statuses = Counter(f"{urlsplit(row['path']).path} {row['status']}" for row in done)
     report["chat"] = {"without report traffic": relay_figures(quiet), "during report traffic": relay_figures(busy)}
     report["report_traffic"] = {
-        "requests": len(done), "statuses": statuses, "bytes": sum(row["bytes"] for row in done),
+        "requests": len(done), "statuses": dict(statuses), "bytes": sum(row["bytes"] for row in done),
         "ttfb_p50_s": round(ttfbs[len(ttfbs) // 2], 3) if ttfbs else None,
-        "ttfb_max_s": round(ttfbs[-1], 3) if ttfbs else None}
+        "ttfb_max_s": round(ttfbs[-1], 3) if ttfbs else None, "each": done}
     report["rss_kib"]["peak_ever"] = peak_rss_kib(pid) if pid else None
     return report
 
