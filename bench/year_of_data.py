@@ -328,9 +328,9 @@ def plan_chats(rng, args, calendar, on_duty, now):
         timeline(rng, chat, members[chat.queue], on_duty, now)
     returns_after_abandoning(rng, chats, members, on_duty, now)
     chats.sort(key=lambda c: c.created)
-    assign_patrons(rng, chats, args)
+    patron_sites = assign_patrons(rng, chats)
     message_counts(rng, chats, args.messages)
-    return chats
+    return chats, patron_sites
 
 
 def timeline(rng, chat, members, on_duty, now):
@@ -394,10 +394,11 @@ def returns_after_abandoning(rng, chats, members, on_duty, now):
             chat.extra["came_back"] = back
 
 
-def assign_patrons(rng, chats, args):
-    """Patrons per site, many of them coming back: about 55 chats per 100 come from a new patron."""
+def assign_patrons(rng, chats):
+    """Patrons per site, many of them coming back: about 55 chats per 100 come from a new patron.
+    Sets each chat's patron (an index); returns each patron's site key."""
     pools = {key: [] for key, *_ in SITES}
-    args.patrons = []
+    patron_sites = []
     for chat in chats:
         if chat.patron >= 0:
             continue
@@ -405,14 +406,13 @@ def assign_patrons(rng, chats, args):
         if pool and rng.random() > 0.55:
             chat.patron = pool[int(len(pool) * rng.random() ** 1.5)]
         else:
-            chat.patron = len(args.patrons)
+            chat.patron = len(patron_sites)
             pool.append(chat.patron)
-            args.patrons.append(chat.site)
+            patron_sites.append(chat.site)
         back = chat.extra.get("came_back")
         if back is not None:
             back.patron = chat.patron
-    if any(c.kind == "offline" for c in chats):
-        args.offline_patrons = {c.patron for c in chats if c.kind == "offline"}
+    return patron_sites
 
 
 def message_counts(rng, chats, total):
@@ -507,15 +507,16 @@ def desk(rng):
     return library, queues, sites, topics, librarians, manager
 
 
-def write_patrons(rng, chats, args, sites):
+def write_patrons(rng, chats, patron_sites, sites, batch):
+    """Patrons, seen first a second before their first chat; those who left a question offline have an e-mail."""
     from reference.models import Patron
 
     first_seen = {}
     for chat in chats:
         first_seen.setdefault(chat.patron, chat.created)
-    offline = getattr(args, "offline_patrons", set())
+    offline = {chat.patron for chat in chats if chat.kind == "offline"}
     rows = []
-    for index, site_key in enumerate(args.patrons):
+    for index, site_key in enumerate(patron_sites):
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" if rng.random() < 0.8 else ""
         email = ""
         if index in offline or rng.random() < 0.6:
@@ -523,9 +524,8 @@ def write_patrons(rng, chats, args, sites):
         rows.append(Patron(site_id=sites[site_key].pk, name=name, email=email,
                            language="en" if rng.random() < 0.12 else "id",
                            created_at=first_seen[index] - timedelta(seconds=1)))
-    for start in range(0, len(rows), args.batch):
-        Patron.objects.bulk_create(rows[start:start + args.batch], batch_size=args.batch)
-    return [p.pk for p in rows], [p.language for p in rows]
+    Patron.objects.bulk_create(rows, batch_size=batch)
+    return [p.pk for p in rows]
 
 
 def message_plan(rng, chat, names, tz):
@@ -868,14 +868,14 @@ def main(argv=None):
         f"from {days[0]} to {today} ({TIME_ZONE})")
     calendar = Calendar(rng, days, tz)
     spells, on_duty = duty_roster(rng, days, tz, now)
-    chats = plan_chats(rng, args, calendar, on_duty, now)
+    chats, patron_sites = plan_chats(rng, args, calendar, on_duty, now)
     say(f"planned in {time.monotonic() - args.t0:.0f} s; writing")
     objects = {"started": now}
     with given_times(Conversation, Message, Patron, Transfer, FaqEntry):
         with transaction.atomic():
             objects["desk"] = desk(rng)
             duty = write_duty(spells, objects["desk"][4], args.batch)
-            objects["patron_ids"], _languages = write_patrons(rng, chats, args, objects["desk"][2])
+            objects["patron_ids"] = write_patrons(rng, chats, patron_sites, objects["desk"][2], args.batch)
         say(f"desk, {duty} duty spells and {len(objects['patron_ids'])} patrons in {time.monotonic() - args.t0:.0f} s")
         counts = write_chats(rng, chats, args, objects)
         with transaction.atomic():
