@@ -196,8 +196,8 @@ ATTACHMENT_LINK_MAX_AGE = int(env_str("RT_ATTACHMENT_LINK_MAX_AGE", "600"))
 TRANSCRIPT_EMAILS_PER_CONVERSATION = int(env_str("RT_TRANSCRIPT_EMAILS", "3"))
 # The service's address as patrons reach it, for links in e-mails (the survey link in offline answers).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
-# The most conversations one transcript export holds (docs/exports.md): a year of a busy library.
-REPORT_EXPORT_MAX_CONVERSATIONS = int(env_str("REPORT_EXPORT_MAX_CONVERSATIONS", "100000"))
+# The most conversations one transcript export holds (docs/exports.md): two years of a busy library.
+REPORT_EXPORT_MAX_CONVERSATIONS = int(env_str("REPORT_EXPORT_MAX_CONVERSATIONS", "200000"))
 
 LOGGING = {
     "version": 1,

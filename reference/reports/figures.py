@@ -20,6 +20,7 @@ import datetime as dt
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import connections
 from django.db.models import Count, FloatField, Func, Sum
@@ -138,23 +139,6 @@ class Headline:
 
 
 @dataclass
-class Report:
-    query: object
-    headline: Headline
-    previous: Headline
-    by_day: list  # [(date, started, answered, abandoned, offline)]
-    heatmap: list  # 7 rows (Monday first) of 24 counts of conversations started
-    rating_counts: dict  # {1..5: n}
-    comments: list  # [(conversation_id, rating, comment, rated_at)]
-    read_counts: dict  # {1..6: n, None: not assessed}
-    question_types: list  # [(label, n)]
-    topics: list  # [(label, n)]
-    survey: list  # reference.surveys results
-    faq_entries: list  # [(entry, views, answered)]
-    librarians: list  # [LibrarianFigures]
-
-
-@dataclass
 class LibrarianFigures:
     user_id: int
     name: str
@@ -177,20 +161,80 @@ class LibrarianFigures:
         return round(self.duty_seconds / 3600, 1)
 
 
+class Report:
+    """The figures of one ReportQuery, each worked out when first read: the page reads them all, a
+    table's CSV only what that table shows (most read the period's rows, fetched once)."""
+
+    def __init__(self, query):
+        self.query = query
+        self.conversations = query.conversations()
+
+    @cached_property
+    def rows(self):
+        return _rows(self.conversations)
+
+    @cached_property
+    def transfers(self):
+        return _transfers(self.rows, self.query)
+
+    @cached_property
+    def hours(self):
+        return _hours(self.rows, self.query)
+
+    @cached_property
+    def headline(self):
+        return _headline(self.rows, self.transfers, self.query)
+
+    @cached_property
+    def previous(self):
+        return headline_only(self.query.previous())
+
+    @cached_property
+    def by_day(self):
+        """[(date, started, answered, abandoned, offline)] for every day of the period."""
+        return _by_day(self.rows, self.hours, self.query)
+
+    @cached_property
+    def heatmap(self):
+        """7 rows (Monday first) of 24 counts of questions asked."""
+        return _heatmap(self.hours)
+
+    @cached_property
+    def rating_counts(self):
+        return _rating_counts(self.rows)
+
+    @cached_property
+    def comments(self):
+        """[(conversation id, rating, comment, rated at)], newest first."""
+        return _comments(self.conversations)
+
+    @cached_property
+    def read_counts(self):
+        return _read_counts(self.rows)
+
+    @cached_property
+    def question_types(self):
+        return _question_types(self.rows)
+
+    @cached_property
+    def topics(self):
+        return _topics(self.conversations)
+
+    @cached_property
+    def survey(self):
+        return surveys.survey_results(self.conversations)
+
+    @cached_property
+    def faq_entries(self):
+        return _faq_entries(self.query)
+
+    @cached_property
+    def librarians(self):
+        return _librarians(self.rows, self.transfers, self.query)
+
+
 def build_report(query):
-    conversations = query.conversations()
-    rows = _rows(conversations)
-    transfers = _transfers(rows, query)
-    hours = _hours(rows, query)
-    return Report(
-        query=query, headline=_headline(rows, transfers, query), previous=headline_only(query.previous()),
-        by_day=_by_day(rows, hours, query), heatmap=_heatmap(hours),
-        rating_counts=_rating_counts(rows),
-        comments=_comments(conversations),
-        read_counts=_read_counts(rows), question_types=_question_types(rows),
-        topics=_topics(conversations), survey=surveys.survey_results(conversations),
-        faq_entries=_faq_entries(query), librarians=_librarians(rows, transfers, query),
-    )
+    return Report(query)
 
 
 def headline_only(query):

@@ -76,44 +76,93 @@ def summary_rows(report):
     ]
 
 
+def _summary(report):
+    return Table("summary", _("Summary"), [_("Figure"), _("This period"), _("Previous period"), _("Change (%)")],
+                 [row[:4] for row in summary_rows(report)])
+
+
+def _daily(report):
+    return Table("daily", _("Chats by day"),
+                 [_("Day"), _("Chats started"), _("Answered"), _("Abandoned while waiting"), _("Offline questions")],
+                 [list(row) for row in report.by_day])
+
+
+def _hours(report):
+    return Table("hours", _("Questions by weekday and hour"), [_("Weekday"), *[f"{h:02d}" for h in range(24)]],
+                 [[str(WEEKDAYS[n]), *report.heatmap[n]] for n in range(7)])
+
+
+def _ratings(report):
+    return Table("ratings", _("Ratings"), [_("Rating"), _("Chats")],
+                 [[n, report.rating_counts[n]] for n in range(5, 0, -1)])
+
+
+def _comments(report):
+    return Table("comments", _("Comments"), [_("Transcript"), _("Rating"), _("Comment"), _("Rated")],
+                 [[f"#{pk}", rating, comment, _local(rated_at, report.query)]
+                  for pk, rating, comment, rated_at in report.comments],
+                 links=[reverse("reference:transcript", args=[pk]) for pk, *_rest in report.comments])
+
+
+def _survey(report):
+    return Table("survey", _("Survey answers"), [_("Question"), _("Answer"), _("Answers")],
+                 _survey_rows(report.survey))
+
+
+def _survey_words(report):
+    return Table("survey_texts", _("Survey answers in the patrons' words"),
+                 [_("Transcript"), _("Question"), _("Answer"), _("Answered")],
+                 *_survey_texts(report.survey, report.query))
+
+
+def _read_scale(report):
+    return Table("read_scale", _("Effort (READ scale)"), [_("READ level"), _("Chats")],
+                 [*([f"{level} · {name}", report.read_counts[level]] for level, name, _help in READ_LEVELS),
+                  [_("Not assessed"), report.read_counts.get(None, 0)]])
+
+
+def _question_types(report):
+    return Table("question_types", _("Question types"), [_("Question type"), _("Chats")],
+                 [list(row) for row in report.question_types])
+
+
+def _topics(report):
+    return Table("topics", _("Top topics"), [_("Topic"), _("Chats")], [[str(topic), n] for topic, n in report.topics])
+
+
+def _faq(report):
+    return Table("faq", _("FAQ use"), [_("Figure"), _("This period")], _faq_rows(report))
+
+
+def _faq_entries(report):
+    return Table("faq_entries", _("Most read FAQ entries"), [_("Entry"), _("Views"), _("Answered in the widget")],
+                 [[entry.question, views, answered] for entry, views, answered in report.faq_entries],
+                 links=[reverse("faq:detail", args=[entry.slug]) for entry, *_rest in report.faq_entries])
+
+
+def _librarians(report):
+    return Table("librarians", _("Librarians"),
+                 [_("Librarian"), _("Chats finished"), _("Workload"), _("Handed on"), _("Average rating"),
+                  _("Hours on duty")],
+                 [[f.name, f.handled, f.workload, f.handed_on, f.rating_average, f.duty_hours]
+                  for f in report.librarians])
+
+
+# In the order the page shows them; the key is the table's CSV name.
+TABLES = {"summary": _summary, "daily": _daily, "hours": _hours, "ratings": _ratings, "comments": _comments,
+          "survey": _survey, "survey_texts": _survey_words, "read_scale": _read_scale,
+          "question_types": _question_types, "topics": _topics, "faq": _faq, "faq_entries": _faq_entries,
+          "librarians": _librarians}
+
+
 def build_tables(report):
     """Every table of the report, in the order the page shows them."""
-    query = report.query
-    tables = [
-        Table("summary", _("Summary"), [_("Figure"), _("This period"), _("Previous period"), _("Change (%)")],
-              [row[:4] for row in summary_rows(report)]),
-        Table("daily", _("Chats by day"),
-              [_("Day"), _("Chats started"), _("Answered"), _("Abandoned while waiting"), _("Offline questions")],
-              [list(row) for row in report.by_day]),
-        Table("hours", _("Questions by weekday and hour"), [_("Weekday"), *[f"{h:02d}" for h in range(24)]],
-              [[str(WEEKDAYS[n]), *report.heatmap[n]] for n in range(7)]),
-        Table("ratings", _("Ratings"), [_("Rating"), _("Chats")],
-              [[n, report.rating_counts[n]] for n in range(5, 0, -1)]),
-        Table("comments", _("Comments"), [_("Transcript"), _("Rating"), _("Comment"), _("Rated")],
-              [[f"#{pk}", rating, comment, _local(rated_at, query)]
-               for pk, rating, comment, rated_at in report.comments],
-              links=[reverse("reference:transcript", args=[pk]) for pk, *_rest in report.comments]),
-        Table("survey", _("Survey answers"), [_("Question"), _("Answer"), _("Answers")], _survey_rows(report.survey)),
-        Table("survey_texts", _("Survey answers in the patrons' words"),
-              [_("Transcript"), _("Question"), _("Answer"), _("Answered")], *_survey_texts(report.survey, query)),
-        Table("read_scale", _("Effort (READ scale)"), [_("READ level"), _("Chats")],
-              [*([f"{level} · {name}", report.read_counts[level]] for level, name, _help in READ_LEVELS),
-               [_("Not assessed"), report.read_counts.get(None, 0)]]),
-        Table("question_types", _("Question types"), [_("Question type"), _("Chats")],
-              [list(row) for row in report.question_types]),
-        Table("topics", _("Top topics"), [_("Topic"), _("Chats")],
-              [[str(topic), n] for topic, n in report.topics]),
-        Table("faq", _("FAQ use"), [_("Figure"), _("This period")], _faq_rows(report)),
-        Table("faq_entries", _("Most read FAQ entries"), [_("Entry"), _("Views"), _("Answered in the widget")],
-              [[entry.question, views, answered] for entry, views, answered in report.faq_entries],
-              links=[reverse("faq:detail", args=[entry.slug]) for entry, *_rest in report.faq_entries]),
-        Table("librarians", _("Librarians"),
-              [_("Librarian"), _("Chats finished"), _("Workload"), _("Handed on"), _("Average rating"),
-               _("Hours on duty")],
-              [[f.name, f.handled, f.workload, f.handed_on, f.rating_average, f.duty_hours]
-               for f in report.librarians]),
-    ]
-    return tables
+    return [make(report) for make in TABLES.values()]
+
+
+def build_table(report, name):
+    """One table, working out only the figures it shows. KeyError for a name that is no table."""
+    return TABLES[name](report)
 
 
 def _faq_rows(report):

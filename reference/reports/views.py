@@ -88,12 +88,12 @@ async def export_table(request, name):
 
 
 def _export_table(request, name):
+    if name not in tables.TABLES:
+        raise Http404(_("There is no report table called “%(name)s”.") % {"name": name})
     try:
         query = filters.report_query_or_error(request.user, request.GET)
     except filters.ReportError as error:
         return HttpResponse("\n".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
-    table = next((t for t in tables.build_tables(figures.build_report(query)) if t.name == name), None)
-    if table is None:
-        raise Http404(_("There is no report table called “%(name)s”.") % {"name": name})
+    table = tables.build_table(figures.build_report(query), name)
     filename = f"ruang-tanya-{name}-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv"
     return streaming.csv_response(filename, table.header, table.rows)
