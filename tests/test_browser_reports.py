@@ -71,7 +71,8 @@ def test_a_manager_reads_the_report_and_downloads_a_table(new_page, live_daphne,
     page.get_by_role("link", name="Last 30 days").click()
     page.get_by_label("Send me the desk's figures for each month").check()
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("once your account has an e-mail address")
+    expect(page.locator("#summary-subscription").get_by_role("status")).to_contain_text(
+        "once your account has an e-mail address")
     expect(page.get_by_label("Send me the desk's figures for each month")).to_be_checked()
 
 
