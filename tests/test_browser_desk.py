@@ -282,6 +282,8 @@ def test_the_alerts_menu_and_the_shortcuts_panel_pass_axe(library_page, new_page
     _site, _users, service, page_url = library_page(lang="en")
     desk = dashboard(new_page, service)
     ask(new_page, page_url, "Do you lend atlases?")
+    # The shortcut claims what the queue shows: wait for the chat to be there (it raced the frame).
+    expect(desk.locator(".queue-item").filter(has_text="Do you lend atlases?")).to_have_count(1, timeout=15000)
     desk.keyboard.press("Alt+Shift+C")
     expect(desk.locator("#chat-title")).to_be_visible(timeout=15000)
 
