@@ -24,15 +24,21 @@ def check_rating(rating, comment):
     return rating, comment
 
 
+def locked_closed_conversation(*, patron_id, conversation_id):
+    """The patron's own conversation, locked, once it has ended: what a rating or survey is about.
+    Call it inside a transaction."""
+    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id, patron_id=patron_id).first()
+    if conversation is None:
+        raise ServiceError("not_found")
+    if not conversation.is_closed:
+        raise ServiceError("not_closed")
+    return conversation
+
+
 def do_rate(*, patron_id, conversation_id, rating, comment=""):
     rating, comment = check_rating(rating, comment)
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(
-            pk=conversation_id, patron_id=patron_id).first()
-        if conversation is None:
-            raise ServiceError("not_found")
-        if not conversation.is_closed:
-            raise ServiceError("not_closed")
+        conversation = locked_closed_conversation(patron_id=patron_id, conversation_id=conversation_id)
         conversation.rating, conversation.rating_comment = rating, comment
         conversation.rated_at = timezone.now()
         conversation.save(update_fields=["rating", "rating_comment", "rated_at"])

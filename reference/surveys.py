@@ -131,12 +131,7 @@ def do_answer_survey(*, patron_id, conversation_id, answers):
     answer replaces an earlier one to the same question. All or nothing. Returns the conversation's
     answers, in the questions' order."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(
-            pk=conversation_id, patron_id=patron_id).first()
-        if conversation is None:
-            raise ServiceError("not_found")
-        if not conversation.is_closed:
-            raise ServiceError("not_closed")
+        conversation = feedback.locked_closed_conversation(patron_id=patron_id, conversation_id=conversation_id)
         checked = check_answers(conversation.site_id, answers)
         now = timezone.now()
         SurveyAnswer.objects.bulk_create(

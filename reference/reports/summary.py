@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -90,7 +89,6 @@ def do_send_monthly_summaries(*, first_day=None, now=None, force=False):
         if profile.monthly_summary_sent == key and not force:
             continue
         compose_summary(profile, month).send()
-        with transaction.atomic():
-            LibrarianProfile.objects.filter(pk=profile.pk).update(monthly_summary_sent=key)
+        LibrarianProfile.objects.filter(pk=profile.pk).update(monthly_summary_sent=key)
         sent += 1
     return sent
