@@ -36,9 +36,38 @@ class Library(models.Model):
     assessment = models.CharField(
         _("topics and READ scale"), max_length=10, choices=Assessment, default=Assessment.OPTIONAL,
         help_text=_("Required: a librarian picks a READ scale value and at least one topic before closing a chat."))
+    # How long patrons' data is kept (reference.retention; docs/privacy.md says why these defaults).
+    # Empty: kept until deleted by hand, which UU PDP 27/2022 does not favour.
     retention_days = models.PositiveIntegerField(
-        _("keep transcripts for (days)"), null=True, blank=True,
-        help_text=_("Librarians see a returning patron's earlier chats from this many days back. Empty: all of them."))
+        _("keep transcripts for (days)"), null=True, blank=True, default=365,
+        help_text=_("Then the chat is anonymised: the patron's details and every text are removed, the figures "
+                    "stay. Librarians see a returning patron's earlier chats only from this period."))
+    offline_retention_days = models.PositiveIntegerField(
+        _("keep offline questions for (days)"), null=True, blank=True, default=365,
+        help_text=_("Questions left while nobody was on duty, and the answers sent by e-mail."))
+    attachment_retention_days = models.PositiveIntegerField(
+        _("keep files for (days)"), null=True, blank=True, default=90,
+        help_text=_("Files sent in chats are deleted from storage after this many days."))
+    feedback_retention_days = models.PositiveIntegerField(
+        _("keep rating comments and survey texts for (days)"), null=True, blank=True, default=365,
+        help_text=_("The comments are removed; the ratings and scores stay for the reports."))
+    search_log_retention_days = models.PositiveIntegerField(
+        _("keep searches that found nothing for (days)"), null=True, blank=True, default=180)
+    faq_source_retention_days = models.PositiveIntegerField(
+        _("keep FAQ revision sources for (days)"), null=True, blank=True, default=365,
+        help_text=_("Older revisions of FAQ entries and their links to the chats they were drafted from."))
+    child_retention_days = models.PositiveIntegerField(
+        _("keep children's chats for (days)"), null=True, blank=True, default=30,
+        help_text=_("Chats a patron marked as a child's are anonymised after this many days, sooner than others."))
+    audit_retention_days = models.PositiveIntegerField(
+        _("keep the audit trail for (days)"), null=True, blank=True, default=730)
+    public_contacts = models.TextField(
+        _("the library's public contacts"), blank=True,
+        help_text=_("Phone numbers, e-mail addresses and links the library publishes, one per line: redaction "
+                    "leaves them in FAQ answers."))
+    transcripts_by_queue = models.BooleanField(
+        _("transcripts only for the queues a librarian belongs to"), default=False,
+        help_text=_("Staff without “Can read every transcript” then see only their own queues' transcripts."))
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone],
         help_text=_("Reports count days and hours in this zone, such as Asia/Jakarta."))
@@ -50,6 +79,9 @@ class Library(models.Model):
         permissions = [
             ("view_desk_reports", _("Can see the whole desk's reports and every librarian's figures")),
             ("export_personal_data", _("Can export patrons' personal data and internal notes")),
+            ("view_all_transcripts", _("Can read every transcript")),
+            ("manage_patron_data", _("Can find, export and erase one patron's data")),
+            ("view_audit_trail", _("Can read the audit trail")),
         ]
 
     def __str__(self):
@@ -203,6 +235,11 @@ class Topic(models.Model):
         return self.label_id
 
 
+class AgeGroup(models.TextChoices):
+    CHILD = "child", _("Under 18")
+    ADULT = "adult", _("18 or older")
+
+
 class QuestionType(models.TextChoices):
     DIRECTIONAL = "directional", _("Directional")
     READY_REFERENCE = "ready_reference", _("Ready reference")
@@ -220,7 +257,8 @@ class Conversation(models.Model):
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
 
-    patron = models.ForeignKey(Patron, on_delete=models.PROTECT, related_name="conversations")
+    # Empty once the patron was erased (reference.patron_data): the anonymised chat stays for the figures.
+    patron = models.ForeignKey(Patron, on_delete=models.SET_NULL, null=True, related_name="conversations")
     site = models.ForeignKey("widgets.Site", on_delete=models.PROTECT, related_name="conversations")
     queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="conversations")
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
@@ -259,6 +297,10 @@ class Conversation(models.Model):
     librarian_read_seq = models.PositiveIntegerField(default=0)
     # The patron asked that this conversation never feed FAQ drafts or candidates.
     faq_opt_out = models.BooleanField(_("no FAQ reuse"), default=False)
+    # The pre-chat form's age group: a child's chat gets the parent's notice and a shorter retention.
+    age_group = models.CharField(_("age group"), max_length=8, choices=AgeGroup, blank=True)
+    # When its personal data and texts were removed (retention or a patron's request); figures stay.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, db_index=True)
     # The patron's rating once the chat has ended (reference.feedback); re-rating replaces it.
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
@@ -315,9 +357,11 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     # A file sent with the message (the text may then be empty); one message per file.
     attachment = models.OneToOneField(
-        "Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="message",
+        "Attachment", on_delete=models.SET_NULL, null=True, blank=True, related_name="message",
         verbose_name=_("attachment"),
     )
+    # Its file was deleted (retention or a patron's request); the transcript says so.
+    attachment_removed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -602,3 +646,40 @@ class FaqActivity(models.Model):
 
     def __str__(self):
         return f"{self.hour:%Y-%m-%d %H}:00 {self.kind} {self.count}"
+
+
+class AuditEvent(models.Model):
+    """Who did what with patrons' data, and when (reference.audit). Rows name what they touched by
+    id rather than by foreign key, so the trail outlives what it records."""
+
+    class Action(models.TextChoices):
+        VIEW_TRANSCRIPT = "view_transcript", _("Opened a transcript")
+        SEARCH_TRANSCRIPTS = "search_transcripts", _("Searched transcripts")
+        EXPORT = "export", _("Exported")
+        REDACT = "redact", _("Drafted an FAQ entry with redaction")
+        FIND_PATRON = "find_patron", _("Looked up a patron's data")
+        EXPORT_PATRON = "export_patron", _("Exported a patron's data")
+        ERASE_PATRON = "erase_patron", _("Erased a patron's data")
+        OPT_OUT = "opt_out", _("FAQ reuse refused or allowed")
+        RETENTION = "retention", _("Applied the retention periods")
+        VIEW_AUDIT = "view_audit", _("Read the audit trail")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                                verbose_name=_("library"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    # Who, as shown at the time: a user's name, "patron" or "scheduler"; kept when the user goes.
+    actor = models.CharField(_("who"), max_length=150)
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    conversation_id = models.PositiveBigIntegerField(_("conversation"), null=True, blank=True, db_index=True)
+    # What it was about, readable: a search's words, an export's filters, what was erased…
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

@@ -67,6 +67,10 @@ class Site(models.Model):
     )
     card_field = models.CharField(_("library card number"), max_length=10, choices=FieldMode,
                                   default=FieldMode.HIDDEN)
+    age_group_field = models.CharField(
+        _("age group"), max_length=10, choices=FieldMode, default=FieldMode.HIDDEN,
+        help_text=_("Asks whether the patron is under 18. A child's chat shows a notice for a parent, needs no "
+                    "e-mail and is kept for the library's shorter period."))
     queue_field = models.CharField(
         _("queue choice"), max_length=10, choices=FieldMode, default=FieldMode.OPTIONAL,
         help_text=_("Shown only when the site has queues patrons may choose. Required: the patron must pick one."),
