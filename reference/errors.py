@@ -109,6 +109,11 @@ MESSAGES = {
     "canned_bad_brace": _("The %(language)s text has a brace that belongs to no variable, near “%(near)s”. "
                           "Write a variable as {patron_name}, a brace itself as {{ or }}."),
     "canned_bad_request": _("The request must be a JSON object."),
+    # A patron's data (reference/patron_data.py)
+    "patron_lookup_empty": _("Give an e-mail address, a library card number or a conversation number."),
+    "invalid_conversation_number": _("A conversation number is digits only, such as 1024."),
+    "patron_not_found": _("No patron of this library matches."),
+    "patron_chat_open": _("Conversation #%(number)s of this patron is still open. End it first, then erase."),
 }
 
 # Errors after which the socket is closed, with the close code to use.

@@ -14,5 +14,6 @@ urlpatterns = [
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),
     path("staff/history/", include("reference.history_views")),
     path("staff/canned/", include("reference.canned_views")),
+    path("staff/patron-data/", include("reference.patron_data_views")),
     path("survey/<str:token>/", survey_views.survey_page, name="survey"),
 ]

@@ -95,6 +95,8 @@ def test_only_within_the_librarys_retention(identity, site, earlier, returning, 
     old = earlier(patron, "Tahun lalu", days_ago=400)
     earlier(patron, "Bulan lalu", days_ago=30)
     now = returning()
+    assert subjects(history.patron_history(now)) == ["Bulan lalu"]  # the default period: 365 days
+    Library.objects.filter(pk=site.library_id).update(retention_days=None)
     assert subjects(history.patron_history(now)) == ["Bulan lalu", "Tahun lalu"]  # no retention: all
     Library.objects.filter(pk=site.library_id).update(retention_days=90)
     assert subjects(history.patron_history(now)) == ["Bulan lalu"]

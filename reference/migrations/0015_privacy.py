@@ -6,6 +6,12 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def keep_transcripts_a_year(apps, schema_editor):
+    """Libraries made before retention existed kept everything; they start with the default period
+    too (docs/privacy.md). Nothing is removed until `apply_retention` runs."""
+    apps.get_model("reference", "Library").objects.filter(retention_days=None).update(retention_days=365)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -111,4 +117,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-at', '-pk'],
             },
         ),
+        migrations.RunPython(keep_transcripts_a_year, migrations.RunPython.noop),
     ]
