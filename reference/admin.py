@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from reference import assessment
+from reference import assessment, patron_data
 from reference.forms import STAFF_STATUS_HINT
 from reference.models import (
     CannedReply,
@@ -109,5 +109,18 @@ class ConversationAdmin(admin.ModelAdmin):
 class PatronAdmin(admin.ModelAdmin):
     list_display = ["pk", "name", "email", "site", "created_at"]
     search_fields = ["name", "email"]
+
+    # Deleting a patron here is an erasure: their chats are anonymised first (the figures stay),
+    # their files leave the storage, and the audit trail records it (reference.patron_data).
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.conversations.exclude(status=Conversation.Status.CLOSED).exists():
+            return False  # not while they are chatting
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        patron_data.erase_identities(request.user, Patron.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        patron_data.erase_identities(request.user, queryset)
 
 from reference.faq import admin as faq_admin  # noqa: E402, F401  (FAQ entries, synonyms, nothing-found list)

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -89,13 +89,14 @@ def find(user, lookup):
         same |= Q(card=lookup.card_number.upper())
     if lookup.conversation_id:
         same |= Q(conversations__pk=lookup.conversation_id, conversations__site__library=library)
-    patrons = list(in_library.annotate(card=Upper("library_card__number")).filter(same).distinct())
+    in_library = in_library.annotate(card=Upper("library_card__number"), email_lower=Lower("email"))
+    patrons = list(in_library.filter(same).distinct())
     # One step further, as the history does: the e-mail or card the found identities gave.
     emails = {p.email.lower() for p in patrons if p.email}
     cards = {p.card for p in patrons if p.card}
     if emails or cards:
-        patrons = list(in_library.annotate(card=Upper("library_card__number")).filter(
-            same | Q(email__in=emails) | Q(card__in=cards) | Q(pk__in=[p.pk for p in patrons]))
+        patrons = list(in_library.filter(
+            same | Q(email_lower__in=emails) | Q(card__in=cards) | Q(pk__in=[p.pk for p in patrons]))
             .select_related("library_card", "site").distinct().order_by("created_at"))
     patron_ids = [p.pk for p in patrons]
     conversations = list(Conversation.objects.filter(patron_id__in=patron_ids)
@@ -135,7 +136,7 @@ def export_zip(user, records):
                 continue
     spooled.seek(0)
     audit.record(audit.Action.EXPORT_PATRON, user=user, library_id=records.library.pk,
-                 patrons=len(records.patrons), conversations=[c.pk for c in records.conversations],
+                 patrons=len(records.patrons), conversation_ids=[c.pk for c in records.conversations],
                  files=len(records.attachments), **records.lookup.masked())
     return spooled
 
@@ -171,12 +172,24 @@ def erase(user, records):
         raise ServiceError("patron_not_found")
     if records.open_conversations:
         raise ServiceError("patron_chat_open", number=records.open_conversations[0].pk)
-    counts = {
-        "conversations": anonymise_conversations(c.pk for c in records.conversations),
-        "notes": len(records.notes),
-        "files": len(records.attachments),
-        "patrons": delete_patrons(Patron.objects.filter(pk__in=[p.pk for p in records.patrons])),
-    }
+    counts = {"conversations": anonymise_conversations(c.pk for c in records.conversations),
+              "notes": len(records.notes), "files": len(records.attachments), "patrons": len(records.patrons)}
+    # Identities with no chat left were deleted with their last one; these are the rest.
+    delete_patrons(Patron.objects.filter(pk__in=[p.pk for p in records.patrons]))
     audit.record(audit.Action.ERASE_PATRON, user=user, library_id=records.library.pk,
-                 conversations=[c.pk for c in records.conversations], **counts, **records.lookup.masked())
+                 conversation_ids=[c.pk for c in records.conversations], counts=counts, **records.lookup.masked())
+    return counts
+
+
+def erase_identities(user, patrons):
+    """Erase these widget identities (the admin's delete): their closed chats anonymised, open ones
+    detached, everything else deleted with them."""
+    patrons = list(patrons)
+    library_ids = {p.site.library_id for p in patrons}
+    conversation_ids = list(Conversation.objects.filter(patron__in=patrons).values_list("pk", flat=True))
+    counts = {"conversations": anonymise_conversations(conversation_ids), "patrons": len(patrons)}
+    delete_patrons(Patron.objects.filter(pk__in=[p.pk for p in patrons]))
+    for library_id in library_ids:
+        audit.record(audit.Action.ERASE_PATRON, user=user, library_id=library_id,
+                     conversation_ids=conversation_ids, counts=counts, via="admin")
     return counts
