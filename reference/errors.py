@@ -110,6 +110,7 @@ MESSAGES = {
                           "Write a variable as {patron_name}, a brace itself as {{ or }}."),
     "canned_bad_request": _("The request must be a JSON object."),
     # A patron's data (reference/patron_data.py)
+    "anonymised": _("This conversation has been anonymised under the library's retention periods."),
     "patron_lookup_empty": _("Give an e-mail address, a library card number or a conversation number."),
     "invalid_conversation_number": _("A conversation number is digits only, such as 1024."),
     "patron_not_found": _("No patron of this library matches."),

@@ -28,7 +28,7 @@ def locked_closed_conversation(*, patron_id, conversation_id):
     """The patron's own conversation, locked, once it has ended: what a rating or survey is about.
     Call it inside a transaction."""
     conversation = Conversation.objects.select_for_update().filter(pk=conversation_id, patron_id=patron_id).first()
-    if conversation is None:
+    if conversation is None or patron_id is None:  # an anonymised chat belongs to nobody
         raise ServiceError("not_found")
     if not conversation.is_closed:
         raise ServiceError("not_closed")

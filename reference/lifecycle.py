@@ -295,6 +295,8 @@ def do_answer_offline_question(*, user, conversation_id, text, outbox=None):
             raise ServiceError("not_offline")
         if conversation.first_response_at is not None:
             raise ServiceError("already_answered")
+        if conversation.anonymised_at is not None:
+            raise ServiceError("anonymised")  # nobody to send it to any more
         message, _created = store(NewMessage(role=Role.LIBRARIAN, text=text, conversation_id=conversation.pk,
                                              author=user, author_name=frames.librarian_name(user), live=False),
                                   outbox=outbox)

@@ -45,7 +45,7 @@ def forget_desk_states():
 
 
 def waiting_questions():
-    return (Conversation.objects.filter(is_offline=True, first_response_at__isnull=True)
+    return (Conversation.objects.filter(is_offline=True, first_response_at__isnull=True, anonymised_at=None)
             .select_related("patron", "queue", "site").prefetch_related("messages").order_by("created_at"))
 
 

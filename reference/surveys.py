@@ -192,7 +192,7 @@ def offline_survey_url(conversation):
 
 def conversation_from_link(token):
     """The closed conversation a survey link names, with its site and patron; ServiceError
-    `survey_link_expired` or `survey_link_invalid` otherwise."""
+    `survey_link_expired` or `survey_link_invalid` otherwise (also once it was anonymised)."""
     try:
         conversation_id = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
     except signing.SignatureExpired:
@@ -200,7 +200,7 @@ def conversation_from_link(token):
     except signing.BadSignature:
         raise ServiceError("survey_link_invalid") from None
     conversation = (Conversation.objects.select_related("site", "patron")
-                    .filter(pk=conversation_id, status=Conversation.Status.CLOSED).first()
+                    .filter(pk=conversation_id, status=Conversation.Status.CLOSED, anonymised_at=None).first()
                     if is_int(conversation_id) else None)
     if conversation is None:
         raise ServiceError("survey_link_invalid")

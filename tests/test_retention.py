@@ -206,3 +206,20 @@ def test_the_october_style_day_boundaries_do_not_matter_to_retention(old_chat):
     assert Conversation.objects.get(pk=old_chat.pk).anonymised_at is None
     apply_retention(now=created + dt.timedelta(days=365, seconds=1))
     assert Conversation.objects.get(pk=old_chat.pk).anonymised_at is not None
+
+
+def test_an_anonymised_question_can_no_longer_be_answered_rated_or_surveyed(make_identity, library, librarian):
+    from reference import feedback, lifecycle, offline_questions, surveys
+    from reference.errors import ServiceError
+
+    asked = offline_question(identity=make_identity())
+    link = surveys.link_token(asked.pk)
+    apply_retention(now=later(library.offline_retention_days + 1))
+    assert asked.pk not in [c.pk for c in offline_questions.waiting_questions()]
+    with pytest.raises(ServiceError) as refused:
+        lifecycle.do_answer_offline_question(user=librarian, conversation_id=asked.pk, text="Buka jam 9")
+    assert refused.value.code == "anonymised"
+    with pytest.raises(ServiceError):
+        surveys.conversation_from_link(link)
+    with pytest.raises(ServiceError):
+        feedback.do_rate(patron_id=None, conversation_id=asked.pk, rating=5)
