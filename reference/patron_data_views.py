@@ -88,8 +88,8 @@ def erase(request):
     except ServiceError as refused:
         return _page(request, values=values, records=records, erase_error=refused.message, status=409)
     flash.success(request, _(
-        "Erased: %(conversations)s conversations anonymised, %(files)s files and %(notes)s notes deleted, "
-        "%(patrons)s patron records removed. The figures in the reports stay.") % counts)
+        "Erased. Conversations anonymised: %(conversations)s; files deleted: %(files)s; notes deleted: %(notes)s; "
+        "patron records removed: %(patrons)s. The figures in the reports stay.") % counts)
     return redirect("reference:patron_data")
 
 

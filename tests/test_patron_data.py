@@ -211,5 +211,5 @@ def test_download_and_erase_over_http(client, rina, officer):
     assert "README.txt" in zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
     response = client.post("/staff/patron-data/erase/", {"email": "rina.sitepu@gmail.com", "confirm": "yes"},
                            HTTP_ACCEPT_LANGUAGE="en", follow=True)
-    assert "2 conversations anonymised" in response.content.decode()
+    assert "Conversations anonymised: 2; files deleted: 1" in response.content.decode()
     assert Conversation.objects.filter(anonymised_at__isnull=False).count() == 2

@@ -188,6 +188,8 @@ def _time(value, tz):
 
 
 def _patron(row, personal):
+    if row["patron_id"] is None:  # erased, the chat anonymised: nobody to name
+        return {"id": "", "anonymised": True}
     patron = {"id": patron_pseudonym(row["patron_id"])}
     if personal:
         patron.update(name=row["patron__name"], email=row["patron__email"],
