@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,7 @@ class ReferenceConfig(AppConfig):
 
     def ready(self):
         from reference import converters  # noqa: F401  (registers <id:…> before the URLconfs load)
+        from reference.attachments import delete_file_with_its_row
+
+        post_delete.connect(delete_file_with_its_row, sender="reference.Attachment",
+                            dispatch_uid="attachment-file-follows-its-row")

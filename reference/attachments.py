@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.urls import reverse
 
 from reference.errors import ServiceError
@@ -185,6 +186,14 @@ def purge_unsent(*, older_than):
         attachment.delete()
         count += 1
     return count
+
+
+def delete_file_with_its_row(sender, instance, **kwargs):
+    """However a file's row goes (a patron deleted in the admin, a conversation's cascade), its file
+    leaves the storage too, once the deletion is committed."""
+    storage, name = instance.file.storage, instance.file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 # ---- links that expire

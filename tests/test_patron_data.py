@@ -152,10 +152,13 @@ def test_erasing_is_refused_while_a_chat_is_open_and_changes_nothing(identity, o
     assert Conversation.objects.get(pk=waiting.pk).patron_id == identity.patron_id
 
 
-def test_deleting_a_patron_who_sent_a_file_never_fails(rina, media_root):
+def test_deleting_a_patron_who_sent_a_file_never_fails_and_takes_the_file(rina, media_root,
+                                                                           django_capture_on_commit_callbacks):
     chat, _offline = rina
-    chat.patron.delete()  # as the admin would, outside the service: related rows do not block it
+    with django_capture_on_commit_callbacks(execute=True):
+        chat.patron.delete()  # by hand, outside the service: related rows do not block it
     assert Conversation.objects.get(pk=chat.pk).patron is None
+    assert not Attachment.objects.exists() and not list(media_root.rglob("*.png"))
 
 
 def test_the_admin_deletes_a_patron_through_the_erasure(rina, client, django_user_model, media_root):
