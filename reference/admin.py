@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from reference import assessment, patron_data
+from reference import assessment, audit, patron_data
 from reference.forms import STAFF_STATUS_HINT
 from reference.models import (
+    AuditEvent,
     CannedReply,
     Conversation,
     InternalNote,
@@ -122,5 +123,31 @@ class PatronAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         patron_data.erase_identities(request.user, queryset)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, to read only: nobody adds, changes or deletes an entry by hand (the
+    retention command removes old ones). Staff with reference.view_audit_trail read it here too."""
+
+    list_display = ["at", "actor", "action", "conversation_id", "library"]
+    list_filter = ["action", "library"]
+    search_fields = ["actor", "conversation_id"]
+    date_hierarchy = "at"
+    fields = ["at", "library", "user", "actor", "action", "conversation_id", "detail"]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        return audit.may_read(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 from reference.faq import admin as faq_admin  # noqa: E402, F401  (FAQ entries, synonyms, nothing-found list)

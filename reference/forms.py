@@ -64,3 +64,30 @@ class DeskLoginForm(AuthenticationForm):
         if not user.is_staff:
             raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff",
                                         params={"username": user.get_username()})
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters (reference.audit_views): days in the library's time zone."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    user = LibrarianChoiceField(
+        label=_("Staff member"), queryset=get_user_model().objects.filter(is_staff=True)
+        .select_related("librarian_profile").order_by("username"),
+        required=False, empty_label=_("Everyone"))
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    conversation = forms.IntegerField(label=_("Conversation number"), required=False, min_value=1,
+                                      max_value=2**63 - 1)
+
+    def __init__(self, *args, **kwargs):
+        from reference.models import AuditEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All actions")), *AuditEvent.Action.choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("“From” must not be after “To”."))
+        return cleaned

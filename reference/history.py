@@ -20,10 +20,12 @@ SHOWN = 10  # earlier chats listed with a held chat; the count says how many the
 
 
 def _email(patron):
-    return patron.email.strip().lower()
+    return patron.email.strip().lower() if patron is not None else ""
 
 
 def _card(patron):
+    if patron is None:  # erased (reference.patron_data): the chat has no history
+        return ""
     card = getattr(patron, "library_card", None)
     return card.number.strip().upper() if card else ""
 
@@ -36,7 +38,7 @@ def histories(conversations):
                  .values("pk", "library_id", "library__retention_days")}
     emails = {_email(c.patron) for c in conversations} - {""}
     cards = {_card(c.patron) for c in conversations} - {""}
-    same_person = Q(patron_id__in={c.patron_id for c in conversations})
+    same_person = Q(patron_id__in={c.patron_id for c in conversations} - {None})
     if emails:
         same_person |= Q(patron_email__in=emails)
     if cards:
@@ -54,7 +56,7 @@ def histories(conversations):
         days = library["library__retention_days"]
         since = now - timedelta(days=days) if days else None
         email, card = _email(conversation.patron), _card(conversation.patron)
-        found[conversation.pk] = [
+        found[conversation.pk] = [] if conversation.patron_id is None else [
             earlier for earlier in candidates
             if earlier.pk != conversation.pk and earlier.created_at < conversation.created_at
             and earlier.site.library_id == library["library_id"]

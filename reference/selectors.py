@@ -63,10 +63,47 @@ def held_ids(user_id):
     )
 
 
-def transcripts(*, date_from=None, date_to=None, queue=None, librarian=None, text="", topic=None):
+# ---- who may read which transcript (docs/audit.md)
+
+ALL_TRANSCRIPTS_PERMISSION = "reference.view_all_transcripts"
+
+
+def visible_transcripts(user):
+    """The conversations `user` may read, as a filter (Q) on Conversation: the one rule for the
+    transcript list and page, the dashboard's earlier chats and the transcript exports.
+
+    Where the conversation's library keeps transcripts by queue (Library.transcripts_by_queue), staff
+    without reference.view_all_transcripts read only the chats of the queues they belong to and the
+    chats they held themselves (held, or offered or handed to or by them). Elsewhere: all of them."""
+    if user.has_perm(ALL_TRANSCRIPTS_PERMISSION):
+        return Q()
+    their_queues = Queue.objects.filter(members__user=user).values("pk")
+    their_transfers = Transfer.objects.filter(Q(from_user=user) | Q(to_user=user), conversation=OuterRef("pk"))
+    return (Q(site__library__transcripts_by_queue=False) | Q(queue_id__in=their_queues) | Q(librarian=user)
+            | Exists(their_transfers))
+
+
+def visible_only(user, conversations):
+    """Those of `conversations` (a list) that `user` may read, in their order: one query, none when
+    the user reads them all."""
+    if not conversations or user.has_perm(ALL_TRANSCRIPTS_PERMISSION):
+        return list(conversations)
+    shown = set(Conversation.objects.filter(visible_transcripts(user), pk__in=[c.pk for c in conversations])
+                .values_list("pk", flat=True))
+    return [c for c in conversations if c.pk in shown]
+
+
+def visible_transcript(user, pk, conversations=None):
+    """One conversation `user` may read, else None (the caller answers 404: a hidden chat is not
+    told apart from one that does not exist)."""
+    conversations = Conversation.objects.all() if conversations is None else conversations
+    return conversations.filter(visible_transcripts(user), pk=pk).first()
+
+
+def transcripts(*, user, date_from=None, date_to=None, queue=None, librarian=None, text="", topic=None):
     """Closed conversations for staff, newest first, filtered as the transcript list allows."""
     conversations = Conversation.objects.select_related(*_RELATED).filter(
-        status=Conversation.Status.CLOSED
+        visible_transcripts(user), status=Conversation.Status.CLOSED
     )
     if date_from:
         conversations = conversations.filter(created_at__date__gte=date_from)
@@ -148,11 +185,14 @@ def conversation_for_holder(conversation_id):
             .get(pk=conversation_id))
 
 
-def holder_workbench(conversation):
+def holder_workbench(conversation, viewer=None):
     """What librarians only see with a chat: its notes and its patron's, and the patron's earlier
-    chats (keyword arguments of frames.conversation for its holder; the transcript page's too)."""
+    chats (keyword arguments of frames.conversation for its holder; the transcript page's too).
+    The earlier chats listed are those `viewer` (default: the holder) may read."""
     earlier = history.patron_history(conversation)
-    return {"notes": notes.notes_of(conversation, earlier), "history": earlier}
+    viewer = viewer or conversation.librarian
+    shown = visible_only(viewer, earlier) if viewer is not None else earlier
+    return {"notes": notes.notes_of(conversation, earlier), "history": shown}
 
 
 # ---- what a socket's welcome carries
@@ -205,7 +245,7 @@ def librarian_welcome(user, *, queue_ids, since):
         payload["transfers"] = [frames.transfer_payload(t, conversation) for t in conversation.transfers.all()]
         payload["assessment"] = frames.assessment_payload(conversation)
         payload["notes"] = [frames.note_payload(n) for n in held_notes[conversation.pk]]
-        payload["history"] = frames.history_payload(histories[conversation.pk])
+        payload["history"] = frames.history_payload(visible_only(user, histories[conversation.pk]))
         held.append(payload)
     queues = list(Queue.objects.filter(pk__in=queue_ids))
     return {

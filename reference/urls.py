@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from reference import survey_views, views
+from reference import audit_views, survey_views, views
 
 app_name = "reference"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/transcripts/", views.transcript_list, name="transcripts"),
     path("staff/transcripts/<id:pk>/", views.transcript_detail, name="transcript"),
     path("staff/topics/", include("reference.topic_views")),
+    path("staff/audit/", audit_views.audit_trail, name="audit"),
     path("widget/attachments/", views.patron_upload, name="patron_upload"),
     path("staff/attachments/", views.staff_upload, name="staff_upload"),
     path("attachments/<str:token>/", views.attachment_download, name="attachment"),

@@ -5,15 +5,15 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import assessment, attachments, lifecycle, offline_questions, presence, selectors
+from reference import assessment, attachments, audit, frames, lifecycle, offline_questions, presence, selectors
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
@@ -41,6 +41,7 @@ def transcript_list(request):
     form = TranscriptFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     conversations = selectors.transcripts(
+        user=request.user,
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
         queue=filters.get("queue"),
@@ -49,6 +50,11 @@ def transcript_list(request):
         topic=filters.get("topic"),
     )
     page = Paginator(conversations, 25).get_page(request.GET.get("page"))
+    searched = {name: value for name, value in filters.items() if value not in (None, "")}
+    if searched:  # a search over patrons' words or a filtered list, once per request
+        audit.record(audit.Action.SEARCH_TRANSCRIPTS, user=request.user, library_id=audit.library_id_of(request.user),
+                     text=searched.pop("text", ""), filters=_readable_filters(searched),
+                     conversations=page.paginator.count)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "reference/transcript_list.html", {
@@ -56,13 +62,21 @@ def transcript_list(request):
     })
 
 
+def _readable_filters(filters):
+    """A filter form's cleaned values as the audit trail keeps them: dates, names, labels."""
+    return {name: value.isoformat() if hasattr(value, "isoformat")
+            else frames.librarian_name(value) if name == "librarian" else str(value)
+            for name, value in filters.items()}
+
+
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def transcript_detail(request, pk):
-    conversation = get_object_or_404(
-        Conversation.objects.select_related("patron", "queue", "site", "librarian__librarian_profile"),
-        pk=pk,
-    )
+    conversation = selectors.visible_transcript(
+        request.user, pk,
+        Conversation.objects.select_related("patron", "queue", "site", "librarian__librarian_profile"))
+    if conversation is None:  # missing, or not this librarian's to read: the same answer
+        raise Http404
     assess_error = None
     if request.method == "POST":
         try:
@@ -74,6 +88,8 @@ def transcript_detail(request, pk):
         else:
             flash.success(request, _("Assessment saved."))
             return redirect("reference:transcript", pk=conversation.pk)
+    audit.record(audit.Action.VIEW_TRANSCRIPT, user=request.user, library_id=conversation.site.library_id,
+                 conversation_id=conversation.pk)
     messages = list(conversation.messages.select_related("author", "attachment").order_by("seq"))
     for message in messages:
         message.attachment_url = attachments.signed_url(message.attachment) if message.attachment_id else None
@@ -82,7 +98,7 @@ def transcript_detail(request, pk):
         "messages": messages,
         "transfers": conversation.transfers.select_related(
             "from_user__librarian_profile", "to_user__librarian_profile", "to_queue"),
-        **selectors.holder_workbench(conversation),
+        **selectors.holder_workbench(conversation, viewer=request.user),
         **_assessment_form(request.user, conversation, assess_error),
         "notices": flash.get_messages(request),  # `messages` here are the chat's
     }, status=400 if assess_error else 200)
@@ -203,6 +219,10 @@ def attachment_download(request, token):
         return render(request, "reference/attachment_link.html", {"expired": True}, status=410)
     except (signing.BadSignature, ValueError, Attachment.DoesNotExist):
         return render(request, "reference/attachment_link.html", {"expired": False}, status=403)
+    if request.user.is_authenticated and request.user.is_staff:  # staff reading a chat's file
+        audit.record(audit.Action.VIEW_TRANSCRIPT, user=request.user,
+                     library_id=attachment.conversation.site.library_id, conversation_id=attachment.conversation_id,
+                     file=attachment.name)
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
                             as_attachment=not attachment.is_image, filename=attachment.name)
     response["X-Content-Type-Options"] = "nosniff"

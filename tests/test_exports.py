@@ -538,7 +538,7 @@ def test_the_transfer_count_ignores_offers_that_did_not_move_the_chat(desk, mana
     from reference.reports.filters import report_query_or_error
 
     query = report_query_or_error(manager, NOVEMBER)
-    export = exports.check_transcript_export(query, personal=False)
+    export = exports.check_transcript_export(query, personal=False, viewer=manager)
     by_id = {record["id"]: record for record in exports.records(export)}
     assert by_id[desk.transferred.pk]["transfers"] == 2 and by_id[desk.offline.pk]["transfers"] == 0
 

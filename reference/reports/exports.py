@@ -6,7 +6,8 @@ REPORT_EXPORT_MAX_CONVERSATIONS, and its first and last key); then conversations
 CHUNK_SIZE at a time in primary-key order (keyset pagination), each chunk's topics, survey answers,
 messages and notes in one query each, as plain values, so memory stays flat whatever the period.
 Patrons' personal data and internal notes are exported only for staff with
-reference.export_personal_data; otherwise a patron is a stable pseudonym.
+reference.export_personal_data; otherwise a patron is a stable pseudonym. Only the transcripts the
+person exporting may read are exported (selectors.visible_transcripts).
 """
 
 import datetime as dt
@@ -21,6 +22,7 @@ from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from reference import selectors
 from reference.frames import librarian_name
 from reference.models import (
     Conversation,
@@ -61,6 +63,7 @@ class TranscriptExport:
 
     query: object  # a ReportQuery
     personal: bool  # patrons' names, e-mail addresses, card numbers and internal notes included
+    visible: Q  # the conversations the person exporting may read (selectors.visible_transcripts)
     count: int
     first_pk: int | None
     last_pk: int | None
@@ -69,14 +72,30 @@ class TranscriptExport:
         return f"transcripts-{self.query.start.isoformat()}-{self.query.end.isoformat()}.{extension}"
 
 
-def check_transcript_export(query, *, personal):
-    """The export of `query`'s conversations, or ExportTooLarge past REPORT_EXPORT_MAX_CONVERSATIONS.
-    One aggregate query over the period (its count and first and last key), nothing over messages."""
-    span = query.conversations().aggregate(count=Count("pk"), first_pk=Min("pk"), last_pk=Max("pk"))
+def check_transcript_export(query, *, personal, viewer):
+    """The export of `query`'s conversations that `viewer` may read, or ExportTooLarge past
+    REPORT_EXPORT_MAX_CONVERSATIONS. One aggregate query over the period (its count and first and
+    last key), nothing over messages."""
+    visible = selectors.visible_transcripts(viewer)
+    span = query.conversations().filter(visible).aggregate(count=Count("pk"), first_pk=Min("pk"), last_pk=Max("pk"))
     limit = settings.REPORT_EXPORT_MAX_CONVERSATIONS
     if span["count"] > limit:
         raise ExportTooLarge(span["count"], limit)
-    return TranscriptExport(query=query, personal=personal, **span)
+    return TranscriptExport(query=query, personal=personal, visible=visible, **span)
+
+
+def audit_detail(export, extension):
+    """What the audit trail keeps of an export: its filters, format, size and personal data."""
+    query = export.query
+    filters = {"start": query.start.isoformat(), "end": query.end.isoformat()}
+    if query.queue:
+        filters["queue"] = query.queue.name
+    if query.librarian:
+        filters["librarian"] = librarian_name(query.librarian)
+    if query.site:
+        filters["site"] = query.site.name
+    return {"filters": filters, "format": extension, "personal_data": export.personal,
+            "conversations": export.count}
 
 
 # ---- reading, a chunk at a time (plain values, not model instances: a year is a million messages)
@@ -96,7 +115,7 @@ def _handoff_count():
 
 def _conversations(export):
     fields = CONVERSATION_FIELDS + (PATRON_FIELDS if export.personal else ())
-    return (export.query.conversations().filter(pk__lte=export.last_pk)
+    return (export.query.conversations().filter(export.visible, pk__lte=export.last_pk)
             .annotate(handoffs=_handoff_count()).order_by("pk").values(*fields))
 
 

@@ -11,7 +11,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reference import dbthreads
+from reference import audit, dbthreads
 from reference.presence import librarian_profile
 from reference.reports import charts, exports, figures, filters, streaming, summary, tables
 from reference.views import staff_member_required
@@ -95,5 +95,7 @@ def _export_table(request, name):
     except filters.ReportError as error:
         return HttpResponse("\n".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
     table = tables.build_table(figures.build_report(query), name)
+    audit.record(audit.Action.EXPORT, user=request.user, library_id=query.library.pk, table=name, format="csv",
+                 filters={key: str(value) for key, value in query.params().items()})
     filename = f"ruang-tanya-{name}-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv"
     return streaming.csv_response(filename, table.header, table.rows)
