@@ -34,7 +34,8 @@ def earlier_chat(request, conversation_id, earlier_id):
     messages = earlier.messages.select_related("attachment").order_by("seq")
     return JsonResponse({
         "conversation": frames.earlier_payload(earlier),
-        "messages": [frames.message_payload(m) for m in messages],
+        # A file deleted under the retention periods is said to be gone rather than left out.
+        "messages": [{**frames.message_payload(m), "file_removed": m.attachment_removed} for m in messages],
         "notes": [frames.note_payload(n) for n in notes.conversation_notes(earlier)],
         "rating_comment": earlier.rating_comment,
     })

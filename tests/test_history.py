@@ -147,6 +147,18 @@ def test_an_earlier_chat_opens_with_its_messages_notes_and_rating(identity, site
         (1, "Jam buka Lebaran?"), (2, "Jawaban untuk Jam buka Lebaran?")]
     assert [n["text"] for n in body["notes"]] == ["Dijawab dari pengumuman."]
     assert answer["Cache-Control"].startswith("max-age=0")
+    assert [m["file_removed"] for m in body["messages"]] == [False, False]
+
+
+def test_an_earlier_chat_says_when_its_file_was_removed(identity, site, earlier, returning, librarian, client):
+    patron = Patron.objects.create(pk=identity.patron_id, site=site, name="Rina")
+    before = earlier(patron, "Ini fotonya")
+    Message.objects.filter(conversation=before, seq=1).update(attachment_removed=True)
+    now = returning()
+    client.force_login(librarian)
+    body = client.get(f"/staff/history/{now.pk}/{before.pk}/").json()
+    assert [(m["seq"], m["attachment"], m["file_removed"]) for m in body["messages"]] == [
+        (1, None, True), (2, None, False)]
 
 
 def test_an_earlier_chat_opens_only_from_a_chat_whose_history_holds_it(identity, site, queue, earlier, returning,

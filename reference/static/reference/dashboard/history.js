@@ -99,6 +99,7 @@
       meta.appendChild(time);
       var body = h("div", "msg-body");
       app.appendText(body, m.text || (m.attachment ? m.attachment.name : ""));
+      if (m.file_removed) body.appendChild(h("p", "msg-attachment file-removed muted", t("file_removed")));
       li.appendChild(meta);
       li.appendChild(body);
       el.messages.appendChild(li);
