@@ -37,6 +37,9 @@ MESSAGES = {
     "note_empty": _("The note is empty."),
     "note_about": _("A note is about this chat or about the patron."),
     "email_required": _("Please give an email address, so that we can send you the answer."),
+    "guardian_email_required": _("Please give the email address of a parent or guardian, so that we can send "
+                                 "the answer there."),
+    "invalid_age_group": _("The age group must be “child” (under 18) or “adult”."),
     "already_answered": _("This question has already been answered."),
     "not_offline": _("That is not a question left offline."),
     "bad_seq": _("That message number is beyond the end of the conversation."),

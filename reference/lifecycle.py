@@ -26,7 +26,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from reference import assessment, frames, groups, offline_questions, prechat, presence, routing, selectors, waiting
+from reference import (
+    assessment,
+    audit,
+    frames,
+    groups,
+    offline_questions,
+    prechat,
+    presence,
+    routing,
+    selectors,
+    waiting,
+)
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.messaging import NewMessage, store
@@ -54,12 +65,14 @@ NEW = _Before(None, None, None)
 
 # ---- a patron asks
 
-def do_start(*, site, identity, text, client_id, name="", email="", card_number="", language="id",
-             offline=False, queue_id=None, outbox=None):
+def do_start(*, site, identity, text, client_id, name="", email="", card_number="", age_group="", language="id",
+             offline=False, queue_id=None, faq_opt_out=False, outbox=None):
     """A patron asks a question: a new conversation waits in the chosen queue (the site's default
     queue unless the pre-chat form offers a choice). `site`: the widget site's settings as plain
     values (reference.prechat.SiteSettings). `offline`: nobody is on duty, so the question is left
-    for an answer by email instead of waiting live; it needs an email address.
+    for an answer by email instead of waiting live; it needs an email address. `age_group`: the
+    pre-chat form's answer (reference.models.AgeGroup). `faq_opt_out`: the patron ticked "Don't use
+    my question in the public FAQ" (recorded in the audit trail).
 
     Returns (conversation, first_message, created). A retried start (same client id) returns the
     conversation it already made."""
@@ -68,7 +81,7 @@ def do_start(*, site, identity, text, client_id, name="", email="", card_number=
     text = clean_text(text)
     clean_client_id(client_id)
     details = prechat.clean_details(site, name=name, email=email, card_number=card_number, queue_id=queue_id,
-                                    offline=offline)
+                                    age_group=age_group, offline=offline)
     patron = Patron.objects.filter(pk=identity.patron_id).first()
     if patron is not None and patron.site_id != site.id:
         raise ServiceError("token_invalid")
@@ -84,7 +97,11 @@ def do_start(*, site, identity, text, client_id, name="", email="", card_number=
         with transaction.atomic():
             patron = _save_patron(identity, site, details, language)
             # Nobody else sees it before the commit: no row lock needed.
-            conversation = Conversation.objects.create(patron=patron, site_id=site.id, queue=queue, subject=text[:280])
+            conversation = Conversation.objects.create(patron=patron, site_id=site.id, queue=queue, subject=text[:280],
+                                                       age_group=details.age_group, faq_opt_out=bool(faq_opt_out))
+            if conversation.faq_opt_out:
+                audit.record(audit.Action.OPT_OUT, actor=audit.PATRON, library_id=site.library_id,
+                             conversation_id=conversation.pk, opt_out=True)
             message, _created = store(NewMessage(role=Role.PATRON, text=text, conversation_id=conversation.pk,
                                                  client_id=client_id, author_name=patron.name), outbox=outbox)
             conversation.last_seq = message.seq

@@ -405,7 +405,8 @@ def site_form(site, questions=(), percent="20"):
     data = {"name": site.name, "library": site.library_id, "key": site.key, "allowed_origins": site.allowed_origins,
             "default_queue": site.default_queue_id, "greeting": site.greeting, "is_active": "on",
             "name_field": site.name_field, "email_field": site.email_field, "card_field": site.card_field,
-            "queue_field": site.queue_field, "privacy_notice": "", "invite_after": "",
+            "queue_field": site.queue_field, "age_group_field": site.age_group_field, "privacy_notice": "",
+            "invite_after": "",
             "offline_survey_percent": percent,
             "survey_questions-TOTAL_FORMS": str(len(questions)), "survey_questions-INITIAL_FORMS": "0",
             "survey_questions-MIN_NUM_FORMS": "0", "survey_questions-MAX_NUM_FORMS": "1000"}

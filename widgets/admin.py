@@ -39,7 +39,7 @@ class SiteAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "library", "key", "allowed_origins", "default_queue", "queue_choices", "greeting",
                            "is_active", "embed_code"]}),
-        (_("Pre-chat form"), {"fields": ["name_field", "email_field", "card_field", "queue_field",
+        (_("Pre-chat form"), {"fields": ["name_field", "email_field", "card_field", "age_group_field", "queue_field",
                                          "privacy_notice"]}),
         (_("Invitation"), {"fields": ["invite_after"]}),
         (_("Survey"), {"fields": ["offline_survey_percent"],

@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from reference.models import default_library
 from reference.prechat import FieldMode, SiteSettings
 
+# How long each thing is kept, and how to ask for one's data, follow it (widgets.privacy).
 DEFAULT_PRIVACY_NOTICE = _(
     "The library keeps this chat and the details you give (such as your name, email and card number) to "
-    "answer you and to improve the service. Only library staff see the transcripts, which are kept until the "
-    "library deletes them. Ask a librarian to delete yours at any time."
+    "answer you and to improve the service. Only library staff see the transcripts."
 )
 
 
@@ -103,7 +103,11 @@ class Site(models.Model):
 
     @property
     def privacy_text(self):
-        return self.privacy_notice.strip() or str(DEFAULT_PRIVACY_NOTICE)
+        """The notice under the pre-chat form as plain text: the site's own text (else the standard
+        one), then the library's retention periods and how to ask for one's data (widgets.privacy)."""
+        from widgets import privacy
+
+        return privacy.notice(self).text
 
     def desk_settings(self):
         """The settings the reference desk's rules read (reference.prechat), as plain values."""
@@ -111,7 +115,7 @@ class Site(models.Model):
             id=self.pk, default_queue_id=self.default_queue_id,
             queue_choice_ids=frozenset(self.queue_choices.filter(is_active=True).values_list("pk", flat=True)),
             name_field=self.name_field, email_field=self.email_field, card_field=self.card_field,
-            queue_field=self.queue_field)
+            queue_field=self.queue_field, age_group_field=self.age_group_field, library_id=self.library_id)
 
     def allows_origin(self, origin):
         try:

@@ -13,8 +13,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from reference import surveys
+from reference.models import AgeGroup
 from reference.protocol import preferred_language
 from reference.tokens import issue_patron_token
+from widgets import privacy
 from widgets.models import Site
 
 LOADER_PATH = Path(__file__).parent / "static" / "widgets" / "loader.js"
@@ -76,7 +78,7 @@ def site_config(request, key):
 @_use_requested_language
 def chat_panel(request, key):
     """The chat panel inside the iframe. Only the site's host pages may frame it."""
-    site = get_object_or_404(Site, key=key, is_active=True)
+    site = get_object_or_404(Site.objects.select_related("library", "default_queue"), key=key, is_active=True)
     token = issue_patron_token(site.key)
     response = render(request, "widgets/chat.html", {
         "site": site,
@@ -89,6 +91,9 @@ def chat_panel(request, key):
             "timeZone": settings.TIME_ZONE,
         },
         "queue_choices": list(site.queue_choices.filter(is_active=True).order_by("name")),
+        "age_groups": AgeGroup.choices,
+        "privacy": privacy.notice(site),
+        "parent_notice": privacy.parent_notice(site) if site.age_group_field != "hidden" else "",
         "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
         "survey_questions": surveys.site_questions(site.pk, request.LANGUAGE_CODE),
         "survey_text_max": surveys.TEXT_MAX_LENGTH,

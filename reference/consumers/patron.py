@@ -83,9 +83,11 @@ class PatronConsumer(ProtocolConsumer):
             name=field(frame, "name", str, required=False, default=""),
             email=field(frame, "email", str, required=False, default=""),
             card_number=field(frame, "card", str, required=False, default=""),
+            age_group=field(frame, "age_group", str, required=False, default=""),
             language=self.language,
             offline=field(frame, "offline", bool, required=False, default=False),
             queue_id=field(frame, "queue", int, required=False),
+            faq_opt_out=field(frame, "faq_opt_out", bool, required=False, default=False),
         )
         self.patron_name = conversation.patron.name
         await self.follow(conversation.pk)

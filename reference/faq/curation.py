@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from reference import audit
 from reference.errors import ServiceError
 from reference.faq.redaction import LABELS, redact
 from reference.faq.search import search
@@ -66,7 +67,7 @@ def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34,
     Returns [{"count", "question", "conversation_ids"}].
     """
     since = timezone.now() - timedelta(days=days)
-    rows = (Conversation.objects.filter(created_at__gte=since, faq_opt_out=False)
+    rows = (Conversation.objects.filter(created_at__gte=since, faq_opt_out=False, anonymised_at__isnull=True)
             .order_by("created_at").values_list("pk", "subject", "patron__language"))
     groups = []
     for pk, subject, lang in rows:
@@ -89,12 +90,28 @@ def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34,
     return out[:limit]
 
 
-def opt_out_open_conversation(*, identity, opt_out=True):
-    """The patron (from their signed token) opts their open conversation out of FAQ reuse.
+def opt_out_conversation(identity):
+    """The conversation a patron's FAQ opt-out is about: their open one, else their most recent one
+    from that site (a question left offline is closed at once)."""
+    mine = Conversation.objects.filter(patron_id=identity.patron_id, site__key=identity.site_key)
+    return (mine.exclude(status=Conversation.Status.CLOSED).select_related("site").first()
+            or mine.select_related("site").order_by("-created_at", "-pk").first())
 
-    Returns the conversation, or None when they have no open conversation yet."""
-    conversation = (Conversation.objects.filter(patron_id=identity.patron_id, site__key=identity.site_key)
-                    .exclude(status=Conversation.Status.CLOSED).first())
-    if conversation is not None:
-        set_opt_out(conversation, opt_out)
+
+def do_opt_out(*, identity, opt_out=True):
+    """The patron (from their signed token) keeps their conversation out of FAQ reuse, or lets it
+    back in. A change is recorded in the audit trail; a repeat that changes nothing is not.
+
+    Returns the conversation, or None when they have none yet."""
+    conversation = opt_out_conversation(identity)
+    if conversation is None:
+        return None
+    opt_out = bool(opt_out)
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conversation.pk).exclude(faq_opt_out=opt_out).update(
+            faq_opt_out=opt_out)
+        if changed:
+            audit.record(audit.Action.OPT_OUT, actor=audit.PATRON, library_id=conversation.site.library_id,
+                         conversation_id=conversation.pk, opt_out=opt_out)
+    conversation.faq_opt_out = opt_out
     return conversation

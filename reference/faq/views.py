@@ -114,13 +114,17 @@ def api_answered(request, slug):
 @csrf_exempt  # authenticated by the patron's signed token, not a cookie
 @require_POST
 def api_opt_out(request):
-    """The widget's "do not reuse my question for the FAQ": marks the patron's open conversation."""
+    """"Don't use my question in the public FAQ" (or `opt_out: false` to allow it again) for the
+    patron's open conversation, else their most recent one (a question left offline)."""
     try:
         body = json.loads(request.body or b"{}")
         identity = read_patron_token(body.get("token"))
     except (ValueError, AttributeError, ServiceError):
         return JsonResponse({"error": _("The chat token is missing or invalid.")}, status=400)
-    conversation = curation.opt_out_open_conversation(identity=identity, opt_out=bool(body.get("opt_out", True)))
+    opt_out = body.get("opt_out", True)
+    if not isinstance(opt_out, bool):
+        return JsonResponse({"error": _("“opt_out” must be true or false.")}, status=400)
+    conversation = curation.do_opt_out(identity=identity, opt_out=opt_out)
     return JsonResponse({"marked": conversation is not None})
 
 

@@ -26,7 +26,7 @@
   // ---- elements
   var app = $("app"), statusText = $("status-text"), banner = $("banner"), scroller = $("scroller");
   var intro = $("intro"), startForm = $("start-form"), q = $("q"), nameField = $("name"), email = $("email");
-  var card = $("card");
+  var card = $("card"), faqOptOut = $("faq-opt-out");
   var chat = $("chat"), log = $("log"), typingEl = $("typing"), typingText = $("typing-text");
   var alertBox = $("alert"), alertText = $("alert-text");
   var foot = $("foot"), composer = $("composer"), msg = $("msg"), tools = $("tools"), endBtn = $("end");
@@ -244,13 +244,25 @@
       if (desk.reason === "closed" && desk.hours) notice.textContent += " " + S.hours + " " + desk.hours.replace(/\n/g, "; ");
     }
     var emailMode = $("email-field").dataset.mode; // the site's choice; an offline question needs it
+    var child = ageGroup() === "child"; // no email needed for a live chat; offline, a parent's
     $("email-field").hidden = emailMode === "hidden" && !offlineForm;
-    email.required = offlineForm || emailMode === "required";
+    email.required = offlineForm || (emailMode === "required" && !child);
     $("email-opt").hidden = email.required;
+    $("email-label").textContent = child && offlineForm ? S.parentEmail : S.email;
+    if ($("parent-notice")) $("parent-notice").hidden = !child;
     $("start-send").textContent = offlineForm ? S.leave : S.send;
     $("ended-text").textContent = closed && conv && conv.offline ? S.offlineSent : S.ended;
   }
   function isStart(entry) { return entry.type === "start"; }
+  /* The pre-chat form's "Are you under 18?": "child", "adult" or "" (not asked, or not answered). */
+  function ageGroup() {
+    var picked = asked($("age-group-field")) && startForm.querySelector("input[name=age_group]:checked");
+    return picked ? picked.value : "";
+  }
+  function setAgeGroup(value) {
+    var radio = value && $("age-group-" + value);
+    if (radio && radio.name === "age_group") radio.checked = true;
+  }
   function placeText(c) {
     var text = fill(S.position, "n", c.position);
     if (c.estimated_wait != null) text += " · " + fill(S.wait, "m", Math.max(1, Math.round(c.estimated_wait / 60)));
@@ -396,7 +408,8 @@
     if (f.ref === "typing" || f.ref === "read" || f.ref === "fetch") return; // best effort
     if (f.ref === "close" && (f.code === "conversation_closed" || f.code === "no_conversation")) return;
     showAlert(f.message);
-    var wrong = entry && entry.type === "start" && $(f.field === "queue" ? "queue-choice" : f.field);
+    var fieldId = { queue: "queue-choice", age_group: "age-group-child" }[f.field] || f.field;
+    var wrong = entry && entry.type === "start" && $(fieldId);
     if (wrong && wrong.focus) wrong.focus(); // a pre-chat field the site requires
   }
 
@@ -428,6 +441,8 @@
       if (entry.name && !nameField.value) nameField.value = entry.name;
       if (entry.email && !email.value) email.value = entry.email;
       if (entry.card && !card.value) card.value = entry.card;
+      if (entry.age_group && !ageGroup()) setAgeGroup(entry.age_group);
+      if (entry.faq_opt_out) faqOptOut.checked = true;
       showForm = true;
     }
     target.value = target.value ? target.value + "\n\n" + entry.text : entry.text;
@@ -444,7 +459,8 @@
 
   // ---- drafts, counters, typing
   function saveDraft() {
-    store.set("draft", JSON.stringify({ q: q.value, name: nameField.value, email: email.value, card: card.value, msg: msg.value }));
+    store.set("draft", JSON.stringify({ q: q.value, name: nameField.value, email: email.value, card: card.value,
+                                        ageGroup: ageGroup(), faqOptOut: faqOptOut.checked, msg: msg.value }));
   }
   function counter(field) {
     var out = $(field.getAttribute("aria-describedby"));
@@ -482,7 +498,7 @@
     };
   }
 
-  function asked(input) { return !input.closest(".field").hidden; }
+  function asked(input) { return !!input && !input.closest(".field").hidden; }
   startForm.addEventListener("submit", function (e) {
     e.preventDefault();
     q.value = q.value.trim() ? q.value : "";
@@ -494,6 +510,8 @@
     if (asked(nameField) && nameField.value.trim()) entry.name = nameField.value.trim();
     if (asked(email) && email.value.trim()) entry.email = email.value.trim();
     if (asked(card) && card.value.trim()) entry.card = card.value.trim();
+    if (ageGroup()) entry.age_group = ageGroup();
+    if (faqOptOut.checked) entry.faq_opt_out = true;
     q.value = "";
     counter(q);
     saveDraft();
@@ -528,6 +546,11 @@
   nameField.addEventListener("input", saveDraft);
   email.addEventListener("input", saveDraft);
   card.addEventListener("input", saveDraft);
+  faqOptOut.addEventListener("change", saveDraft);
+  // Under 18 or not: the parent's notice, and whether the email is needed (renderDesk).
+  startForm.addEventListener("change", function (e) {
+    if (e.target.name === "age_group") { saveDraft(); render(); }
+  });
 
   endBtn.addEventListener("click", function () {
     confirmBox.hidden = false;
@@ -597,8 +620,7 @@
 
   // The FAQ answers while the patron types a question (faq-suggest.js).
   if (window.RuangTanyaFAQ) {
-    window.RuangTanyaFAQ.suggest({ input: q, form: startForm, answered: true, site: cfg.siteKey,
-      optOut: { token: function () { return token; } } });
+    window.RuangTanyaFAQ.suggest({ input: q, form: startForm, answered: true, site: cfg.siteKey });
   }
 
   // ---- start
@@ -607,6 +629,8 @@
   nameField.value = draft.name || "";
   email.value = draft.email || "";
   card.value = draft.card || "";
+  setAgeGroup(draft.ageGroup);
+  faqOptOut.checked = !!draft.faqOptOut;
   msg.value = draft.msg || "";
   counter(q);
   counter(msg);

@@ -2,10 +2,10 @@
  *
  *   RuangTanyaFAQ.suggest(options)
  *
- * The widget (chat.js) passes {input, form, answered: true, site, optOut: {token}}: answers while the
- * patron types a question, before they join the queue; "This answered my question" is counted
- * (POST /api/faq/<slug>/answered) and ends there; a notice in the form lets the patron keep their
- * question out of the FAQ (POST /api/faq/opt-out once the conversation exists).
+ * The widget (chat.js) passes {input, form, answered: true, site}: answers while the patron types a
+ * question, before they join the queue; "This answered my question" is counted
+ * (POST /api/faq/<slug>/answered) and ends there. (Keeping the question out of the FAQ is the
+ * form's own checkbox, sent with the `start` frame: chat.js.)
  * The dashboard (dashboard/faq.js) passes {messages, composer, form}: answers for the patron's
  * latest messages in the open chat, with "Insert link" / "Insert answer" putting text into the
  * reply box for the librarian to send.
@@ -134,37 +134,7 @@ window.RuangTanyaFAQ = (function () {
     } else {
       new MutationObserver(later).observe(o.messages, { childList: true, subtree: true });
     }
-    if (o.optOut) optOut(o.form, S, o.optOut.token);
     return { refresh: lookup };
-  }
-
-  /* Told once, in the form: questions may be reused anonymously; a box to opt this chat out. The
-     conversation is made over the socket (chat.js) after the submit; it is marked once it exists. */
-  function optOut(form, S, token) {
-    var notice = h("p", "hint faq-reuse");
-    var box = document.createElement("input");
-    box.type = "checkbox";
-    box.id = "faq-opt-out";
-    var label = h("label", null, " " + (S.opt_out || "Do not reuse my question"));
-    label.htmlFor = "faq-opt-out";
-    notice.appendChild(h("span", null, (S.reuse || "Questions may be reused anonymously for the FAQ.") + " "));
-    notice.appendChild(box);
-    notice.appendChild(label);
-    var submit = form.querySelector("button[type=submit]");
-    form.insertBefore(notice, submit ? submit.nextSibling : null);
-
-    form.addEventListener("submit", function () {
-      if (!box.checked) return;
-      var tries = 0;
-      (function attempt() {
-        tries += 1;
-        fetch("/api/faq/opt-out", { method: "POST", headers: { "Content-Type": "application/json" },
-                                    body: JSON.stringify({ token: token(), opt_out: true }) })
-          .then(function (r) { return r.json(); })
-          .then(function (body) { if (!body.marked && tries < 20) setTimeout(attempt, 500); })
-          .catch(function () { if (tries < 20) setTimeout(attempt, 1000); });
-      })();
-    });
   }
 
   return { suggest: suggest };
