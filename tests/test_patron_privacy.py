@@ -203,6 +203,16 @@ class TestFaqOptOut:
         plain, _message, _created = start_chat(identity=identity, text="Dan majalah?", client_id="p-2")
         assert not plain.faq_opt_out and len(opt_out_events()) == 1
 
+    def test_opting_out_after_a_draft_unlinks_the_draft_from_the_chat(self, site, identity, token_for):
+        from reference.faq.models import FaqEntry
+
+        offline, _message, _created = start(identity, offline=True, email="rina@example.org")
+        entry = FaqEntry.objects.create(slug="komik", question="Komik?", answer="Ada.")
+        entry.source_conversations.add(offline)
+        post_opt_out(token_for(identity))
+        assert not entry.source_conversations.exists()
+        assert FaqEntry.objects.filter(pk=entry.pk).exists()  # the curator's wording stays
+
     def test_opted_out_questions_are_no_candidate_faqs(self, site, make_identity):
         for n, opt_out in enumerate([True, True, True]):
             start_chat(identity=make_identity(), text="Apakah perpustakaan meminjamkan buku komik anak?",

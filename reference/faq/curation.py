@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from reference import audit
 from reference.errors import ServiceError
+from reference.faq.models import FaqEntry
 from reference.faq.redaction import LABELS, redact
 from reference.faq.search import search
 from reference.faq.search.analysis import analyse
@@ -110,6 +111,9 @@ def do_opt_out(*, identity, opt_out=True):
     with transaction.atomic():
         changed = Conversation.objects.filter(pk=conversation.pk).exclude(faq_opt_out=opt_out).update(
             faq_opt_out=opt_out)
+        if changed and opt_out:
+            # A draft made before the patron said no no longer names this chat as its source.
+            FaqEntry.source_conversations.through.objects.filter(conversation_id=conversation.pk).delete()
         if changed:
             audit.record(audit.Action.OPT_OUT, actor=audit.PATRON, library_id=conversation.site.library_id,
                          conversation_id=conversation.pk, opt_out=opt_out)
