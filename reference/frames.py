@@ -39,6 +39,8 @@ def conversation_payload(conversation, *, for_librarian=False):
         card = getattr(conversation.patron, "library_card", None)  # selected with the patron (selectors)
         if card:
             patron["card"] = card.number
+        if conversation.age_group:
+            patron["age_group"] = conversation.age_group
     librarian = conversation.librarian
     return {
         "id": conversation.pk,

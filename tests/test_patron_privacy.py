@@ -12,7 +12,7 @@ from reference.errors import ServiceError
 from reference.faq import curation
 from reference.models import AuditEvent, Conversation, Patron
 from tests.starting import start_chat
-from tests.wsclient import patron_socket
+from tests.wsclient import librarian_socket, patron_socket
 from widgets import privacy
 
 
@@ -129,6 +129,22 @@ async def test_the_start_frame_carries_the_age_group(site, identity, token_for):
     conversation = await database_sync_to_async(Conversation.objects.get)(pk=ack["conversation"])
     assert (conversation.age_group, conversation.status) == ("child", "queued")
     await patron.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_the_librarian_sees_that_the_patron_is_a_child_and_the_patron_is_not_told(site, identity, token_for,
+                                                                                        librarian):
+    await database_sync_to_async(set_fields)(site, age_group_field="optional")
+    patron = await patron_socket(token_for(identity), lang="en")
+    await patron.send({"type": "start", "client_id": "p-1", "text": "Is it open?", "age_group": "child"})
+    conversation = (await patron.receive_type("conversation"))["conversation"]
+    assert "age_group" not in conversation["patron"]
+    desk = await librarian_socket(librarian)
+    (waiting,) = desk.welcome["waiting"]
+    assert waiting["patron"]["age_group"] == "child"
+    await patron.close()
+    await desk.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -552,6 +552,7 @@
       el.chatMeta.appendChild(a);
     }
     if (conv.patron && conv.patron.card) el.chatMeta.appendChild(h("span", "tag", t("card", { number: conv.patron.card })));
+    if (conv.patron && conv.patron.age_group === "child") el.chatMeta.appendChild(h("span", "tag tag-child", t("child")));
     if (conv.queue && conv.queue.name) el.chatMeta.appendChild(h("span", "tag", conv.queue.name));
     el.chatMeta.appendChild(h("span", "chat-times"));
     tick();
