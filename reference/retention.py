@@ -12,7 +12,6 @@ kept for the shortest period any library sets. Open conversations are never touc
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -60,10 +59,10 @@ def apply_retention(*, now=None, dry_run=False, libraries=None):
     libraries = list(libraries if libraries is not None else Library.objects.all())
     result = RetentionResult(dry_run=dry_run)
     for library in libraries:
-        for kind, queryset in _library_data(library, now):
-            result.add(library, kind, _apply(kind, queryset, dry_run))
-    for kind, queryset in _shared_data(libraries, now):
-        result.add(None, kind, _apply(kind, queryset, dry_run))
+        for kind, action, queryset in _library_data(library, now):
+            result.add(library, kind, queryset.count() if dry_run else action(queryset))
+    for kind, action, queryset in _shared_data(libraries, now):
+        result.add(None, kind, queryset.count() if dry_run else action(queryset))
     if not dry_run:
         for library in libraries:
             if result.by_library.get(library.name):
@@ -77,43 +76,46 @@ def _before(now, days):
 
 
 def _library_data(library, now):
-    """(kind, queryset) pairs of one library's data past its periods."""
+    """(kind, what to do, queryset) for each of one library's kinds of data past its period."""
     closed = Conversation.objects.filter(site__library=library, status=Conversation.Status.CLOSED,
                                          anonymised_at__isnull=True)
     if (cutoff := _before(now, library.retention_days)) is not None:
-        yield "conversations", closed.filter(is_offline=False, created_at__lt=cutoff).exclude(age_group=AgeGroup.CHILD)
+        yield "conversations", _anonymise, closed.filter(is_offline=False, created_at__lt=cutoff).exclude(
+            age_group=AgeGroup.CHILD)
     if (cutoff := _before(now, library.offline_retention_days)) is not None:
-        yield "offline_questions", closed.filter(is_offline=True, created_at__lt=cutoff).exclude(
+        yield "offline_questions", _anonymise, closed.filter(is_offline=True, created_at__lt=cutoff).exclude(
             age_group=AgeGroup.CHILD)
     if (cutoff := _before(now, _shortest(library.child_retention_days, library.retention_days))) is not None:
-        yield "children", closed.filter(age_group=AgeGroup.CHILD, created_at__lt=cutoff)
+        yield "children", _anonymise, closed.filter(age_group=AgeGroup.CHILD, created_at__lt=cutoff)
     if (cutoff := _before(now, library.attachment_retention_days)) is not None:
-        yield "attachments", Attachment.objects.filter(conversation__site__library=library, created_at__lt=cutoff)
+        yield "attachments", remove_attachments, Attachment.objects.filter(
+            conversation__site__library=library, created_at__lt=cutoff)
     if (cutoff := _before(now, library.feedback_retention_days)) is not None:
-        yield "rating_comments", Conversation.objects.filter(
+        yield "rating_comments", _emptied("rating_comment"), Conversation.objects.filter(
             site__library=library, rated_at__lt=cutoff).exclude(rating_comment="")
-        yield "survey_texts", SurveyAnswer.objects.filter(
+        yield "survey_texts", _emptied("text"), SurveyAnswer.objects.filter(
             conversation__site__library=library, answered_at__lt=cutoff).exclude(text="")
     if (cutoff := _before(now, library.faq_source_retention_days)) is not None:
-        yield "faq_sources", FaqEntry.source_conversations.through.objects.filter(
+        yield "faq_sources", _delete, FaqEntry.source_conversations.through.objects.filter(
             conversation__site__library=library, conversation__created_at__lt=cutoff)
     if (cutoff := _before(now, library.audit_retention_days)) is not None:
-        yield "audit_events", AuditEvent.objects.filter(library=library, at__lt=cutoff)
+        yield "audit_events", _delete, AuditEvent.objects.filter(library=library, at__lt=cutoff)
     if (cutoff := _before(now, library.retention_days)) is not None:
         # Widget identities that never asked anything, or whose chats are all anonymised now.
-        yield "patrons", Patron.objects.filter(site__library=library, created_at__lt=cutoff, conversations=None)
+        yield "patrons", delete_patrons, Patron.objects.filter(site__library=library, created_at__lt=cutoff,
+                                                              conversations=None)
 
 
 def _shared_data(libraries, now):
-    """(kind, queryset) pairs of data no library owns, kept for the shortest period any sets."""
+    """(kind, what to do, queryset) for data no library owns, kept for the shortest period any sets."""
     if (cutoff := _before(now, _shortest(*(lib.search_log_retention_days for lib in libraries)))) is not None:
-        yield "search_misses", FaqSearchMiss.objects.filter(last_seen__lt=cutoff)
+        yield "search_misses", _delete, FaqSearchMiss.objects.filter(last_seen__lt=cutoff)
     if (cutoff := _before(now, _shortest(*(lib.faq_source_retention_days for lib in libraries)))) is not None:
         newer = FaqRevision.objects.filter(entry=OuterRef("entry"), pk__gt=OuterRef("pk"))
         # An entry's newest revision is what it says now: it stays whatever its age.
-        yield "faq_revisions", FaqRevision.objects.filter(Q(created_at__lt=cutoff), Exists(newer))
+        yield "faq_revisions", _delete, FaqRevision.objects.filter(Q(created_at__lt=cutoff), Exists(newer))
     if (cutoff := _before(now, _shortest(*(lib.audit_retention_days for lib in libraries)))) is not None:
-        yield "audit_events", AuditEvent.objects.filter(library=None, at__lt=cutoff)
+        yield "audit_events", _delete, AuditEvent.objects.filter(library=None, at__lt=cutoff)
 
 
 def _shortest(*days):
@@ -121,20 +123,16 @@ def _shortest(*days):
     return min(known) if known else None
 
 
-def _apply(kind, queryset, dry_run):
-    if dry_run:
-        return queryset.count()
-    if kind in ("conversations", "offline_questions", "children"):
-        return anonymise_conversations(queryset.values_list("pk", flat=True))
-    if kind == "attachments":
-        return remove_attachments(queryset)
-    if kind == "patrons":
-        return delete_patrons(queryset)
-    with transaction.atomic():
-        if kind == "rating_comments":
-            return queryset.update(rating_comment="")
-        if kind == "survey_texts":
-            return queryset.update(text="")
-        count = queryset.count()
-        queryset.delete()
-        return count
+def _anonymise(conversations):
+    return anonymise_conversations(conversations.values_list("pk", flat=True))
+
+
+def _emptied(field):
+    def empty(queryset):
+        return queryset.update(**{field: ""})
+    return empty
+
+
+def _delete(queryset):
+    _total, by_model = queryset.delete()
+    return by_model.get(queryset.model._meta.label, 0)
