@@ -42,6 +42,9 @@ def kinds(text, **kw):
     ("Jl. Sisingamangaraja No. 45", "Jl. Sisingamangaraja No. 45", "address"),
     ("Kel. Sei Sikambing B", "Kel. Sei Sikambing B", "address"),
     ("di SMP Negeri 1 Binjai", "SMP Negeri 1 Binjai", "school"),
+    ("NIM 180304001", "180304001", "student"),
+    ("tgl lhr anak sy 2 feb 2015", "2 feb 2015", "birth"),
+    ("bisa transfer ke 1234-5678-90?", "1234-5678-90", "account"),
 ])
 def test_each_rule(text, secret, kind):
     result = redact(text)
@@ -63,6 +66,8 @@ def test_each_rule(text, secret, kind):
     ("anak saya Nadia mau ikut", "Nadia"),
     ("teman saya Andi juga", "Andi"),
     ("atas nama Siti Aminah", "Siti Aminah"),
+    ("ibu dari ananda Rizky Pratama", "Rizky Pratama"),
+    ("mahasiswi an. Cindy Aurelia", "Cindy Aurelia"),
 ])
 def test_names_by_context(text, name):
     result = redact(text)

@@ -11,7 +11,8 @@ How a piece is found, in order of precedence (an earlier find wins where two ove
 2. e-mail addresses, also written `nama[at]yahoo[dot]co[dot]id` or `budi @ gmail . com`;
    links that carry a token (a `?token=…`, a long random path segment); every part of the name the
    patron gave;
-3. numbers after a word that says what they are: NIK/KTP, NISN, rekening/account (and bank names),
+3. numbers after a word that says what they are: NIK/KTP, NISN, NIM/NPM/NIS, rekening/account/
+   transfer ke (and bank names),
    kartu/anggota/member/card, no hp/wa/telp, a date after lahir/born/TTL/tgl lahir;
 4. numbers by their shape: library card numbers (FAQ_CARD_NUMBER_PATTERN), 16-digit NIKs, phone
    numbers (mobile and landline with an area code, any of spaces, dashes and dots) — unless they
@@ -37,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 LABELS = {
     "email": "[EMAIL]", "card": "[NO. KARTU]", "nik": "[NIK]", "phone": "[TELEPON]", "name": "[NAMA]",
     "address": "[ALAMAT]", "birth": "[TGL LAHIR]", "account": "[NO. REKENING]", "nisn": "[NISN]",
-    "school": "[SEKOLAH]", "class": "[KELAS]", "link": "[TAUTAN]",
+    "school": "[SEKOLAH]", "class": "[KELAS]", "link": "[TAUTAN]", "student": "[NIM]",
 }
 # Library card numbers: FAQ_CARD_NUMBER_PATTERN (a regular expression) in settings.
 DEFAULT_CARD_PATTERN = r"\b(?:TT|PKT)[- ]?\d{4}[- ]?\d{4,6}\b"
@@ -91,7 +92,7 @@ _SUFFIXES = ("nya", "ku", "mu", "lah", "kah", "pun")
 # Honorifics before a name. Indonesian ones in any case; the English ones capitalised.
 HONORIFICS_ID = ("bu", "ibu", "pak", "bapak", "bpk", "kak", "kakak", "mas", "mbak", "mba", "dik", "dek", "adik",
                  "adek", "sdr", "sdri", "saudara", "saudari", "bang", "abang", "om", "tante", "teh", "kang",
-                 "ny", "nn", "uda", "cik", "koh", "ci")
+                 "ny", "nn", "uda", "cik", "koh", "ci", "ananda")
 HONORIFICS_EN = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Mister", "Madam")
 # A dot after these is an abbreviation's, not a sentence's end.
 _ABBREVIATED = {"sdr", "sdri", "bpk", "ny", "nn", "mr", "mrs", "ms", "mx"}
@@ -101,7 +102,7 @@ HONORIFIC_RE = re.compile(
 # Words that introduce a name: any word not in STOPWORDS after them is taken, also in lower case.
 INTRO_RE = re.compile(
     r"(?<![\w-])(?:nama\s+(?:saya|sy|aku|ku|gw|anak\s+(?:saya|sy|ku))|namaku|namanya|bernama|atas\s+nama|"
-    r"a\.\s?n\.|a/n|my\s+name\s+is|my\s+name's|name\s+is|named|called)(?![\w-])[\s:,]*", re.I)
+    r"a\.\s?n\.|an\.|a/n|my\s+name\s+is|my\s+name's|name\s+is|named|called)(?![\w-])[\s:,]*", re.I)
 # "saya X", "I'm X": a capitalised X, or a lower-case one followed by the end of the phrase.
 SELF_RE = re.compile(r"(?<![\w-])(?:saya|sy|aku|ane|gw|gue|i'm|i\s+am|im|this\s+is|ini)(?![\w-])[\s,]*", re.I)
 # "anak saya X", "my son X": a relative or friend named.
@@ -143,7 +144,9 @@ CONTEXT_RULES = [
     # (kind, keyword, number pattern, min digits, max digits)
     ("nik", r"\b(?:NIK|e-?KTP|KTP|nomor\s+induk\s+kependudukan|ID\s+card)\b", NUMBER % (9, 19), 12, 18),
     ("nisn", r"\bNISN\b", NUMBER % (6, 13), 8, 12),
-    ("account", r"\b(?:rek|rekening|norek|no\.?\s?rek|account|acct|a/c|virtual\s+account|BCA|BRI|BNI|Mandiri|BSI|"
+    ("student", r"\b(?:NIM|NPM|NIS|student\s+(?:id|number))\b", NUMBER % (4, 19), 5, 20),
+    ("account", r"\b(?:rek|rekening|norek|no\.?\s?rek|account|acct|a/c|virtual\s+account|transfer\s+ke|"
+                r"BCA|BRI|BNI|Mandiri|BSI|"
                 r"CIMB(?:\s+Niaga)?|Danamon|BTN|Permata)\b", NUMBER % (4, 24), 6, 20),
     ("phone", r"\b(?:no\.?\s?hp|hp|wa|whatsapp|telp|tlp|telepon|telpon|phone|mobile|call\s+me\s+at)\b",
      NUMBER % (6, 15), 8, 15),
@@ -161,7 +164,7 @@ DATE = (r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})(?!\d)|\d{4}-\d{1,2}-\d{1,2}
         r"|\d{1,2}[ \t]+" + MONTHS + r"\.?[ \t]+\d{4}|" + MONTHS + r"\.?[ \t]+\d{1,2},?[ \t]+\d{4})")
 DATE_RE = re.compile(r"(?<![\w.])" + DATE, re.I)
 BIRTH_RE = re.compile(
-    r"\b(?:tgl\.?\s*lahir|tanggal\s+lahir|lahir|kelahiran|born|birth(?:day|date)?|date\s+of\s+birth|"
+    r"\b(?:tgl\.?\s*(?:lahir|lhr)|tanggal\s+lahir|lahir|lhr|kelahiran|born|birth(?:day|date)?|date\s+of\s+birth|"
     r"d\.?o\.?b\b|ttl|ultah|ulang\s+tahun)\b[^\n!?]{0,40}?(" + DATE + ")", re.I)
 
 # What generic number shapes must leave alone.
@@ -191,7 +194,7 @@ _SCHOOL_WORDS = {"negeri", "swasta", "it", "islam", "terpadu", "kristen", "katol
                  "al", "plus", "unggulan", "internasional"}
 CLASS_RE = re.compile(r"(?<![\w-])(?:kelas|kls|grade|class)[ \t]*(?:\d{1,2}|[IVX]{1,4})(?:[A-Za-z](?![A-Za-z]))?"
                       r"(?![\w])", re.I)
-CHILD_RE = re.compile(r"(?<![\w-])(?:anak|anakku|adik|adikku|adek|dek|putra|putri|cucu|keponakan|son|daughter|"
+CHILD_RE = re.compile(r"(?<![\w-])(?:ananda|anak|anakku|adik|adikku|adek|dek|putra|putri|cucu|keponakan|son|daughter|"
                       r"kid|child|namaku|nama\s+saya)(?![\w-])", re.I)
 
 
