@@ -222,3 +222,6 @@ FAQ_SEARCH_RELATIVE_CUT = 0.4
 FAQ_SEARCH_UNKNOWN_WORD_WEIGHT = 0.5
 # Library card numbers, for redaction of FAQ drafts (a regular expression).
 FAQ_CARD_NUMBER_PATTERN = env_str("FAQ_CARD_NUMBER_PATTERN", r"\b(?:TT|PKT)[- ]?\d{4}[- ]?\d{4,6}\b")
+# Strings redaction never replaces in FAQ drafts, for every library (besides each library's own
+# `public_contacts`): the service's public phone numbers, e-mail addresses and links.
+FAQ_REDACTION_ALLOW = []

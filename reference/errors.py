@@ -93,6 +93,7 @@ MESSAGES = {
     "faq_import_unknown_link": _("“translation_of” names no entry in the other language: %(slug)s"),
     "faq_transcript_open": _("Only a closed transcript can become an FAQ draft."),
     "faq_opted_out": _("The patron asked that this conversation not be reused for the FAQ."),
+    "faq_transcript_anonymised": _("This conversation has been anonymised: it can no longer become an FAQ draft."),
     "faq_no_messages": _("Select at least one message."),
     "faq_no_patron_message": _("Select at least one message from the patron: it becomes the question."),
     "faq_no_librarian_message": _("Select at least one message from the librarian: it becomes the answer."),

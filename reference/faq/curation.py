@@ -3,16 +3,19 @@
 Opted-out conversations (Conversation.faq_opt_out) never feed either.
 """
 
+import html
 import re
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
 from reference import audit
 from reference.errors import ServiceError
 from reference.faq.models import FaqEntry
-from reference.faq.redaction import LABELS, redact
+from reference.faq.redaction import LABELS, redact, review_html
 from reference.faq.search import search
 from reference.faq.search.analysis import analyse
 from reference.faq.services import save_entry, unique_slug
@@ -22,6 +25,8 @@ PLACEHOLDER_RE = re.compile("|".join(re.escape(label) for label in LABELS.values
 
 
 def check_transcript_usable(conversation):
+    if conversation.anonymised_at is not None:
+        raise ServiceError("faq_transcript_anonymised")
     if conversation.status != Conversation.Status.CLOSED:
         raise ServiceError("faq_transcript_open")
     if conversation.faq_opt_out:
@@ -34,27 +39,76 @@ def set_opt_out(conversation, opt_out=True):
     conversation.faq_opt_out = bool(opt_out)
 
 
+def redaction_context(conversation):
+    """What redact() needs to know about a conversation: the patron's own form data (name, e-mail,
+    library card number) to remove, and the library's public contacts to keep."""
+    patron = conversation.patron
+    names, emails, cards = [], [], []
+    if patron is not None:
+        names = [patron.name] if patron.name else []
+        emails = [patron.email] if patron.email else []
+        try:
+            cards = [patron.library_card.number] if patron.library_card.number else []
+        except ObjectDoesNotExist:
+            pass
+    return {"names": names, "emails": emails, "card_numbers": cards, "allow": allow_list(conversation.site.library)}
+
+
 @transaction.atomic
 def create_draft_from_transcript(*, conversation, message_ids, editor=None, language=None):
     """A draft entry: the selected patron messages as its question, the librarian's as its answer,
-    with personal data replaced by placeholders ([EMAIL], [NIK]…) that the review page highlights."""
+    with personal data replaced by placeholders ([EMAIL], [NIK]…) that the review page highlights.
+    The audit trail records who drafted it and how many placeholders it holds."""
     check_transcript_usable(conversation)
     messages = list(conversation.messages.filter(pk__in=message_ids).order_by("seq"))
     if not messages:
         raise ServiceError("faq_no_messages")
-    names = [conversation.patron.name] if conversation.patron.name else []
-    question = " ".join(redact(m.text, names).text for m in messages if m.role == Role.PATRON).strip()
+    context = redaction_context(conversation)
+    names = context.pop("names")
+    patron_parts = [redact(m.text, names, **context) for m in messages if m.role == Role.PATRON]
     # A message that only sends a file has no text to reuse.
-    answer_parts = [redact(m.text, names).text for m in messages if m.role == Role.LIBRARIAN and m.text]
+    answer_parts = [redact(m.text, names, **context) for m in messages if m.role == Role.LIBRARIAN and m.text]
+    question = " ".join(r.text for r in patron_parts).strip()
     if not question:
         raise ServiceError("faq_no_patron_message")
     if not answer_parts:
         raise ServiceError("faq_no_librarian_message")
-    language = language or (conversation.patron.language if conversation.patron.language in ("id", "en") else "id")
+    patron_language = conversation.patron.language if conversation.patron is not None else None
+    language = language or (patron_language if patron_language in ("id", "en") else "id")
     entry = save_entry(slug=unique_slug(question), language=language, question=question[:500],
-                       answer="\n\n".join(answer_parts), topics=[], editor=editor, action="draft from transcript")
+                       answer="\n\n".join(r.text for r in answer_parts), topics=[], editor=editor,
+                       action="draft from transcript")
     entry.source_conversations.add(conversation)
+    audit.record(audit.Action.REDACT, user=editor, actor=None if editor is not None else "system",
+                 library_id=conversation.site.library_id, conversation_id=conversation.pk, entry_id=entry.pk,
+                 placeholders=redaction_count(entry))
     return entry
+
+
+def allow_list(library):
+    """Strings redaction keeps: the library's public contacts (one per line) and FAQ_REDACTION_ALLOW."""
+    contacts = library.public_contacts if library is not None else ""
+    allow = [line.strip() for line in (contacts or "").splitlines() if line.strip()]
+    return allow + [a for a in getattr(settings, "FAQ_REDACTION_ALLOW", []) if a]
+
+
+def _plain(answer_html):
+    text = re.sub(r"(?i)</p>|<br\s*/?>|</li>", "\n", answer_html or "")
+    return html.unescape(re.sub(r"<[^>]*>", "", text)).strip()
+
+
+def draft_review(entry):
+    """For the edit page: the question and the answer (as text) in HTML, each placeholder highlighted
+    and each leftover that may still be personal data (redaction.suspicious) marked with its reason,
+    and the leftovers as a list [{"text", "reason", "part"}]."""
+    conversation = entry.source_conversations.select_related("site__library").first()
+    allow = allow_list(conversation.site.library if conversation is not None else None)
+    question_html, in_question = review_html(entry.question, allow=allow)
+    answer = _plain(entry.answer)
+    answer_html, in_answer = review_html(answer, allow=allow)
+    leftovers = ([{"text": entry.question[x.start:x.end], "reason": x.reason, "part": "question"} for x in in_question]
+                 + [{"text": answer[x.start:x.end], "reason": x.reason, "part": "answer"} for x in in_answer])
+    return {"question_html": question_html, "answer_html": answer_html, "leftovers": leftovers}
 
 
 def redaction_count(entry):

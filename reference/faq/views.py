@@ -5,8 +5,6 @@ import json
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -175,12 +173,7 @@ def staff_edit(request, pk):
             error = e.message
     return render(request, "faq/edit.html", {
         "entry": entry, "error": error, "redactions": curation.redaction_count(entry),
-        "question_html": _highlight(entry.question), "revisions": entry.revisions.select_related("editor")[:20],
+        **curation.draft_review(entry), "revisions": entry.revisions.select_related("editor")[:20],
     })
-
-
-def _highlight(text):
-    escaped = escape(text)
-    return mark_safe(curation.PLACEHOLDER_RE.sub(lambda m: f'<mark class="redacted">{m.group(0)}</mark>', escaped))
 
 

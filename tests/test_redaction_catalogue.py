@@ -1,0 +1,48 @@
+"""The catalogue of chat lines (tests/data/redaction_catalogue.json, measured by bench/redaction.py).
+
+Its lines were split before the rules were tuned: line i is "tune" when i is even. Every "tune" line
+must pass exactly; the "report" half is measured against floors set below the figures measured after
+tuning (recall 0.986, kept rate 1.000 on 89 lines), with room for a line or two.
+"""
+
+import pytest
+
+from bench.redaction import gone, load, measure, run_line
+
+LINES = load()
+TUNE = [line for line in LINES if line["split"] == "tune"]
+
+REPORT_RECALL_FLOOR = 0.95
+REPORT_KEPT_FLOOR = 0.97
+
+
+def test_catalogue_shape():
+    assert len(LINES) >= 150
+    assert {line["split"] for line in LINES} == {"tune", "report"}
+    assert abs(len(TUNE) - (len(LINES) - len(TUNE))) <= 1
+    assert [line["split"] for line in LINES] == ["tune" if i % 2 == 0 else "report" for i in range(len(LINES))]
+    for line in LINES:
+        assert line["must_go"] or line["must_keep"]
+        for fragment in line["must_go"] + line["must_keep"]:
+            assert fragment in line["text"]
+    assert sum(1 for line in LINES if line["must_go"]) >= 100
+    assert sum(1 for line in LINES if not line["must_go"]) >= 50
+
+
+@pytest.mark.parametrize("line", TUNE, ids=lambda line: line["text"][:40])
+def test_tune_line(line):
+    out, missed, lost = run_line(line)
+    assert not missed and not lost, out
+
+
+def test_report_half_floors():
+    r = measure(LINES, "report")
+    assert r["lines"] >= 75
+    assert r["recall"] >= REPORT_RECALL_FLOOR, r["misses"]
+    assert r["kept_rate"] >= REPORT_KEPT_FLOOR, r["misses"]
+
+
+def test_half_an_address_is_not_gone():
+    text = "alamat Jl. Merdeka No. 45, Medan"
+    assert not gone("Jl. Merdeka No. 45", text, "alamat [NAMA]. Merdeka No. 45, Medan")
+    assert gone("Jl. Merdeka No. 45", text, "alamat [ALAMAT], Medan")
