@@ -92,13 +92,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _django()
     lines = load(args.catalogue)
-    for split in ("tune", "report"):
+    for split in sorted({line["split"] for line in lines}, key=["tune", "report", "fresh"].index):
         r = measure(lines, split)
         print(f"{split:7} lines {r['lines']:3}  must_go {r['must_go']:3}  must_keep {r['must_keep']:3}  "
               f"recall {r['recall']:.3f}  kept {r['kept_rate']:.3f}  false-redaction {r['false_redaction_rate']:.3f}  "
               f"passing {r['lines_passing']}/{r['lines']}  "
               f"clean lines changed {r['clean_lines_changed']}/{r['clean_lines']}")
-        if split == "report" or args.show_tune_misses:
+        if split != "tune" or args.show_tune_misses:
             for miss in r["misses"]:
                 print(f"  - {miss['text']}\n    → {miss['redacted']}")
                 if miss["still_there"]:
