@@ -86,8 +86,33 @@ DETAIL_LABELS = {
     "action": _("action"),
     "user": _("staff member"),
     "conversation": _("conversation"),
+    # A patron's request (reference.patron_data)
+    "email": _("e-mail"),
+    "card_number": _("library card number"),
+    "found_patrons": _("patron records found"),
+    "found_conversations": _("conversations found"),
+    "patrons": _("patron records"),
+    "conversation_ids": _("conversations"),
+    "files": _("files"),
+    "notes": _("notes"),
+    "counts": _("done"),
+    "via": _("through"),
+    # FAQ drafts and the opt-out (reference.faq.curation)
+    "entry_id": _("FAQ entry"),
+    "placeholders": _("pieces of personal data replaced"),
+    "opt_out": _("kept out of the FAQ"),
+    # The retention command (reference.retention.KINDS)
+    "offline_questions": _("offline questions anonymised"),
+    "children": _("children's chats anonymised"),
+    "attachments": _("files deleted"),
+    "rating_comments": _("rating comments removed"),
+    "survey_texts": _("survey texts removed"),
+    "search_misses": _("searches that found nothing deleted"),
+    "faq_revisions": _("older FAQ revisions deleted"),
+    "faq_sources": _("FAQ links to source chats removed"),
+    "audit_events": _("audit entries deleted"),
 }
-_WORDS = {"history": _("a patron's earlier chats"), "csv": "CSV", "json": "JSON"}
+_WORDS = {"history": _("a patron's earlier chats"), "csv": "CSV", "json": "JSON", "admin": _("the admin")}
 
 
 def _value(value, key=None):
@@ -107,4 +132,5 @@ def _value(value, key=None):
 
 def describe(detail):
     """An event's detail as (label, text) pairs in the reader's language."""
-    return [(str(DETAIL_LABELS.get(key, key)), _value(value, key)) for key, value in (detail or {}).items()]
+    return [(str(DETAIL_LABELS.get(key, key)), _value(value, key)) for key, value in (detail or {}).items()
+            if value not in ({}, [])]  # an empty set of filters says nothing

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import translation
 
-from reference import patron_data
+from reference import audit, patron_data
 from reference.errors import ServiceError
 from reference.models import (
     Attachment,
@@ -117,6 +117,9 @@ def test_the_export_is_a_readable_zip_with_the_files(rina, officer):
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT_PATRON)
     assert event.user == officer and event.detail["email"] == "r***@gmail.com"
     assert "rina.sitepu" not in json.dumps(event.detail)  # the trail does not copy the address
+    with translation.override("en"):
+        shown = dict(audit.describe(event.detail))
+    assert shown["e-mail"] == "r***@gmail.com" and shown["files"] == "1"
 
 
 def test_erasing_keeps_the_figures_and_leaves_nothing_personal(rina, someone_else, officer, media_root,
