@@ -93,6 +93,70 @@ def test_child_school_and_class():
     assert out == "anak saya [NAMA] [KELAS] [SEKOLAH]"
 
 
+# --- rules added after the held-out set (tests/data/redaction_fresh.json) ------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("anak saya Putri kelas 4 SD Negeri 163085 Tebing Tinggi", "anak saya [NAMA] [KELAS] [SEKOLAH]"),
+    ("Kepala Sekolah SDN 165721, Medan", "Kepala Sekolah [SEKOLAH], Medan"),
+    ("lulusan SMP Negeri 2 tahun 2010", "lulusan [SEKOLAH] tahun 2010"),
+])
+def test_a_schools_number_goes_with_the_school(text, expected):
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Kartu anggota Perpusda Medan saya MDN-2019-004512 bisa?", "Kartu anggota Perpusda Medan saya [NO. KARTU] bisa?"),
+    ("member card Deli Serdang Library: DS-2020-0451", "member card Deli Serdang Library: [NO. KARTU]"),
+    ("kartu anggota Perpustakaan Nasional 2024 berlaku?", "kartu anggota Perpustakaan Nasional 2024 berlaku?"),
+    ("kartu anggota saya hilang, Perpusda Medan", "kartu anggota saya hilang, Perpusda Medan"),
+])
+def test_another_librarys_card_after_its_name(text, expected):
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("rumah kami di Jalan Sudirman no 45 RT 02 RW 04", "rumah kami di [ALAMAT]"),
+    ("rumah di Gg. Mawar no 7 RT 03/RW 05, dekat masjid", "rumah di [ALAMAT], dekat masjid"),
+    ("RT 03/RW 05 saja", "[ALAMAT] saja"),
+    ("rumah di Jl. H. Misbah No. 5 Medan", "rumah di [ALAMAT]"),
+])
+def test_a_street_takes_the_rt_rw_after_it(text, expected):
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Telepon rumah (0621) 21456 kalau hp mati", "Telepon rumah [TELEPON] kalau hp mati"),
+    ("kantor ( 0622 ) 21456", "kantor [TELEPON]"),
+    ("ruang (2) 12345 eksemplar", "ruang (2) 12345 eksemplar"),
+    ("terbit (2019) 12345", "terbit (2019) 12345"),
+])
+def test_a_landline_with_a_bracketed_area_code_and_five_digits(text, expected):
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("atas nama Hj. Nurhayati Lubis, tolong dicatat", "atas nama Hj. [NAMA], tolong dicatat"),
+    ("Pak H. Ridwan Nasution datang", "Pak H. [NAMA] datang"),
+    ("menurut Prof. Dr. Ir. Andi Siregar", "menurut Prof. Dr. Ir. [NAMA]"),
+    ("dokternya dr. Budi Santoso", "dokternya dr. [NAMA]"),
+    ("Haji Ahmad Dahlan bilang", "Haji [NAMA] bilang"),
+    ("nama saya hj. siti, mau tanya", "nama saya hj. [NAMA], mau tanya"),
+    ("makasih bu hj. ani", "makasih bu hj. [NAMA]"),
+    ("saya dr Medan mau tanya", "saya dr Medan mau tanya"),
+    ("kak ir mau tanya", "kak [NAMA] mau tanya"),
+])
+def test_titles_before_a_name(text, expected):
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my email is tina dot wong at outlook dot com", "my email is [EMAIL]"),
+    ("surel: budi titik santoso [at] gmail [dot] com ya", "surel: [EMAIL] ya"),
+    ("buku dot com at rak dua", "buku dot com at rak dua"),
+])
+def test_a_spelt_out_dot_in_the_local_part(text, expected):
+    assert redact(text).text == expected
+
+
 @pytest.mark.parametrize("text", [
     "ISBN 979-22-3456-7 di rak 899.221",
     "ISBN 0143039431 edisi Penguin",
@@ -145,7 +209,9 @@ def test_empty_and_none():
 @pytest.mark.parametrize("text", [
     "1.2" * 33_334, "1" * 100_000, "12 " * 33_334, "0812-" * 20_000, "rek " * 25_000, "kartu-" * 16_667,
     "a@" * 50_000, "Kak Budi " * 11_112, "Aa " * 33_334, "lahir." * 16_667, "Jl. " * 25_000,
-    "https://x.id/" + "a1" * 50_000,
+    "https://x.id/" + "a1" * 50_000, "tina dot " * 12_500, "a [dot] b " * 10_000, "(0621) " * 14_286,
+    "SD 123456 " * 10_000, "Hj. " * 25_000, "Pak H. " * 14_286, "Kartu Anggota Perpusda Medan Aa " * 3_125,
+    "Jl. H. " * 14_286,
 ])
 def test_long_lines_take_linear_time(text):
     started = time.perf_counter()

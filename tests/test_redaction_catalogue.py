@@ -3,7 +3,13 @@
 Its lines were split before the rules were tuned: line i is "tune" when i is even. Every "tune" line
 must pass exactly; the "report" half is measured against floors set below the figures measured after
 tuning (recall 0.986, kept rate 1.000 on 89 lines), with room for a line or two.
+
+tests/data/redaction_fresh.json was written by another hand and measured before any change (recall
+0.806, 33/40 lines); the rules were then fixed for its misses, so it is a tuning set now: every line
+must pass.
 """
+
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +17,7 @@ from bench.redaction import gone, load, measure, run_line
 
 LINES = load()
 TUNE = [line for line in LINES if line["split"] == "tune"]
+FRESH = load(Path(__file__).parent / "data" / "redaction_fresh.json")
 
 REPORT_RECALL_FLOOR = 0.95
 REPORT_KEPT_FLOOR = 0.97
@@ -46,3 +53,17 @@ def test_half_an_address_is_not_gone():
     text = "alamat Jl. Merdeka No. 45, Medan"
     assert not gone("Jl. Merdeka No. 45", text, "alamat [NAMA]. Merdeka No. 45, Medan")
     assert gone("Jl. Merdeka No. 45", text, "alamat [ALAMAT], Medan")
+
+
+def test_fresh_set_shape():
+    assert len(FRESH) == 40
+    assert {line["split"] for line in FRESH} == {"fresh"}
+    for line in FRESH:
+        for fragment in line["must_go"] + line["must_keep"]:
+            assert fragment in line["text"]
+
+
+@pytest.mark.parametrize("line", FRESH, ids=lambda line: line["text"][:40])
+def test_fresh_line(line):
+    out, missed, lost = run_line(line)
+    assert not missed and not lost, out

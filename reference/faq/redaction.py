@@ -8,18 +8,21 @@ text (a name, a long number), for the curator to check.
 How a piece is found, in order of precedence (an earlier find wins where two overlap):
 
 1. what the patron gave in the form: their e-mail and library card number;
-2. e-mail addresses, also written `nama[at]yahoo[dot]co[dot]id` or `budi @ gmail . com`;
+2. e-mail addresses, also written `nama[at]yahoo[dot]co[dot]id`, `budi @ gmail . com` or
+   `tina dot wong at outlook dot com`;
    links that carry a token (a `?token=…`, a long random path segment); every part of the name the
    patron gave;
 3. numbers after a word that says what they are: NIK/KTP, NISN, NIM/NPM/NIS, rekening/account/
    transfer ke (and bank names),
-   kartu/anggota/member/card, no hp/wa/telp, a date after lahir/born/TTL/tgl lahir;
+   kartu/anggota/member/card (also with a library's name between: "kartu anggota Perpusda Medan
+   saya MDN-2019-004512"), no hp/wa/telp, a date after lahir/born/TTL/tgl lahir;
 4. numbers by their shape: library card numbers (FAQ_CARD_NUMBER_PATTERN), 16-digit NIKs, phone
-   numbers (mobile and landline with an area code, any of spaces, dashes and dots) — unless they
-   overlap an ISBN, a price, a time or a date;
-5. words by their context: names after an honorific (Bu, Pak, Kak…, Mr, Ms…) or after "nama saya",
-   "my name is", "anak saya"…; street addresses (Jl., Gg., RT/RW, Kel., Kec., No.…); schools
-   (SDN 060 Medan, SMP Negeri 1 Binjai) and a class (kelas 4B) when a school or a child is named.
+   numbers (mobile and landline with an area code, "(0621) 21456", any of spaces, dashes and dots)
+   — unless they overlap an ISBN, a price, a time or a date;
+5. words by their context: names after an honorific (Bu, Pak, Kak…, Mr, Ms…) or a title (Hj., H.,
+   Dr., Ir., Prof.…, which stay) or after "nama saya", "my name is", "anak saya"…; street addresses
+   (Jl., Gg., Kel., Kec., No.…, with an RT/RW after them; RT/RW alone); schools (SDN 060 Medan,
+   SMP Negeri 1 Binjai, SD Negeri 163085) and a class (kelas 4B) when a school or a child is named.
 
 Anything inside an `allow` string (the library's public contacts) is never replaced, and a phone
 number whose digits are those of an allowed number stays too. Every pattern is linear: each starts
@@ -94,6 +97,16 @@ HONORIFICS_ID = ("bu", "ibu", "pak", "bapak", "bpk", "kak", "kakak", "mas", "mba
                  "adek", "sdr", "sdri", "saudara", "saudari", "bang", "abang", "om", "tante", "teh", "kang",
                  "ny", "nn", "uda", "cik", "koh", "ci", "ananda")
 HONORIFICS_EN = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Mister", "Madam")
+# Titles before a name, capitalised (and "dr." for a physician): "Hj. Nurhayati", "Pak H. Ridwan",
+# "Prof. Dr. Ir. Siregar". "H" and "dr" need their dot. A name after an honorific or "atas nama" may
+# start with them; the titles stay and the name after them is taken.
+TITLE_RE = re.compile(
+    r"(?<![\w-])(?:(?:Hj|Hajjah|Hajah|Haji|Dr|Drs|Dra|Ir|Prof|KH|Ust|Ustadz|Ustadzah)\.?|(?:H|dr)\.)(?=[ \t])[ \t]*")
+# The same in any case, for a title after a context that is itself enough ("nama saya hj. siti");
+# "dr" (also "dari") only with its dot.
+_TITLE_ANY_CASE_RE = re.compile(
+    r"(?<![\w-])(?:(?i:hj|hajjah|hajah|haji|drs|dra|ir|prof|kh|ust|ustadz|ustadzah)\.?|Dr\.?|(?i:h|dr)\.)"
+    r"(?=[ \t])[ \t]*")
 # A dot after these is an abbreviation's, not a sentence's end.
 _ABBREVIATED = {"sdr", "sdri", "bpk", "ny", "nn", "mr", "mrs", "ms", "mx"}
 
@@ -120,10 +133,13 @@ WORD_RE = re.compile(r"[ \t]*([^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*)")
 # --- numbers, dates, e-mail, links ----------------------------------------------------------------
 _AT = r"(?:[ \t]*@[ \t]*|[ \t]*[\[({<][ \t]*(?:at|et)[ \t]*[\])}>][ \t]*|[ \t]+(?:at|et)[ \t]+)"
 _DOT = r"(?:[ \t]*\.[ \t]*|[ \t]*[\[({<][ \t]*(?:dot|titik)[ \t]*[\])}>][ \t]*|[ \t]+(?:dot|titik)[ \t]+)"
+# "tina dot wong at …": a spelt-out dot in the local part (only spelt out, so that splitting is unambiguous).
+_SPELT_DOT = r"(?:[ \t]*[\[({<][ \t]*(?:dot|titik)[ \t]*[\])}>][ \t]*|[ \t]+(?:dot|titik)[ \t]+)"
 _TLD = r"(?:com|net|org|id|co|ac|go|sch|or|my|edu|gov|info|biz|io|me|uk|us|sg|au|mil|web|desa|ponpes)"
 EMAIL_RE = re.compile(
     r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,6}"  # the usual form
-    r"|(?<![\w.+-])[\w.+-]{1,64}" + _AT + r"[\w-]{1,63}(?:" + _DOT + r"[\w-]{1,63}){0,4}" + _DOT + _TLD + r"(?![\w-])",
+    r"|(?<![\w.+-])[\w.+-]{1,64}(?:" + _SPELT_DOT + r"[\w+-]{1,64}){0,3}"  # spelt out
+    + _AT + r"[\w-]{1,63}(?:" + _DOT + r"[\w-]{1,63}){0,4}" + _DOT + _TLD + r"(?![\w-])",
     re.I)
 URL_RE = re.compile(r"(?<![\w/@.])(?:https?://|www\.)[^\s<>\"']{1,2000}", re.I)
 _SENSITIVE_KEYS = {"token", "key", "apikey", "api_key", "access_token", "auth", "sig", "signature", "session",
@@ -131,7 +147,8 @@ _SENSITIVE_KEYS = {"token", "key", "apikey", "api_key", "access_token", "auth", 
                    "email", "uid", "user", "userid", "t", "k"}
 SEP = r"[ \t.\-\u00a0]"
 PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+[ \t]?62|62|\([ \t]?0\d{2,4}[ \t]?\)|0)(?:" + SEP + r"{0,2}\d){6,13}(?!\d)")
+    r"(?<![\w+])(?:(?:\+[ \t]?62|62|0)(?:" + SEP + r"{0,2}\d){6,13}"
+    r"|\([ \t]?0\d{2,4}[ \t]?\)(?:" + SEP + r"{0,2}\d){5,13})(?!\d)")  # "(0621) 21456": 5 digits after a code
 NIK_RE = re.compile(r"(?<![\d.])(?<!\d[ .-])\d(?:[ .-]?\d){15}(?![ .-]?\d)")
 # Filler words between a keyword and its number: "NIK anak saya: 12…", "no rek BCA saya 12…".
 _FILLERS = (r"(?:saya|sy|aku|ku|gw|gue|my|our|his|her|anak|adik|istri|suami|ibu|bapak|nya|no|nomor|nomer|nmr|"
@@ -150,10 +167,12 @@ CONTEXT_RULES = [
                 r"CIMB(?:\s+Niaga)?|Danamon|BTN|Permata)\b", NUMBER % (4, 24), 6, 20),
     ("phone", r"\b(?:no\.?\s?hp|hp|wa|whatsapp|telp|tlp|telepon|telpon|phone|mobile|call\s+me\s+at)\b",
      NUMBER % (6, 15), 8, 15),
+    # … and the name of the library that issued it: "kartu anggota Perpusda Medan saya MDN-2019-004512".
     ("card", r"\b(?:kartu(?:\s+anggota)?|no\.?\s*anggota|nomor\s+anggota|id\s+anggota|member(?:ship)?"
-             r"(?:\s+(?:id|no|number|card))?|library\s+card|card)\b",
+             r"(?:\s+(?:id|no|number|card))?|library\s+card|card)\b(?:[ \t]+(?-i:[A-Z][a-z][\w]{0,30})\b){0,3}",
      r"(?=[A-Za-z0-9./-]{0,30}\d)[A-Za-z0-9][A-Za-z0-9./-]{0,30}(?:[ ]\d{2,8}){0,3}(?![\w])", 4, 30),
 ]
+YEAR_RE = re.compile(r"(?:19|20)\d{2}")  # "kartu anggota Perpustakaan Nasional 2024": a year, not a card
 CONTEXT_RULES = [(kind, re.compile("(" + kw + ")" + _GAP + "(" + num + ")", re.I), lo, hi)
                  for kind, kw, num, lo, hi in CONTEXT_RULES]
 
@@ -186,6 +205,8 @@ _HOUSE_NO_RE = re.compile(r"[ \t]*(?:no|nomor|nmr|number)\.?[ \t]*\d{1,5}[A-Za-z
                           re.I)
 _BLOCK_RE = re.compile(r"[ \t]*blok[ \t]+[A-Za-z]{0,2}\d{0,4}[A-Za-z]?(?![\w])", re.I)
 _NUM_TOKEN_RE = re.compile(r"[ \t]*\d{1,4}[A-Za-z]?(?![\w.])")
+# A school's number: "SDN 060", "SD Negeri 163085" (the six-digit national numbering).
+_SCHOOL_NO_RE = re.compile(r"[ \t]*\d{1,6}[A-Za-z]?(?![\w.])")
 
 # Schools and a class.
 SCHOOL_RE = re.compile(r"(?<![\w-])(?:SDN|SDIT|SDS|SD|SMPN|SMPIT|SMPS|SMP|SMAN|SMAIT|SMAS|SMA|SMKN|SMKS|SMK|MIN|MIS|"
@@ -366,7 +387,7 @@ def _context_numbers(f):
         for m in pattern.finditer(f.text):
             value = m.group(2)
             n = len(_digits(value))
-            if lo <= n <= hi and (kind != "card" or not PRICE_RE.fullmatch(value)):
+            if lo <= n <= hi and (kind != "card" or not (PRICE_RE.fullmatch(value) or YEAR_RE.fullmatch(value))):
                 f.add(*m.span(2), kind)
 
 
@@ -420,26 +441,54 @@ def _take_name(text, pos, *, lower, max_words=4, need_follower=False):
     return end
 
 
+def _take_titled_name(text, pos, **kw):
+    """(start, end) of the name at `pos` (see _take_name) after any titles such as "Hj. ",
+    "Prof. Dr. ", which stay; without them if no name follows the titles. None if no name."""
+    p = _skip_blank(text, pos)
+    for _i in range(3):
+        m = _TITLE_ANY_CASE_RE.match(text, p)
+        if not m:
+            break
+        p = m.end()
+    if p != _skip_blank(text, pos):
+        end = _take_name(text, p, **kw)
+        if end:
+            return p, end
+    end = _take_name(text, pos, **kw)
+    return (pos, end) if end else None
+
+
+_STREET_BEFORE_RE = re.compile(r"(?<![\w-])(?:jl|jln|jalan|gg|gang)\.?[ \t]*$", re.I)
+
+
 def _name_spans(text):
-    """(start, end) of names found by their context, in order of confidence."""
+    """(start, end) of names found by their context, in order of confidence. A title after the
+    context ("atas nama Hj. Nurhayati", "Pak H. Ridwan") stays; the name after it is taken."""
     out = []
     for m in INTRO_RE.finditer(text):
-        end = _take_name(text, m.end(), lower=True)
-        if end:
-            out.append((m.end(), end))
+        found = _take_titled_name(text, m.end(), lower=True)
+        if found:
+            out.append(found)
     for m in HONORIFIC_RE.finditer(text):
         word = m.group(0).rstrip(".").lower()
         if m.group(1) and word not in _ABBREVIATED:
             continue  # "… Bu. Selamat sore": the dot ends a sentence
-        end = _take_name(text, m.end(), lower=word in HONORIFICS_ID)
-        if end:
-            start = m.end() + len(text[m.end():end]) - len(text[m.end():end].lstrip())
+        found = _take_titled_name(text, m.end(), lower=word in HONORIFICS_ID)
+        if found:
+            pos, end = found
+            start = pos + len(text[pos:end]) - len(text[pos:end].lstrip())
             out.append((start, end))
+    for m in TITLE_RE.finditer(text):
+        if _STREET_BEFORE_RE.search(text, max(0, m.start() - 8), m.start()):
+            continue  # "Jl. H. Misbah": a street named after someone
+        found = _take_titled_name(text, m.end(), lower=False)
+        if found:
+            out.append(found)
     for pattern in (KIN_RE, SELF_RE):
         for m in pattern.finditer(text):
-            end = _take_name(text, m.end(), lower=True, need_follower=True)
-            if end:
-                out.append((m.end(), end))
+            found = _take_titled_name(text, m.end(), lower=True, need_follower=True)
+            if found:
+                out.append(found)
     return out
 
 
@@ -450,8 +499,7 @@ def _names(f):
 
 def _addresses(f):
     text = f.text
-    for m in RT_RE.finditer(text):
-        f.add(*m.span(), "address")
+    # The street first, so that it takes an RT/RW after it along ("Jalan Sudirman no 45 RT 02 RW 04").
     for m in STREET_RE.finditer(text):
         end = _take_address(text, m.end())
         if end:
@@ -462,6 +510,8 @@ def _addresses(f):
         end = _take_address(text, m.end())
         if end:
             f.add(m.end(), end, "address")
+    for m in RT_RE.finditer(text):
+        f.add(*m.span(), "address")
 
 
 def _take_address(text, pos, max_tokens=10):
@@ -473,8 +523,8 @@ def _take_address(text, pos, max_tokens=10):
                 end, taken = m.end(), taken + 1
                 break
         else:
-            s = STREET_RE.match(text, _skip_blank(text, end))
-            if s and taken:
+            s = STREET_RE.match(text, _skip_blank(text, end)) or TITLE_RE.match(text, _skip_blank(text, end))
+            if s and (taken or s.re is TITLE_RE):
                 end = s.end()
                 continue
             m = WORD_RE.match(text, end)
@@ -499,7 +549,7 @@ def _schools(f):
     for m in SCHOOL_RE.finditer(text):
         end, taken = m.end(), 0
         while taken < 6:
-            n = _NUM_TOKEN_RE.match(text, end)
+            n = _SCHOOL_NO_RE.match(text, end)
             w = WORD_RE.match(text, end)
             if n:
                 end, taken = n.end(), taken + 1
