@@ -92,7 +92,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _django()
     lines = load(args.catalogue)
-    for split in sorted({line["split"] for line in lines}, key=["tune", "report", "fresh"].index):
+    for split in sorted({line["split"] for line in lines}, key=["tune", "report", "fresh", "sealed"].index):
         r = measure(lines, split)
         print(f"{split:7} lines {r['lines']:3}  must_go {r['must_go']:3}  must_keep {r['must_keep']:3}  "
               f"recall {r['recall']:.3f}  kept {r['kept_rate']:.3f}  false-redaction {r['false_redaction_rate']:.3f}  "

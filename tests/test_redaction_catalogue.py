@@ -7,6 +7,10 @@ tuning (recall 0.986, kept rate 1.000 on 89 lines), with room for a line or two.
 tests/data/redaction_fresh.json was written by another hand and measured before any change (recall
 0.806, 33/40 lines); the rules were then fixed for its misses, so it is a tuning set now: every line
 must pass.
+
+tests/data/redaction_sealed.json (30 lines) was written by the same other hand before those fixes and
+run only once they were done: recall 0.960 (24 of 25 fragments), kept rate 1.000, 29/30 lines. It
+is the held-out measure; nothing was changed for it, and its floors sit below that measure.
 """
 
 from pathlib import Path
@@ -18,6 +22,7 @@ from bench.redaction import gone, load, measure, run_line
 LINES = load()
 TUNE = [line for line in LINES if line["split"] == "tune"]
 FRESH = load(Path(__file__).parent / "data" / "redaction_fresh.json")
+SEALED = load(Path(__file__).parent / "data" / "redaction_sealed.json")
 
 REPORT_RECALL_FLOOR = 0.95
 REPORT_KEPT_FLOOR = 0.97
@@ -67,3 +72,10 @@ def test_fresh_set_shape():
 def test_fresh_line(line):
     out, missed, lost = run_line(line)
     assert not missed and not lost, out
+
+
+def test_sealed_set_floors():
+    assert len(SEALED) == 30 and {line["split"] for line in SEALED} == {"sealed"}
+    r = measure(SEALED, "sealed")
+    assert r["recall"] >= 0.9, r["misses"]
+    assert r["kept_rate"] >= REPORT_KEPT_FLOOR, r["misses"]
