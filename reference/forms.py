@@ -12,11 +12,21 @@ class LibrarianChoiceField(forms.ModelChoiceField):
         return profile.display_name if profile else user.get_username()
 
 
-class TranscriptFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+class PeriodFilterForm(forms.Form):
+    """From and To, both optional; From not after To."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("“From” must not be after “To”."))
+        return cleaned
+
+
+class TranscriptFilterForm(PeriodFilterForm):
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.all(), required=False,
                                    empty_label=_("All queues"))
     librarian = LibrarianChoiceField(
@@ -28,13 +38,6 @@ class TranscriptFilterForm(forms.Form):
     text = forms.CharField(label=_("Text"), required=False, max_length=200)
     topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.all(), required=False,
                                    empty_label=_("All topics"))
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("“From” must not be after “To”."))
-        return cleaned
 
 
 class OfflineAnswerForm(forms.Form):
@@ -66,11 +69,9 @@ class DeskLoginForm(AuthenticationForm):
                                         params={"username": user.get_username()})
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(PeriodFilterForm):
     """The audit trail's filters (reference.audit_views): days in the library's time zone."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     user = LibrarianChoiceField(
         label=_("Staff member"), queryset=get_user_model().objects.filter(is_staff=True)
         .select_related("librarian_profile").order_by("username"),
@@ -84,10 +85,3 @@ class AuditFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", _("All actions")), *AuditEvent.Action.choices]
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("“From” must not be after “To”."))
-        return cleaned

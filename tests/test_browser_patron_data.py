@@ -25,8 +25,8 @@ def _in_thread(function, **arguments):
 @needs_axe
 def test_a_staff_member_finds_exports_and_erases_one_patrons_data(new_page, live_daphne, django_user_model,
                                                                   settings, tmp_path):
-    from reference.tokens import PatronIdentity
     from reference.models import AuditEvent, Conversation
+    from reference.tokens import PatronIdentity
     from tests.privacy_data import full_chat
 
     settings.MEDIA_ROOT = str(tmp_path)
