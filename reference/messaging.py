@@ -164,6 +164,9 @@ def _take_next_seq(*, conversation_id, patron_id, client_id):
                   first_response_at is None, retry_of, patron_name)
 
 
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+
+
 @functools.cache
 def _one_statement_path():
     """PostgreSQL's one-statement store, or None where there are no round trips to save."""
@@ -194,8 +197,9 @@ def _store_in_one_statement(new, text):
         f"WHERE id = {target} AND status <> %s {'AND librarian_id = %s' if librarian else ''} "
         f"AND NOT EXISTS (SELECT 1 FROM {messages} WHERE conversation_id = {conversations}.id "
         f"AND client_id = %s AND client_id <> '') RETURNING id, last_seq, patron_id) "
-        f"INSERT INTO {messages} (conversation_id, seq, role, author_id, author_name, text, client_id, created_at) "
-        f"SELECT taken.id, taken.last_seq, %s, %s, {name}, %s, %s, %s FROM taken "
+        f"INSERT INTO {messages} (conversation_id, seq, role, author_id, author_name, text, client_id, created_at, "
+        f"attachment_removed) "
+        f"SELECT taken.id, taken.last_seq, %s, %s, {name}, %s, %s, %s, false FROM taken "
         f"RETURNING id, conversation_id, seq, author_name"
     )
     params = [*first_response, key, Conversation.Status.CLOSED, *holder, new.client_id,
@@ -204,8 +208,10 @@ def _store_in_one_statement(new, text):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-    except IntegrityError:  # the same client id stored by another thread just now: a retry
-        return None
+    except IntegrityError as refused:
+        if getattr(refused.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise  # not a retry: a schema this statement does not know must fail loudly
+        return None  # the same client id stored by another thread just now: a retry
     if row is None:
         return None
     message_pk, conversation_pk, seq, stored_name = row
