@@ -31,7 +31,8 @@ def remove_attachments(attachments):
 
 
 def anonymise_conversations(conversation_ids):
-    """Anonymise these conversations (closed ones only; the rest are left alone). Returns how many."""
+    """Anonymise these conversations (closed ones only; the rest are left alone). Returns how many.
+    Their patrons stay: the caller deletes those left without a chat (delete_patrons)."""
     ids = list(Conversation.objects.filter(pk__in=list(conversation_ids), status=Conversation.Status.CLOSED,
                                            anonymised_at__isnull=True).values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
@@ -42,8 +43,6 @@ def anonymise_conversations(conversation_ids):
 def _anonymise_batch(ids):
     remove_attachments(Attachment.objects.filter(conversation_id__in=ids))
     with transaction.atomic():
-        patron_ids = set(Conversation.objects.filter(pk__in=ids).exclude(patron=None)
-                         .values_list("patron_id", flat=True))
         Message.objects.filter(conversation_id__in=ids).update(text="", client_id="")
         Message.objects.filter(conversation_id__in=ids, role="patron").update(author_name="")
         InternalNote.objects.filter(conversation_id__in=ids).delete()
@@ -52,7 +51,6 @@ def _anonymise_batch(ids):
         FaqEntry.source_conversations.through.objects.filter(conversation_id__in=ids).delete()
         Conversation.objects.filter(pk__in=ids).update(
             patron=None, subject="", rating_comment="", anonymised_at=timezone.now())
-        delete_patrons(Patron.objects.filter(pk__in=patron_ids, conversations=None))
 
 
 def delete_patrons(patrons):

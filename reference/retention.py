@@ -100,8 +100,10 @@ def _library_data(library, now):
             conversation__site__library=library, conversation__created_at__lt=cutoff)
     if (cutoff := _before(now, library.audit_retention_days)) is not None:
         yield "audit_events", _delete, AuditEvent.objects.filter(library=library, at__lt=cutoff)
-    if (cutoff := _before(now, library.retention_days)) is not None:
-        # Widget identities that never asked anything, or whose chats are all anonymised now.
+    shortest = _shortest(library.retention_days, library.offline_retention_days, library.child_retention_days)
+    if (cutoff := _before(now, shortest)) is not None:
+        # Widget identities that never asked anything, or whose chats were all anonymised above
+        # (so a dry run counts only those already without a chat).
         yield "patrons", delete_patrons, Patron.objects.filter(site__library=library, created_at__lt=cutoff,
                                                               conversations=None)
 
