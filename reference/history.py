@@ -20,25 +20,26 @@ SHOWN = 10  # earlier chats listed with a held chat; the count says how many the
 
 
 def _email(patron):
-    return patron.email.strip().lower() if patron is not None else ""
+    return patron.email.strip().lower()
 
 
 def _card(patron):
-    if patron is None:  # erased (reference.patron_data): the chat has no history
-        return ""
     card = getattr(patron, "library_card", None)
     return card.number.strip().upper() if card else ""
 
 
 def histories(conversations):
     """{conversation id: its earlier chats, newest first}: one rule, three queries for any number."""
+    # A chat whose patron was erased (reference.patron_data) has no history.
+    found = {c.pk: [] for c in conversations if c.patron_id is None}
+    conversations = [c for c in conversations if c.patron_id is not None]
     if not conversations:
-        return {}
+        return found
     libraries = {site["pk"]: site for site in Site.objects.filter(pk__in={c.site_id for c in conversations})
                  .values("pk", "library_id", "library__retention_days")}
     emails = {_email(c.patron) for c in conversations} - {""}
     cards = {_card(c.patron) for c in conversations} - {""}
-    same_person = Q(patron_id__in={c.patron_id for c in conversations} - {None})
+    same_person = Q(patron_id__in={c.patron_id for c in conversations})
     if emails:
         same_person |= Q(patron_email__in=emails)
     if cards:
@@ -50,13 +51,12 @@ def histories(conversations):
         .select_related("queue", "librarian__librarian_profile", "site")
         .order_by("-created_at", "-pk"))
     now = timezone.now()
-    found = {}
     for conversation in conversations:
         library = libraries[conversation.site_id]
         days = library["library__retention_days"]
         since = now - timedelta(days=days) if days else None
         email, card = _email(conversation.patron), _card(conversation.patron)
-        found[conversation.pk] = [] if conversation.patron_id is None else [
+        found[conversation.pk] = [
             earlier for earlier in candidates
             if earlier.pk != conversation.pk and earlier.created_at < conversation.created_at
             and earlier.site.library_id == library["library_id"]

@@ -87,6 +87,11 @@ class Library(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def contact_list(self):
+        """The public contacts, one per line, as a list."""
+        return [line.strip() for line in self.public_contacts.splitlines() if line.strip()]
+
 
 def default_library():
     """The library a new site or librarian belongs to unless chosen: the first one, made if none."""

@@ -55,13 +55,9 @@ def notice(site):
                   periods=[(what, period(days)) for what, days in periods], after=after, rights=rights(library))
 
 
-def contacts(library):
-    return [line.strip() for line in library.public_contacts.splitlines() if line.strip()]
-
-
 def rights(library):
     """How a patron asks for a copy of their data or for its deletion."""
-    listed = contacts(library)
+    listed = library.contact_list
     if not listed:
         return _("To get a copy of your data or to have it deleted, ask a librarian in the chat.")
     return _("To get a copy of your data or to have it deleted, ask a librarian in the chat or contact the "

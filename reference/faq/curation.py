@@ -64,10 +64,9 @@ def create_draft_from_transcript(*, conversation, message_ids, editor=None, lang
     if not messages:
         raise ServiceError("faq_no_messages")
     context = redaction_context(conversation)
-    names = context.pop("names")
-    patron_parts = [redact(m.text, names, **context) for m in messages if m.role == Role.PATRON]
+    patron_parts = [redact(m.text, **context) for m in messages if m.role == Role.PATRON]
     # A message that only sends a file has no text to reuse.
-    answer_parts = [redact(m.text, names, **context) for m in messages if m.role == Role.LIBRARIAN and m.text]
+    answer_parts = [redact(m.text, **context) for m in messages if m.role == Role.LIBRARIAN and m.text]
     question = " ".join(r.text for r in patron_parts).strip()
     if not question:
         raise ServiceError("faq_no_patron_message")
@@ -87,9 +86,8 @@ def create_draft_from_transcript(*, conversation, message_ids, editor=None, lang
 
 def allow_list(library):
     """Strings redaction keeps: the library's public contacts (one per line) and FAQ_REDACTION_ALLOW."""
-    contacts = library.public_contacts if library is not None else ""
-    allow = [line.strip() for line in (contacts or "").splitlines() if line.strip()]
-    return allow + [a for a in getattr(settings, "FAQ_REDACTION_ALLOW", []) if a]
+    contacts = library.contact_list if library is not None else []
+    return contacts + [a for a in getattr(settings, "FAQ_REDACTION_ALLOW", []) if a]
 
 
 def _plain(answer_html):
