@@ -668,6 +668,8 @@ class AuditEvent(models.Model):
         OPT_OUT = "opt_out", _("FAQ reuse refused or allowed")
         RETENTION = "retention", _("Applied the retention periods")
         VIEW_AUDIT = "view_audit", _("Read the audit trail")
+        BLOCK_PATRON = "block_patron", _("Blocked a patron for a while")
+        LIFT_BLOCK = "lift_block", _("Lifted a patron's block")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     library = models.ForeignKey(Library, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
@@ -688,3 +690,29 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class PatronBlock(models.Model):
+    """A librarian stopped a patron from chatting for a while (reference.limits): the patron's token,
+    and the client address they chatted from (kept only as a keyed hash, never the address itself)."""
+
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="blocks", verbose_name=_("patron"))
+    conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("conversation"))
+    # HMAC of the client address (reference.limits.address_key): matches the same address again,
+    # and tells nobody what it was.
+    address_key = models.CharField(_("address key"), max_length=64, blank=True, db_index=True)
+    until = models.DateTimeField(_("blocked until"), db_index=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("blocked by"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("patron block")
+        verbose_name_plural = _("patron blocks")
+
+    def __str__(self):
+        return f"{self.patron} → {self.until:%Y-%m-%d %H:%M}"
