@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
@@ -13,3 +14,12 @@ class ReferenceConfig(AppConfig):
 
         post_delete.connect(delete_file_with_its_row, sender="reference.Attachment",
                             dispatch_uid="attachment-file-follows-its-row")
+        user_logged_out.connect(close_sockets_of_session, dispatch_uid="logout-closes-staff-sockets")
+
+
+def close_sockets_of_session(sender, request, user, **kwargs):
+    from reference.events import end_session
+
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        end_session(session_key)

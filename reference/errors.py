@@ -6,6 +6,11 @@ MESSAGES = {
     "bad_json": _("That frame is not valid JSON."),
     "frame_too_large": _("That frame is too large."),
     "unknown_type": _("Unknown frame type."),
+    "frame_too_deep": _("That frame nests too deeply (at most %(limit)s levels)."),
+    "invalid_text": _("The field “%(field)s” holds a character that is not text (NUL or a lone surrogate)."),
+    "unavailable": _("The service is busy for a moment; nothing was changed. Please try again in a few seconds."),
+    "internal_error": _("Something went wrong on our side; reconnecting. Nothing you sent before this was lost."),
+    "logged_out": _("You have logged out; log in again to go on."),
     "invalid_frame": _("The field “%(field)s” is missing or of the wrong kind."),
     "hello_required": _("Say hello first."),
     "hello_timeout": _("No hello arrived in time; reconnect to go on."),
@@ -127,6 +132,8 @@ FATAL_CLOSE_CODES = {
     "token_invalid": 4401,
     "token_expired": 4401,
     "not_authenticated": 4403,
+    "logged_out": 4403,
+    "internal_error": 1011,
     "hello_timeout": 4408,
 }
 

@@ -7,7 +7,10 @@
 | `librarian.<user id>` | every dashboard of one librarian |
 | `queue.<id>` | every dashboard of the queue's members |
 | `staff` | every dashboard: colleagues' presence and load |
+| `session.<hash>` | every staff socket opened with one login session: closed when it logs out |
 """
+
+import hashlib
 
 STAFF = "staff"
 
@@ -32,3 +35,9 @@ def librarian(user_id):
 
 def patron(patron_id):
     return f"patron.{patron_id.hex if hasattr(patron_id, 'hex') else patron_id}"
+
+
+def session(session_key):
+    """A login session's sockets. Hashed: a group name is seen by the channel layer (and Redis),
+    and a session key is a password to the account."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]

@@ -7,6 +7,7 @@ from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from reference.errors import ServiceError
+from reference.validation import has_bad_text
 
 VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -14,6 +15,9 @@ HELLO_TIMEOUT = 30  # seconds a new socket has to send `hello`
 # The widest integer a database column holds (a 64-bit id): a larger number names nothing, and
 # handing it to the database would fail there instead of here.
 MAX_INT = 2**63 - 1
+# How deeply a frame's objects and lists may nest: the deepest documented frame (`survey`) nests 3.
+MAX_DEPTH = 8
+
 
 
 def parse_frame(text_data):
@@ -23,13 +27,33 @@ def parse_frame(text_data):
         raise ServiceError("frame_too_large")
     try:
         frame = json.loads(text_data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise ServiceError("bad_json") from None
     if not isinstance(frame, dict):
         raise ServiceError("bad_json")
+    _check_values(frame, "type", 0)
     if not isinstance(frame.get("type"), str):
         raise ServiceError("unknown_type")
     return frame
+
+
+def _check_values(value, name, depth):
+    """Every string in the frame is text a database stores, and the frame nests at most MAX_DEPTH deep.
+    `name`: the top-level field the value sits in, for the error."""
+    if depth > MAX_DEPTH:
+        raise ServiceError("frame_too_deep", limit=MAX_DEPTH)
+    if isinstance(value, str):
+        if has_bad_text(value):
+            raise ServiceError("invalid_text", field=name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key_name = key if depth == 0 else name
+            if has_bad_text(key):
+                raise ServiceError("invalid_text", field=name if depth else "?")
+            _check_values(item, key_name, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(item, name, depth + 1)
 
 
 def field(frame, name, kind, *, required=True, default=None):
@@ -51,9 +75,14 @@ def is_int(value):
 
 def id_from_text(value, name):
     """An id sent as text or a number (a form field, a JSON body), or ServiceError("invalid_frame")."""
-    if isinstance(value, bool) or not str(value).isdigit() or not is_int(int(value)):
+    if is_int(value) and value >= 0:
+        return value
+    # ASCII digits only ("²" is a digit to str.isdigit, and int() refuses it), and no more than a
+    # 64-bit id has (int() refuses over 4,300 digits).
+    text = value if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and is_int(int(text))):
         raise ServiceError("invalid_frame", field=name)
-    return int(value)
+    return int(text)
 
 
 def id_list(frame, name, *, required=True):

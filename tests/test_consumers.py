@@ -314,20 +314,36 @@ async def test_a_socket_that_never_says_hello_is_told_and_closed(monkeypatch):
     assert await socket.closed_with() == 4408
 
 
-async def test_a_channel_layer_that_fails_ends_the_socket_with_its_error(monkeypatch):
-    """The consumer's loop (ProtocolConsumer.__call__) raises what a source raised, as Channels' does,
-    instead of waiting for ever on a reader that has died."""
+async def test_a_channel_layer_that_fails_ends_the_socket_with_an_error_frame_and_stops_its_tasks(
+        monkeypatch, identity, token_for):
+    """Whatever no rule foresaw (here the layer's receive dies under a live socket): the client is told
+    in an `error` frame, the socket closes with 1011, and none of its tasks (the heartbeat above all)
+    outlives it."""
+    import asyncio
+
     from channels.layers import get_channel_layer
-    from channels.testing import WebsocketCommunicator
 
-    from chatserver.asgi import application
-    from tests.wsclient import ORIGIN
+    layer = get_channel_layer()
+    breaking = asyncio.Event()
+    real_receive = layer.receive
 
-    async def broken(channel):
-        raise RuntimeError("channel layer down")
+    async def breaks_on_cue(channel):
+        receiving = asyncio.ensure_future(real_receive(channel))
+        cue = asyncio.ensure_future(breaking.wait())
+        done, _pending = await asyncio.wait({receiving, cue}, return_when=asyncio.FIRST_COMPLETED)
+        if cue in done:
+            receiving.cancel()
+            raise RuntimeError("channel layer down")
+        cue.cancel()
+        return receiving.result()
 
-    monkeypatch.setattr(get_channel_layer(), "receive", broken)
-    communicator = WebsocketCommunicator(application, "/ws/patron/", headers=[ORIGIN])
-    with pytest.raises(RuntimeError, match="channel layer down"):
-        await communicator.connect(timeout=5)  # the connect may be dispatched before the error
-        await communicator.receive_output(timeout=1)  # none: the loop has raised
+    monkeypatch.setattr(layer, "receive", breaks_on_cue)
+    socket = await patron_socket(token_for(identity))
+    beats = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "ProtocolConsumer.beat"]
+    assert beats, "the socket's heartbeat runs once it said hello"
+    breaking.set()
+    error = await socket.receive_type("error")
+    assert error["code"] == "internal_error" and error["message"]
+    assert await socket.closed_with() == 1011
+    await asyncio.sleep(0.05)
+    assert all(task.done() for task in beats), "the heartbeat of a failed socket must stop with it"

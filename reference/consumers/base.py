@@ -12,7 +12,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import InterfaceError, OperationalError
 from django.utils import translation
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from reference import dbthreads, frames, groups, protocol, receipts, selectors, sweeps
 from reference.errors import ServiceError
@@ -20,6 +23,11 @@ from reference.models import Role
 from reference.protocol import field
 
 logger = logging.getLogger(__name__)
+
+# The database or Redis is away for a moment (a restart, a fail-over, "too many clients"): the frame
+# is answered `unavailable`, nothing changed, and the socket stays open.
+UNAVAILABLE_RETRY_AFTER = 5  # seconds
+OUTAGES = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 try:  # daphne's transport raises this when a fan-out frame races the socket's close
     from autobahn.exception import Disconnected as SocketGone
@@ -33,10 +41,16 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     ServiceError("not_found")) and `on_<type>(frame)` handlers (dots become underscores)."""
 
     role = None
+    # The client frames this endpoint answers, as docs/protocol.md lists them (tests/test_frames.py
+    # holds the two to each other): nothing else reaches a handler, whatever methods the class has.
+    frame_types = frozenset()
     hello_timeout = protocol.HELLO_TIMEOUT
     heartbeat = None
+    hello_watch = None
 
+    accepted = False
     gone = False  # the socket has closed: frames still queued for it go nowhere
+    cleaned_up = False  # disconnect() has run: its groups are left and its tasks stopped
 
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__ with a cheaper loop. Channels waits for the socket and
@@ -58,16 +72,40 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 await self.dispatch(message)
         except StopConsumer:
             pass
+        except Exception:
+            logger.exception("socket %s failed", self.channel_name)
+            await self.fail()
         finally:
             for reader in readers:
                 reader.cancel()
             await asyncio.gather(*readers, return_exceptions=True)
+            if not self.cleaned_up:  # it failed before its disconnect: no task may outlive it
+                try:
+                    await self.disconnect(1011)
+                except Exception:
+                    logger.exception("socket %s: cleaning up after a failure failed", self.channel_name)
+
+    async def fail(self):
+        """Whatever went wrong that no rule foresaw: say so in a frame, then close (1011). The client
+        reconnects and resumes; everything acknowledged before is stored."""
+        if self.gone:
+            return
+        try:
+            if not self.accepted:  # refused before it opened: there is no frame to send yet
+                await self.close(code=1011)
+                return
+            with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
+                await self.send_error(ServiceError("internal_error"))
+        except Exception:
+            logger.exception("could not close socket %s with an error frame", self.channel_name)
 
     async def connect(self):
         self.ready = False
         self.language = protocol.choose_language(None, self.scope.get("headers", []))
         self.joined = set()
+        self.unjoined = set()  # joined, but the channel layer was away: retried on the heartbeat
         await self.accept()
+        self.accepted = True
         self.hello_watch = asyncio.create_task(self.expect_hello())
 
     async def expect_hello(self):
@@ -79,10 +117,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         self.gone = True
-        self.hello_watch.cancel()
-        if self.heartbeat:
-            self.heartbeat.cancel()
-        for group in list(self.joined):
+        self.cleaned_up = True
+        for task in (self.hello_watch, self.heartbeat):
+            if task is not None:
+                task.cancel()
+        for group in list(getattr(self, "joined", ())):
             await self.leave(group)
 
     async def dispatch(self, message):
@@ -104,9 +143,14 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 await self.dispatch_frame(frame)
             except ServiceError as error:
                 await self.send_error(error, ref)
+            except OUTAGES:
+                logger.warning("socket %s: %s answered `unavailable`", self.channel_name, ref, exc_info=True)
+                await self.send_error(ServiceError("unavailable", retry_after=UNAVAILABLE_RETRY_AFTER), ref)
 
     async def dispatch_frame(self, frame):
         kind = frame["type"]
+        if kind not in self.frame_types:
+            raise ServiceError("unknown_type")
         if kind == "hello":
             protocol.check_version(frame)
             self.language = protocol.choose_language(frame.get("lang"), self.scope.get("headers", []))
@@ -118,9 +162,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             if self.heartbeat is None:
                 self.heartbeat = asyncio.create_task(self.beat())
             return
-        handler = getattr(self, "on_" + kind.replace(".", "_"), None)
-        if handler is None:
-            raise ServiceError("unknown_type")
+        handler = getattr(self, "on_" + kind.replace(".", "_"))
         if not self.ready:
             raise ServiceError("hello_required")
         await handler(frame)
@@ -173,6 +215,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(interval)
 
     async def beat_once(self):
+        await self.rejoin()
         await sweeps.run()
         followed = self.followed_conversations()
         last = await dbthreads.run(selectors.last_seqs)(followed) if followed else {}
@@ -194,14 +237,30 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             self.gone = True
 
     async def join(self, group):
+        """Listen to `group`. With Redis away the subscription is retried on every heartbeat; until
+        then the heartbeat's last_seq shows the client what it missed (docs/delivery.md)."""
         if group not in self.joined:
             self.joined.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except Exception:
+                logger.warning("socket %s could not join %s; retrying on its heartbeat", self.channel_name, group,
+                               exc_info=True)
+                self.unjoined.add(group)
 
     async def leave(self, group):
         if group in self.joined:
             self.joined.discard(group)
-            await self.channel_layer.group_discard(group, self.channel_name)
+            self.unjoined.discard(group)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # Redis away: its subscription ends with the connection anyway
+                logger.warning("socket %s could not leave %s", self.channel_name, group, exc_info=True)
+
+    async def rejoin(self):
+        for group in list(self.unjoined):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.unjoined.discard(group)
 
     async def frame_out(self, event):
         """A frame published to one of our groups (see reference.events)."""
@@ -230,11 +289,33 @@ class StaffConsumer(ProtocolConsumer):
 
     role = Role.LIBRARIAN
 
+    session_group = None
+
     async def connect(self):
         await super().connect()
         user = self.scope.get("user")
         if not (user and user.is_authenticated and user.is_active and user.is_staff):
             await self.send_error(ServiceError("not_authenticated"))
+            return
+        # Outside `joined` (which a repeated hello empties): the socket lives as long as its login.
+        self.session_group = groups.session(self.scope["session"].session_key)
+        try:
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
+        except Exception:
+            logger.warning("socket %s will not hear of its session's logout", self.channel_name, exc_info=True)
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if self.session_group:
+            try:
+                await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            except Exception:
+                logger.warning("socket %s could not leave its session's group", self.channel_name, exc_info=True)
+
+    async def session_ended(self, event):
+        """Its login session logged out (reference.events.end_session): no more staff work here."""
+        with translation.override(self.language):
+            await self.send_error(ServiceError("logged_out"))
 
     @property
     def user(self):

@@ -9,6 +9,7 @@ from reference import (
     handoff,
     lifecycle,
     presence,
+    protocol,
     routing,
     selectors,
     typing_status,
@@ -21,6 +22,9 @@ from reference.protocol import field, id_list
 
 
 class LibrarianConsumer(StaffConsumer):
+    frame_types = frozenset({"hello", "fetch", "read", "claim", "message", "typing", "close", "status", "capacity",
+                             "heartbeat", "transfer", "transfer.accept", "transfer.decline", "assignment.decline",
+                             "assess", "note", "duty.dismiss", "ping"})
     held = frozenset()
 
     async def hello(self, frame):
@@ -43,10 +47,10 @@ class LibrarianConsumer(StaffConsumer):
         """`since`: {"<conversation id>": last seq the client has}; held chats resume after it."""
         since = field(frame, "since", dict, required=False, default={})
         try:
-            since = {int(key): value for key, value in since.items()}
-        except ValueError:
+            since = {protocol.id_from_text(key, "since"): value for key, value in since.items()}
+        except ServiceError:
             raise ServiceError("invalid_frame", field="since") from None
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in since.values()):
+        if not all(protocol.is_int(v) and v >= 0 for v in since.values()):
             raise ServiceError("invalid_frame", field="since")
         return since
 

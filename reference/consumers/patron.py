@@ -24,6 +24,8 @@ from widgets.selectors import desk_settings
 
 class PatronConsumer(ProtocolConsumer):
     role = Role.PATRON
+    frame_types = frozenset({"hello", "fetch", "read", "start", "message", "typing", "rate", "survey",
+                             "transcript.email", "close", "ping"})
     identity = None
     site = None  # the widget site's reference.prechat.SiteSettings
     conversation_id = None

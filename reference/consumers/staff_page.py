@@ -9,7 +9,7 @@ from reference.consumers.base import StaffConsumer
 
 
 class StaffPageConsumer(StaffConsumer):
-    on_fetch = on_read = None  # a staff page follows no conversation: those frames are unknown here
+    frame_types = frozenset({"hello", "heartbeat", "ping"})  # it follows no conversation
 
     async def hello(self, frame):
         # Listen first, then read: a change in between arrives as a frame too.
