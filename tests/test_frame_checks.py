@@ -39,6 +39,11 @@ def test_each_endpoint_answers_exactly_the_frames_its_table_documents(heading, c
         assert callable(getattr(consumer, "on_" + kind.replace(".", "_"), None)), f"{kind} has no handler"
 
 
+def with_raw(frame, raw):
+    """`frame` as JSON text, with the value "@RAW@" replaced by the JSON text `raw` as it is."""
+    return json.dumps(frame).replace('"@RAW@"', raw)
+
+
 async def answer(socket, frame):
     await socket.send(frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=True))
     return await socket.receive()
@@ -83,9 +88,9 @@ async def test_not_text_in_the_type_client_id_or_text_is_refused_and_nothing_is_
     count = database_sync_to_async(Message.objects.filter(conversation_id=conversation_id).count)
     before = await count()
     for raw, field in [
-        ('{"type": %s}' % bad, "type"),
-        ('{"type": "message", "client_id": %s, "text": "halo"}' % bad, "client_id"),
-        ('{"type": "message", "client_id": "p-9", "text": %s}' % bad, "text"),
+        (with_raw({"type": "@RAW@"}, bad), "type"),
+        (with_raw({"type": "message", "client_id": "@RAW@", "text": "halo"}, bad), "client_id"),
+        (with_raw({"type": "message", "client_id": "p-9", "text": "@RAW@"}, bad), "text"),
     ]:
         error = await answer(patron, raw)
         assert (error["code"], error["field"]) == ("invalid_text", field), raw
@@ -98,10 +103,8 @@ async def test_not_text_in_the_type_client_id_or_text_is_refused_and_nothing_is_
 async def test_not_text_in_a_question_name_or_e_mail_is_refused(identity, token_for, bad):
     patron = await patron_socket(token_for(identity))
     for field in ("text", "name", "email", "card"):
-        values = {"text": '"Buka hari Minggu?"', "name": '"Rina"', "email": '"rina@example.id"', "card": '"TT-1234"'}
-        values[field] = bad
-        raw = '{"type": "start", "client_id": "p-1", %s}' % ", ".join(f'"{k}": {v}' for k, v in values.items())
-        error = await answer(patron, raw)
+        values = {"text": "Buka hari Minggu?", "name": "Rina", "email": "rina@example.id", "card": "TT-1234"}
+        error = await answer(patron, with_raw({"type": "start", "client_id": "p-1", **values, field: "@RAW@"}, bad))
         assert (error["code"], error["field"]) == ("invalid_text", field)
     await still_answers(patron)
     assert not await database_sync_to_async(Conversation.objects.exists)()
@@ -110,11 +113,12 @@ async def test_not_text_in_a_question_name_or_e_mail_is_refused(identity, token_
 
 async def test_not_text_in_a_rating_comment_or_a_note_is_refused(chat):
     patron, desk, conversation_id = chat
-    error = await answer(desk, '{"type": "note", "conversation": %d, "text": "ok\\u0000"}' % conversation_id)
+    error = await answer(desk, with_raw({"type": "note", "conversation": conversation_id, "text": "@RAW@"},
+                                        '"ok\\u0000"'))
     assert (error["code"], error["field"]) == ("invalid_text", "text")
     await still_answers(desk)
-    error = await answer(patron, '{"type": "rate", "conversation": %d, "rating": 5, "comment": "\\ud83d"}'
-                         % conversation_id)
+    error = await answer(patron, with_raw({"type": "rate", "conversation": conversation_id, "rating": 5,
+                                          "comment": "@RAW@"}, '"\\ud83d"'))
     assert (error["code"], error["field"]) == ("invalid_text", "comment")
     await still_answers(patron)
 
