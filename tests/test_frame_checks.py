@@ -245,3 +245,87 @@ async def test_a_logout_closes_that_sessions_staff_sockets_and_no_others(librari
         assert await socket.closed_with() == 4403
     await still_answers(elsewhere)
     await elsewhere.close()
+
+
+def raw_websocket(base_url, path):
+    """A WebSocket opened by hand, so a test can send what no client library would."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {base_url}\r\n\r\n").encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    assert b" 101 " in answer.split(b"\r\n", 1)[0], answer
+    return sock
+
+
+def send_text_frame(sock, payload):
+    import os
+    import struct
+
+    mask = os.urandom(4)
+    length = len(payload)
+    header = b"\x81" + (bytes([0x80 | length]) if length < 126 else
+                        b"\xfe" + struct.pack(">H", length) if length < 65536 else b"\xff" + struct.pack(">Q", length))
+    sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def read_frame(sock):
+    """(opcode, payload) of the next frame the server sends, or None when it dropped the connection."""
+    import struct
+
+    def read(n):
+        data = b""
+        while len(data) < n:
+            try:
+                chunk = sock.recv(n - len(data))
+            except ConnectionResetError:
+                return None
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    head = read(2)
+    if head is None:
+        return None
+    length = head[1] & 0x7F
+    if length == 126:
+        length = struct.unpack(">H", read(2))[0]
+    elif length == 127:
+        length = struct.unpack(">Q", read(8))[0]
+    return head[0] & 0x0F, read(length)
+
+
+def test_a_hand_made_frame_is_answered(live_daphne):
+    """The framing below is right: a good frame gets its answer."""
+    sock = raw_websocket(live_daphne(), "/ws/patron/")
+    try:
+        send_text_frame(sock, b'{"type": "ping"}')
+        opcode, payload = read_frame(sock)
+        assert opcode == 0x1 and json.loads(payload)["code"] == "hello_required"
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"type": "ping", "x": "\xff\xfe"}',
+    b'{"type": "ping", "x": "\xed\xa0\x80"}',  # a surrogate encoded as if it were UTF-8 is not UTF-8 either
+    b'{"type": "message", "text": "' + b"x" * (1024 * 1024 + 10) + b'"}',  # over daphne's 1 MiB
+], ids=["not-utf-8", "utf-8-encoded-surrogate", "over-1-MiB"])
+def test_what_the_websocket_layer_drops_before_the_server_sees_it(live_daphne, payload):
+    """docs/protocol.md, "Frames the server cannot take": the WebSocket layer drops the connection
+    (no frame, no close frame: browsers report 1006) and the client reconnects."""
+    sock = raw_websocket(live_daphne(), "/ws/patron/")
+    try:
+        send_text_frame(sock, payload)
+        assert read_frame(sock) is None
+    finally:
+        sock.close()
