@@ -137,6 +137,44 @@ def test_the_protocol_client_resumes_repairs_gaps_and_keeps_its_outbox(new_page)
     assert out["statuses"][-2:] == ["reconnecting", "connected"]
 
 
+UNAVAILABLE_SCRIPT = """async () => {
+  const tick = (ms) => new Promise((resolve) => setTimeout(resolve, ms || 0));
+  const frames = [];
+  const client = RuangTanyaProtocol.client({
+    path: "/ws/test/", hello: () => ({}), have: () => null, outbox: {},
+    onFrame: (f, extra) => { frames.push([f.type, f.code || null]); },
+  });
+  client.enqueue({ type: "message", client_id: "m", conversation: 5, text: "selama basis data mati" });
+  client.start();
+  await tick(10);
+  const s = sockets[0];
+  s.receive({ type: "welcome", v: 1, heartbeat: 20 });
+  const sentAfterWelcome = s.sent.length;
+  s.receive({ type: "error", code: "unavailable", ref: "m", retry_after: 1 });
+  const out = { left: client.outbox.list().map((e) => e.client_id), sentAtOnce: s.sent.length - sentAfterWelcome };
+  await tick(1150);
+  out.resent = s.sent.slice(sentAfterWelcome).map((f) => f.client_id);
+  s.receive({ type: "ack", client_id: "m", conversation: 5, seq: 2, message: { conversation: 5, seq: 2 } });
+  out.leftAfterAck = client.outbox.list().length;
+  out.frames = frames;
+  return out;
+}"""
+
+
+def test_the_protocol_client_sends_again_after_unavailable(new_page):
+    """`unavailable` (the database or Redis briefly away) is no failure for the person: the message
+    stays "sending" and goes again with the same client_id after retry_after."""
+    page = new_page(viewport=DEFAULT_VIEWPORT)
+    page.set_content("<!doctype html><html lang='en'><body></body></html>")
+    page.add_script_tag(content=FAKE_SOCKET)
+    page.add_script_tag(path=str(PROTOCOL_JS))
+    out = page.evaluate(UNAVAILABLE_SCRIPT)
+    assert out["left"] == ["m"] and out["sentAtOnce"] == 0  # kept, and not hammered at once
+    assert out["resent"] == ["m"]
+    assert out["leftAfterAck"] == 0
+    assert ["error", "unavailable"] not in out["frames"]  # nothing for the page to show
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_released_chat_leaves_my_chats_at_once(live_daphne, django_user_model, new_page, logged_in_dashboard):
     """Sent to a queue, or taken over by a colleague: gone from My chats, reply box and draft included,

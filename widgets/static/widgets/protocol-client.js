@@ -23,7 +23,8 @@
  *  - the outbox: frames with a client_id that the server has not acknowledged, kept in storage so a
  *    reload retries too, sent at once when ready and re-sent after every welcome with the same
  *    client_id (the server dedupes). An `ack` takes its entry out (onFrame gets it as `extra`); an
- *    `error` whose ref is an entry's client_id leaves it to the app (onFrame gets it as `extra`);
+ *    `error` whose ref is an entry's client_id leaves it to the app (onFrame gets it as `extra`),
+ *    except `unavailable`: the entry is sent again after the error's retry_after;
  *  - gap repair: a `message` (or `ack`) with a seq ahead of `have(conversation)` + 1, or a heartbeat
  *    whose last_seq is ahead, sends `fetch` after what is held; `messages` with more: true asks on;
  *    one request per conversation at a time;
@@ -251,6 +252,16 @@ window.RuangTanyaProtocol = (function () {
       return entry;
     }
 
+    /* `unavailable` (the database or Redis briefly away): the entry stays "sending" and goes again
+       with the same client_id after the server's retry_after (seconds), or with the next welcome. */
+    function resendLater(clientId, seconds) {
+      var delay = Math.max(1, Math.min(60, Number(seconds) || 5)) * 1000;
+      setTimeout(function () {
+        var entry = outbox.get(clientId);
+        if (entry && client.ready) send(outbox.frame(entry));
+      }, delay);
+    }
+
     function resend() {
       var keep = outbox.options.resend || function () { return true; };
       outbox.forEach(function (entry) { if (keep(entry)) send(outbox.frame(entry)); });
@@ -295,6 +306,10 @@ window.RuangTanyaProtocol = (function () {
           onFrame(f, markers.shift() || null);
           return;
         case "error":
+          if (f.code === "unavailable" && typeof f.ref === "string" && outbox.has(f.ref)) {
+            resendLater(f.ref, f.retry_after);  // the server was briefly away: nothing was stored yet
+            return;
+          }
           if (f.ref === "fetch") fetching = {}; // asked about a chat we no longer see: stop asking
           onFrame(f, typeof f.ref === "string" ? outbox.get(f.ref) : null);
           return;
