@@ -145,6 +145,8 @@ def error(service_error, ref=None):
     frame = {"type": "error", "code": service_error.code, "message": service_error.message, "ref": ref}
     if "field" in service_error.params:  # the form field to point the person at
         frame["field"] = service_error.params["field"]
+    if "retry_after" in service_error.params:  # rate_limited, blocked: whole seconds until it is worth trying again
+        frame["retry_after"] = service_error.params["retry_after"]
     return frame
 
 
