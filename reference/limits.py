@@ -181,7 +181,7 @@ def _async():
     loop = asyncio.get_running_loop()
     found = _async_storages.get(loop)
     if found is None:
-        from limits.aio.storage import storage_from_string
+        from limits.storage import storage_from_string  # async+… schemes make the asyncio storages
 
         try:
             storage = storage_from_string("async+" + _redis_uri(), implementation="redispy",
