@@ -81,7 +81,8 @@ def do_lift_blocks(*, user, blocks):
     """Staff lift blocks before they run out (the admin's action). Returns how many were lifted."""
     lifted = 0
     with transaction.atomic():
-        for block in blocks.select_for_update().select_related("conversation__site").filter(lifted_at__isnull=True):
+        for block in (blocks.select_for_update(of=("self",)).select_related("conversation__site")
+                      .filter(lifted_at__isnull=True)):
             block.lifted_at = timezone.now()
             block.save(update_fields=["lifted_at"])
             conversation = block.conversation
