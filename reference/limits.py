@@ -145,14 +145,18 @@ _remembered = {}  # in process: patron id -> (address key, expires at)
 
 
 def _redis_uri():
+    """REDIS_URL as the `limits` library writes it; with Sentinel (chatserver.env.redis_from_url's
+    `sentinel://…/master_name[/db]`), its own `redis+sentinel://…/master_name`, the db an option."""
     url = settings.REDIS_URL
     if url.startswith("sentinel://"):
-        return "redis+sentinel://" + url.removeprefix("sentinel://")
-    return url
+        netloc, _slash, path = url.removeprefix("sentinel://").partition("/")
+        master_name, _slash, db = path.strip("/").partition("/")
+        return f"redis+sentinel://{netloc}/{master_name}", {"db": int(db or 0)}
+    return url, {}
 
 
-def _options():
-    return {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT}
+def _options(extra):
+    return {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT, **extra}
 
 
 def _sync():
@@ -163,9 +167,10 @@ def _sync():
 
             storage = None
             if settings.REDIS_URL:
+                uri, extra = _redis_uri()
                 try:
-                    storage = storage_from_string(_redis_uri(), key_prefix=settings.LIMITS_PREFIX,
-                                                  wrap_exceptions=True, **_options())
+                    storage = storage_from_string(uri, key_prefix=settings.LIMITS_PREFIX,
+                                                  wrap_exceptions=True, **_options(extra))
                 except Exception:
                     logger.warning("limits: cannot use Redis at REDIS_URL; counting in this process", exc_info=True)
             storage = storage or MemoryStorage()
@@ -183,9 +188,10 @@ def _async():
     if found is None:
         from limits.storage import storage_from_string  # async+… schemes make the asyncio storages
 
+        uri, extra = _redis_uri()
         try:
-            storage = storage_from_string("async+" + _redis_uri(), implementation="redispy",
-                                          key_prefix=settings.LIMITS_PREFIX, wrap_exceptions=True, **_options())
+            storage = storage_from_string("async+" + uri, implementation="redispy",
+                                          key_prefix=settings.LIMITS_PREFIX, wrap_exceptions=True, **_options(extra))
         except Exception:
             logger.warning("limits: cannot use Redis at REDIS_URL; counting in this process", exc_info=True)
             return None
