@@ -194,9 +194,10 @@ def _async():
                                           key_prefix=settings.LIMITS_PREFIX, wrap_exceptions=True, **_options(extra))
         except Exception:
             logger.warning("limits: cannot use Redis at REDIS_URL; counting in this process", exc_info=True)
+            found = _async_storages[loop] = (None, None)  # said once; hit() counts with _sync()
             return None
         found = _async_storages[loop] = (AsyncLimiter(storage), storage)
-    return found
+    return found if found[0] is not None else None
 
 
 def _in_outage():

@@ -362,11 +362,17 @@ def redis_counters(settings):
     url = _redis_url()
     if url is None or url.startswith("sentinel"):
         pytest.skip("no Redis at 127.0.0.1:6379 to count in")
+    import redis
+
     settings.REDIS_URL = url
     settings.LIMITS_PREFIX = f"rt:test-limits:{uuid.uuid4().hex[:8]}"
     limits.reset()
     yield url
     limits.reset()
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(settings.LIMITS_PREFIX + "*"):
+        client.delete(key)
+    client.close()
 
 
 async def test_redis_counters_are_shared_by_the_loop_and_the_threads(redis_counters, settings):
