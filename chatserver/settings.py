@@ -203,6 +203,8 @@ REPORT_EXPORT_MAX_CONVERSATIONS = int(env_str("REPORT_EXPORT_MAX_CONVERSATIONS",
 # Each in the `limits` library's notation, several separated by ";" (empty: no such limit). Counted
 # in Redis when REDIS_URL is set (keys under LIMITS_PREFIX), in this process otherwise.
 LIMITS_PREFIX = env_str("LIMITS_PREFIX", "rt:limits")
+# RT_LIMITS=0 turns every RT_LIMIT_* off (load benches: hundreds of patrons from one loopback address).
+RT_LIMITS = env_bool("RT_LIMITS", True)
 # Proxies (IPs or CIDR networks) whose X-Forwarded-For is believed; from anyone else it is ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 RT_LIMIT_MESSAGES_PER_PATRON = env_str("RT_LIMIT_MESSAGES_PER_PATRON", "60/10 seconds; 300/10 minutes")
