@@ -437,3 +437,14 @@ def test_an_outage_stands_the_limits_aside_and_then_counts_again(settings):
     with pytest.raises(ServiceError):
         limits.check(pair)
 
+
+
+def test_rt_limits_off_lets_everything_through(settings):
+    settings.RT_LIMIT_MESSAGES_PER_PATRON = "1/minute"
+    settings.RT_LIMITS = False
+    for _ in range(5):
+        limits.check((limits.MESSAGES_PER_PATRON, "bench-patron"))
+    settings.RT_LIMITS = True
+    limits.check((limits.MESSAGES_PER_PATRON, "bench-patron"))
+    with pytest.raises(ServiceError):
+        limits.check((limits.MESSAGES_PER_PATRON, "bench-patron"))
