@@ -38,7 +38,7 @@ fresh_store() {  # the environment of one run: a fresh SQLite file, or a fresh P
 serve() {  # serve TREE ENV: starts daphne on core 0, prints its pid and port
     local tree=$1 store=$2 port; port=$(free_port)
     (cd "$tree" && env $store .venv/bin/python manage.py migrate -v0)
-    (cd "$tree" && exec env $store taskset -c 0 .venv/bin/daphne -b 127.0.0.1 -p "$port" \
+    (cd "$tree" && exec env $store RT_LIMITS=0 taskset -c 0 .venv/bin/daphne -b 127.0.0.1 -p "$port" \
         chatserver.asgi:application >"$work/daphne.log" 2>&1) &
     local pid=$!
     for _ in $(seq 100); do

@@ -117,6 +117,7 @@ class Stack:
 
     def environment(self):
         env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
+        env["RT_LIMITS"] = "0"  # every bench patron comes from 127.0.0.1: no abuse limits (docs/limits.md)
         args = self.args
         if self.config.startswith("tutorial-"):
             env.update(

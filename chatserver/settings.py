@@ -199,6 +199,29 @@ PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
 # The most conversations one transcript export holds (docs/exports.md): two years of a busy library.
 REPORT_EXPORT_MAX_CONVERSATIONS = int(env_str("REPORT_EXPORT_MAX_CONVERSATIONS", "200000"))
 
+# --- Abuse limits (reference.limits; docs/limits.md) -----------------------------------------------
+# Each in the `limits` library's notation, several separated by ";" (empty: no such limit). Counted
+# in Redis when REDIS_URL is set (keys under LIMITS_PREFIX), in this process otherwise.
+LIMITS_PREFIX = env_str("LIMITS_PREFIX", "rt:limits")
+# RT_LIMITS=0 turns every RT_LIMIT_* off (load benches: hundreds of patrons from one loopback address).
+RT_LIMITS = env_bool("RT_LIMITS", True)
+# Proxies (IPs or CIDR networks) whose X-Forwarded-For is believed; from anyone else it is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+RT_LIMIT_MESSAGES_PER_PATRON = env_str("RT_LIMIT_MESSAGES_PER_PATRON", "60/10 seconds; 300/10 minutes")
+RT_LIMIT_MESSAGES_PER_ADDRESS = env_str("RT_LIMIT_MESSAGES_PER_ADDRESS", "150/10 seconds; 1500/10 minutes")
+RT_LIMIT_TYPING_PER_PATRON = env_str("RT_LIMIT_TYPING_PER_PATRON", "15/10 seconds")
+RT_LIMIT_CHATS_PER_PATRON = env_str("RT_LIMIT_CHATS_PER_PATRON", "10/minute; 60/hour")
+RT_LIMIT_CHATS_PER_ADDRESS = env_str("RT_LIMIT_CHATS_PER_ADDRESS", "40/minute; 200/hour")
+RT_LIMIT_UPLOADS_PER_PATRON = env_str("RT_LIMIT_UPLOADS_PER_PATRON", "5/minute; 30/hour")
+RT_LIMIT_UPLOADS_PER_ADDRESS = env_str("RT_LIMIT_UPLOADS_PER_ADDRESS", "30/minute; 300/hour")
+RT_LIMIT_UPLOAD_BYTES_PER_PATRON = env_str("RT_LIMIT_UPLOAD_BYTES_PER_PATRON", "26214400/hour")
+RT_LIMIT_UPLOAD_BYTES_PER_ADDRESS = env_str("RT_LIMIT_UPLOAD_BYTES_PER_ADDRESS", "262144000/hour")
+RT_LIMIT_TRANSCRIPTS_PER_ADDRESS = env_str("RT_LIMIT_TRANSCRIPTS_PER_ADDRESS", "10/hour; 30/day")
+RT_LIMIT_TRANSCRIPTS_PER_RECIPIENT = env_str("RT_LIMIT_TRANSCRIPTS_PER_RECIPIENT", "5/hour; 10/day")
+RT_LIMIT_FAQ_SEARCHES_PER_ADDRESS = env_str("RT_LIMIT_FAQ_SEARCHES_PER_ADDRESS", "60/10 seconds; 1000/hour")
+RT_LIMIT_FAQ_SEARCHES_PER_STAFF = env_str("RT_LIMIT_FAQ_SEARCHES_PER_STAFF", "60/10 seconds")
+RT_LIMIT_MESSAGES_PER_STAFF = env_str("RT_LIMIT_MESSAGES_PER_STAFF", "60/10 seconds; 1000/10 minutes")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

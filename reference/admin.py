@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from reference import assessment, audit, patron_data
+from reference import assessment, audit, blocking, patron_data
 from reference.forms import STAFF_STATUS_HINT
 from reference.models import (
     AuditEvent,
@@ -13,6 +16,7 @@ from reference.models import (
     Library,
     Message,
     Patron,
+    PatronBlock,
     Queue,
     Topic,
 )
@@ -123,6 +127,33 @@ class PatronAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         patron_data.erase_identities(request.user, queryset)
+
+
+@admin.register(PatronBlock)
+class PatronBlockAdmin(admin.ModelAdmin):
+    """Blocks librarians set from a chat (reference.blocking). The address is only a keyed hash; a
+    block ends by itself at `until`, or here with "Lift block"."""
+
+    list_display = ["pk", "patron", "conversation", "created_by", "created_at", "until", "lifted_at", "in_force",
+                    "reason"]
+    list_filter = ["lifted_at", "created_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["patron", "conversation", "address_key", "until", "reason", "created_by", "created_at",
+                       "lifted_at"]
+    actions = ["lift_blocks"]
+
+    def has_add_permission(self, request):
+        return False  # a block is set from the chat, by its holder
+
+    @admin.display(boolean=True, description=_("in force"))
+    def in_force(self, obj):
+        return obj.lifted_at is None and obj.until > timezone.now()
+
+    @admin.action(description=_("Lift block"), permissions=["change"])
+    def lift_blocks(self, request, queryset):
+        lifted = blocking.do_lift_blocks(user=request.user, blocks=queryset)
+        self.message_user(request, ngettext("%(count)d block lifted.", "%(count)d blocks lifted.", lifted)
+                          % {"count": lifted}, messages.SUCCESS)
 
 
 @admin.register(AuditEvent)

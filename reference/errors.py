@@ -64,6 +64,13 @@ MESSAGES = {
     "field_required": _("Please fill in “%(label)s”."),
     "invalid_card": _("That library card number does not look right (letters, digits, spaces and dashes; "
                       "at most %(limit)s)."),
+    # Abuse limits and blocks (reference/limits.py, reference/blocking.py); `retry_after`: whole seconds
+    "rate_limited": _("That was too much at once. Please wait %(retry_after)s seconds and try again."),
+    "blocked": _("A librarian has paused chatting from here until %(until)s. Please try again after that, "
+                 "or contact the library another way."),
+    "transcript_offline": _("A question left offline gets its answer by email, so no transcript is sent."),
+    "invalid_block_minutes": _("Choose how long to block: 15 minutes, 1 hour or 1 day."),
+    "block_reason_too_long": _("The reason is too long (at most %(limit)s characters)."),
     # Assessment (reference/assessment.py)
     "unknown_topic": _("That topic does not exist in this library, or is no longer in use."),
     "invalid_read_scale": _("Choose a READ scale value from 1 to 6."),

@@ -145,7 +145,7 @@ def error(service_error, ref=None):
     frame = {"type": "error", "code": service_error.code, "message": service_error.message, "ref": ref}
     if "field" in service_error.params:  # the form field to point the person at
         frame["field"] = service_error.params["field"]
-    if "retry_after" in service_error.params:  # whole seconds until trying again makes sense
+    if "retry_after" in service_error.params:  # unavailable, rate_limited, blocked: seconds to wait
         frame["retry_after"] = service_error.params["retry_after"]
     return frame
 

@@ -271,6 +271,12 @@ def do_close_by_librarian(*, user, conversation_id, outbox=None):
                   notice=lambda: _("%(name)s closed the chat.") % {"name": name})
 
 
+def do_close_for_block(*, user, conversation_id, notice, outbox=None):
+    """The holder blocks the patron (reference.blocking): the chat ends at once with `notice` (called
+    in the patron's language), whether or not the library's assessment is filled in."""
+    return _close(conversation_id, outbox, role=Role.LIBRARIAN, user=user, notice=notice, assess=False)
+
+
 def do_abandon(*, conversation_id, outbox=None):
     """The patron left a waiting chat (reference.presence): it ends as abandoned. False when it had
     been claimed or closed meanwhile."""
@@ -282,7 +288,7 @@ def do_abandon(*, conversation_id, outbox=None):
     return True
 
 
-def _close(conversation_id, outbox, *, role, notice, user=None, only_waiting=False):
+def _close(conversation_id, outbox, *, role, notice, user=None, only_waiting=False, assess=True):
     with transaction.atomic():
         conversation = _locked(conversation_id)
         # A librarian closes what they hold, checked under the lock: a chat handed on a moment ago is not theirs.
@@ -290,7 +296,7 @@ def _close(conversation_id, outbox, *, role, notice, user=None, only_waiting=Fal
             raise ServiceError("not_assigned")
         if conversation.is_closed or (only_waiting and conversation.status != Status.QUEUED):
             raise ServiceError("conversation_closed")
-        if role == Role.LIBRARIAN:
+        if role == Role.LIBRARIAN and assess:
             assessment.check_assessed(conversation)  # a library may ask for topics and READ first
         before = _Before.of(conversation)
         conversation.status = Status.CLOSED

@@ -2,7 +2,9 @@
 
 In the patron's language, times in the library's time zone, at most
 TRANSCRIPT_EMAILS_PER_CONVERSATION times per conversation (a form on a public widget must not
-become a way to send mail to anybody, endlessly). Attachments are listed by name: their links
+become a way to send mail to anybody, endlessly), to one recipient at most
+RT_LIMIT_TRANSCRIPTS_PER_RECIPIENT times whoever asks (reference.limits), and never for a question
+left offline: its answer goes to the patron by email anyway. Attachments are listed by name: their links
 expire, so they are not in the email.
 """
 
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from reference import mail
+from reference import limits, mail
 from reference.errors import ServiceError
 from reference.models import Conversation, Role
 from reference.validation import clean_email
@@ -23,6 +25,11 @@ async def send_transcript(*, patron_id, conversation_id, address):
     holds up the messages of other chats. A send that fails does not count."""
     email = await database_sync_to_async(compose_transcript)(
         patron_id=patron_id, conversation_id=conversation_id, address=address)
+    try:
+        await limits.acheck((limits.TRANSCRIPTS_PER_RECIPIENT, limits.recipient_key(email.to[0])))
+    except ServiceError:
+        await database_sync_to_async(_uncount)(conversation_id)
+        raise
     try:
         await sync_to_async(email.send, thread_sensitive=False)()
     except Exception:
@@ -41,6 +48,8 @@ def compose_transcript(*, patron_id, conversation_id, address):
         raise ServiceError("not_found")
     if not conversation.is_closed:
         raise ServiceError("not_closed")
+    if conversation.is_offline:  # its answer goes to the patron by email anyway
+        raise ServiceError("transcript_offline")
     limit = settings.TRANSCRIPT_EMAILS_PER_CONVERSATION
     # Counted before sending, in one conditional UPDATE, so parallel requests cannot pass the cap.
     counted = Conversation.objects.filter(pk=conversation.pk, transcript_emails_sent__lt=limit).update(

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import assessment, attachments, audit, frames, lifecycle, offline_questions, presence, selectors
+from reference import assessment, attachments, audit, frames, lifecycle, limits, offline_questions, presence, selectors
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
@@ -160,16 +160,29 @@ def offline_question_list(request):
 _UPLOAD_OVERHEAD = 64 * 1024
 
 
-def _upload_response(request, upload):
-    """Run `upload(file, conversation id)`; 201 with the attachment, or 400/403/404 with a message."""
+def limited_response(refused, body):
+    """429 for a ServiceError("rate_limited") (or "blocked"): `body` as JSON, with Retry-After."""
+    response = JsonResponse(body, status=429)
+    response["Retry-After"] = str(refused.params["retry_after"])
+    return response
+
+
+def _upload_response(request, upload, limit=None):
+    """Run `limit()` (before the body is read), then `upload(file, conversation id)`; 201 with the
+    attachment, or 400/403/404/413/429 with a message."""
     too_big = int(request.META.get("CONTENT_LENGTH") or 0) > settings.ATTACHMENT_MAX_BYTES + _UPLOAD_OVERHEAD
     try:
+        if limit is not None:
+            limit()
         if too_big:
             raise ServiceError("attachment_too_large",
                                limit=f"{settings.ATTACHMENT_MAX_BYTES / (1024 * 1024):g} MB")
         conversation_id = id_from_text(request.POST.get("conversation", ""), "conversation")
         attachment = upload(request.FILES.get("file"), conversation_id)
     except ServiceError as refused:
+        if refused.code == "rate_limited":
+            return limited_response(refused, {"error": refused.code, "message": refused.message,
+                                              "retry_after": refused.params["retry_after"]})
         status = {"not_found": 404, "not_assigned": 403, "token_invalid": 401, "token_expired": 401,
                   "not_authenticated": 403, "attachment_too_large": 413}.get(refused.code, 400)
         return JsonResponse({"error": refused.code, "message": refused.message}, status=status)
@@ -186,15 +199,24 @@ def _patron_language(request):
 def patron_upload(request):
     """The widget uploads a file into the patron's conversation: `Authorization: Bearer <token>`."""
     with translation.override(_patron_language(request)):
+        def identity():
+            return read_patron_token(request.headers.get("Authorization", "").removeprefix("Bearer ").strip())
+
+        def limit():
+            """Counted per patron and per address, in files and in bytes, before the file is looked at."""
+            patron_id, address = identity().patron_id, limits.address_key(limits.request_address(request))
+            limits.check((limits.UPLOADS_PER_PATRON, patron_id), (limits.UPLOADS_PER_ADDRESS, address))
+            limits.check((limits.UPLOAD_BYTES_PER_PATRON, patron_id), (limits.UPLOAD_BYTES_PER_ADDRESS, address),
+                         cost=max(1, int(request.META.get("CONTENT_LENGTH") or 0)))
+
         def upload(uploaded, conversation_id):
-            header = request.headers.get("Authorization", "")
-            identity = read_patron_token(header.removeprefix("Bearer ").strip())
-            patron = Patron.objects.filter(pk=identity.patron_id, site__key=identity.site_key).first()
+            identity_ = identity()
+            patron = Patron.objects.filter(pk=identity_.patron_id, site__key=identity_.site_key).first()
             if patron is None:
                 raise ServiceError("not_found")
             return attachments.upload_for_patron(patron=patron, conversation_id=conversation_id, uploaded=uploaded)
 
-        return _upload_response(request, upload)
+        return _upload_response(request, upload, limit)
 
 
 @require_POST

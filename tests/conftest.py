@@ -73,9 +73,11 @@ def _database_threads_let_go(django_db_setup):
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
-    """Each test starts with an empty layer and presence store (in-process) or its own key prefixes (Redis)."""
+    """Each test starts with an empty layer, presence store and rate-limit counters (in-process) or its
+    own key prefixes (Redis)."""
     from channels.layers import channel_layers
 
+    from reference import limits
     from reference.offline_questions import forget_desk_states
     from reference.presence_store import reset_store
 
@@ -86,9 +88,12 @@ def _fresh_channel_layer():
         prefix = f"rt:test:{uuid.uuid4().hex[:8]}"
         settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
         settings.PRESENCE_PREFIX = prefix + ":presence"
+        settings.LIMITS_PREFIX = prefix + ":limits"
+    limits.reset()
     yield
     channel_layers.backends.clear()
     reset_store()
+    limits.reset()
 
 
 @pytest.fixture
@@ -185,6 +190,7 @@ def live_daphne(transactional_db):
         if settings.REDIS_URL:
             env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
             env["PRESENCE_PREFIX"] = settings.PRESENCE_PREFIX
+            env["LIMITS_PREFIX"] = settings.LIMITS_PREFIX
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests' own code (tests/browser.py)
         env.update(env_extra or {})  # a test's own settings win (its own Redis, say)
         log = open(os.path.join(os.environ.get("TEST_ARTIFACTS", "/tmp"), f"daphne-{port}.log"), "w")

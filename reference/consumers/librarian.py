@@ -2,12 +2,14 @@
 
 from reference import (
     assessment,
+    blocking,
     dbthreads,
     duty,
     frames,
     groups,
     handoff,
     lifecycle,
+    limits,
     presence,
     protocol,
     routing,
@@ -24,7 +26,7 @@ from reference.protocol import field, id_list
 class LibrarianConsumer(StaffConsumer):
     frame_types = frozenset({"hello", "fetch", "read", "claim", "message", "typing", "close", "status", "capacity",
                              "heartbeat", "transfer", "transfer.accept", "transfer.decline", "assignment.decline",
-                             "assess", "note", "duty.dismiss", "ping"})
+                             "assess", "note", "duty.dismiss", "block", "ping"})
     held = frozenset()
 
     async def hello(self, frame):
@@ -116,6 +118,7 @@ class LibrarianConsumer(StaffConsumer):
 
     async def on_message(self, frame):
         attachment = field(frame, "attachment", int, required=False)
+        await limits.acheck((limits.MESSAGES_PER_STAFF, self.user.pk))
         message, _created = await dbthreads.change(do_send_librarian_message, parallel=True)(
             user=self.user,
             conversation_id=field(frame, "conversation", int),
@@ -136,6 +139,13 @@ class LibrarianConsumer(StaffConsumer):
         # The `conversation` frame (closed) comes back through the conversation's group, to
         # all our tabs; each leaves the group when it sees it.
         await dbthreads.change(lifecycle.do_close_by_librarian)(user=self.user, conversation_id=conversation_id)
+
+    async def on_block(self, frame):
+        """Block the patron of a held chat for a while (reference.blocking); the chat's closing
+        `conversation` frame comes back through its group, as after `close`."""
+        await dbthreads.change(blocking.do_block_patron)(
+            user=self.user, conversation_id=field(frame, "conversation", int),
+            minutes=field(frame, "minutes", int), reason=field(frame, "reason", str, required=False, default=""))
 
     async def on_assess(self, frame):
         await dbthreads.change(assessment.do_assess)(

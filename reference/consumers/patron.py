@@ -1,11 +1,15 @@
 """The widget's socket: parse → check → one service call → answer. Rules live in the services."""
 
+import time
+
 from reference import (
+    blocking,
     dbthreads,
     feedback,
     frames,
     groups,
     lifecycle,
+    limits,
     offline_questions,
     patrons,
     presence,
@@ -14,6 +18,7 @@ from reference import (
     typing_status,
 )
 from reference.consumers.base import ProtocolConsumer
+from reference.errors import ServiceError
 from reference.messaging import do_send_patron_message
 from reference.models import Role
 from reference.protocol import field
@@ -30,6 +35,12 @@ class PatronConsumer(ProtocolConsumer):
     site = None  # the widget site's reference.prechat.SiteSettings
     conversation_id = None
     patron_name = ""
+    address_key = ""  # the keyed hash of the address the socket came from (reference.limits)
+    typing_quiet_until = 0.0  # no second "too many typing frames" error before this (monotonic)
+
+    async def connect(self):
+        self.address_key = limits.address_key(limits.scope_address(self.scope))
+        await super().connect()
 
     async def hello(self, frame):
         identity = read_patron_token(field(frame, "token", str))
@@ -37,6 +48,7 @@ class PatronConsumer(ProtocolConsumer):
         site = await dbthreads.run(desk_settings)(identity.site_key)
         conversation_id = await dbthreads.run(patrons.arrive)(site=site, identity=identity, language=self.language)
         self.identity, self.site = identity, site
+        await limits.remember_address(identity.patron_id, self.address_key)  # for a librarian's block
         await self.join(groups.patron(identity.patron_id))
         await self.beat_presence()
         if conversation_id is not None:
@@ -76,8 +88,13 @@ class PatronConsumer(ProtocolConsumer):
         self.conversation_id = conversation_id
         await self.join(groups.conversation(conversation_id))
 
+    def unless_blocked(self, service):
+        return blocking.unless_blocked(service, patron_id=self.identity.patron_id, address_key=self.address_key)
+
     async def on_start(self, frame):
-        conversation, message, created = await dbthreads.change(lifecycle.do_start)(
+        await limits.acheck((limits.CHATS_PER_PATRON, self.identity.patron_id),
+                            (limits.CHATS_PER_ADDRESS, self.address_key))
+        conversation, message, created = await dbthreads.change(self.unless_blocked(lifecycle.do_start))(
             site=self.site,
             identity=self.identity,
             text=field(frame, "text", str),
@@ -102,7 +119,9 @@ class PatronConsumer(ProtocolConsumer):
 
     async def on_message(self, frame):
         attachment = field(frame, "attachment", int, required=False)
-        message, _created = await dbthreads.change(do_send_patron_message, parallel=True)(
+        await limits.acheck((limits.MESSAGES_PER_PATRON, self.identity.patron_id),
+                            (limits.MESSAGES_PER_ADDRESS, self.address_key))
+        message, _created = await dbthreads.change(self.unless_blocked(do_send_patron_message), parallel=True)(
             patron_id=self.identity.patron_id,
             text=field(frame, "text", str, required=attachment is None, default=""),
             client_id=field(frame, "client_id", str),
@@ -128,14 +147,23 @@ class PatronConsumer(ProtocolConsumer):
 
     async def on_transcript_email(self, frame):
         conversation_id = field(frame, "conversation", int)
+        await limits.acheck((limits.TRANSCRIPTS_PER_ADDRESS, self.address_key))
         address = await send_transcript(patron_id=self.identity.patron_id, conversation_id=conversation_id,
                                         address=field(frame, "email", str))
         await self.send_frame(frames.transcript_sent(conversation_id, address))
 
     async def on_typing(self, frame):
+        active = field(frame, "active", bool)
+        retry_after = await limits.ahit((limits.TYPING_PER_PATRON, self.identity.patron_id))
+        if retry_after:  # dropped, told once per window
+            now = time.monotonic()
+            if now >= self.typing_quiet_until:
+                self.typing_quiet_until = now + retry_after
+                raise ServiceError("rate_limited", retry_after=retry_after)
+            return
         await typing_status.do_send_typing(
             conversation_id=self.conversation_id, role=self.role, author=self.patron_name,
-            active=field(frame, "active", bool), following={self.conversation_id}, origin=self.channel_name)
+            active=active, following={self.conversation_id}, origin=self.channel_name)
 
     async def on_close(self, frame):
         await dbthreads.change(lifecycle.do_close_by_patron)(patron_id=self.identity.patron_id)

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reference import limits
 from reference.errors import ServiceError
 from reference.faq import curation, selectors, services
 from reference.faq.models import FaqEntry
 from reference.faq.search import search
 from reference.models import Conversation
 from reference.tokens import read_patron_token
-from reference.views import staff_member_required
+from reference.views import limited_response, staff_member_required
 from widgets.models import Site
 
 MAX_QUERY_LENGTH = 1000
@@ -64,9 +65,26 @@ def _search_and_count_misses(q, *, lang, limit, count_miss=True):
     return response
 
 
+def _check_search_limit(request):
+    """ServiceError("rate_limited") when this address (or staff account) has searched too much."""
+    user = request.user
+    if user.is_authenticated and user.is_staff:  # the dashboard's suggestions: per librarian, not per address
+        limits.check((limits.FAQ_SEARCHES_PER_STAFF, user.pk))
+    else:
+        limits.check((limits.FAQ_SEARCHES_PER_ADDRESS, limits.address_key(limits.request_address(request))))
+
+
 @require_GET
 def faq_search_page(request):
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    if q:
+        try:
+            _check_search_limit(request)
+        except ServiceError as refused:
+            response = render(request, "faq/search.html", {"q": q, "response": None, "refused": refused.message},
+                              status=429)
+            response["Retry-After"] = str(refused.params["retry_after"])
+            return response
     response = _search_and_count_misses(q, lang=_language(), limit=10) if q else None
     return render(request, "faq/search.html", {"q": q, "response": response})
 
@@ -93,6 +111,11 @@ def api_search(request):
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         return _bad_request(_("The parameter “limit” must be a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
+    try:
+        _check_search_limit(request)
+    except ServiceError as refused:
+        return limited_response(refused, {"error": refused.message, "code": refused.code,
+                                          "retry_after": refused.params["retry_after"]})
     # The widget's and the dashboard's suggestions (log=0) are not patrons' searches to count.
     response = _search_and_count_misses(q, lang=lang, limit=limit, count_miss=request.GET.get("log", "1") != "0")
     return JsonResponse({"query": q, "results": [selectors.hit_payload(h, request) for h in response.results]})

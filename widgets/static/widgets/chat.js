@@ -407,7 +407,10 @@
     if (entry) giveBack(entry);
     if (f.ref === "typing" || f.ref === "read" || f.ref === "fetch") return; // best effort
     if (f.ref === "close" && (f.code === "conversation_closed" || f.code === "no_conversation")) return;
-    showAlert(f.message);
+    // Too much at once, or a librarian's block: the server's words say how long (retry_after
+    // seconds, or until what time); what the patron wrote is back in the box, and we say so.
+    var held = entry && (f.code === "rate_limited" || f.code === "blocked");
+    showAlert(held ? f.message + " " + S.kept : f.message);
     var fieldId = { queue: "queue-choice", age_group: "age-group-child" }[f.field] || f.field;
     var wrong = entry && entry.type === "start" && $(fieldId);
     if (wrong && wrong.focus) wrong.focus(); // a pre-chat field the site requires
