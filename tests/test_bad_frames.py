@@ -3,7 +3,7 @@ each as a plain test: the frame, and the answer docs/protocol.md promises."""
 
 import pytest
 
-from tests.wsclient import patron_socket
+from tests.wsclient import open_chat, patron_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -25,3 +25,19 @@ async def test_a_retried_start_is_answered_with_the_conversation_and_the_ack(ide
     await patron.send({"type": "ping"})
     await patron.receive_type("pong")
     await patron.close()
+
+
+async def test_a_refused_second_hello_leaves_the_socket_as_it_was(identity, token_for, librarian):
+    """A second hello that is refused (here `last_seq` of the wrong kind) changes nothing: the socket
+    still follows its conversation. It used to leave every group first, then fail: the socket stayed
+    open, said `pong`, and heard nothing more of its chat, not even in heartbeats."""
+    token = token_for(identity)
+    patron, desk, conversation_id = await open_chat(librarian, token)
+    await patron.send({"type": "hello", "v": 1, "token": token, "last_seq": "x"})
+    error = await patron.receive_type("error")
+    assert (error["code"], error["field"]) == ("invalid_frame", "last_seq")
+    await desk.send({"type": "message", "conversation": conversation_id, "client_id": "l-1", "text": "Masih di sini?"})
+    heard = (await patron.receive_type("message"))["message"]
+    assert (heard["seq"], heard["text"]) == (3, "Masih di sini?")
+    await patron.close()
+    await desk.close()

@@ -30,7 +30,8 @@ from collections import Counter
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import models
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -277,33 +278,48 @@ CHECKED_MODELS = [Patron, LibraryCard, Conversation, Message, Transfer, Internal
 
 
 def high_water():
-    """What each checked table held before the example: its highest id (or its ids, for Patron's UUIDs)."""
-    return {model: (set(model.objects.values_list("pk", flat=True)) if model is Patron
-                    else model.objects.aggregate(top=Max("pk"))["top"] or 0) for model in CHECKED_MODELS}
+    """Where the example starts: each checked table's highest id, and the time (for Patron's UUIDs)."""
+    return {"at": timezone.now(), **{model: model.objects.aggregate(top=Max("pk"))["top"] or 0
+                                     for model in CHECKED_MODELS if model is not Patron}}
+
+
+def touched_rows(before, conversation_ids):
+    """The rows the example may have written: new ones, and those of the conversations it aimed at."""
+    ids = set(conversation_ids) | set(Conversation.objects.filter(pk__gt=before[Conversation])
+                                      .values_list("pk", flat=True))
+    patrons = Patron.objects.filter(Q(conversations__in=ids) | Q(created_at__gte=before["at"])).distinct()
+    rows = {
+        Conversation: Conversation.objects.filter(pk__in=ids),
+        Message: Message.objects.filter(Q(pk__gt=before[Message]) | Q(conversation__in=ids)),
+        Patron: patrons,
+        LibraryCard: LibraryCard.objects.filter(patron__in=patrons),
+        SurveyAnswer: SurveyAnswer.objects.filter(Q(pk__gt=before[SurveyAnswer]) | Q(conversation__in=ids)),
+        LibrarianProfile: LibrarianProfile.objects.all(),  # two librarians
+    }
+    for model in CHECKED_MODELS:
+        if model not in rows:
+            rows[model] = model.objects.filter(pk__gt=before[model])
+    return ids, rows
 
 
 def check_rows(before, conversation_ids):
-    for model in CHECKED_MODELS:
+    """(d), on the rows the example touched: what full_clean() checks of each field (foreign keys and
+    unique constraints are the database's own), no NUL or lone surrogate in any text, and messages
+    numbered 1 … last_seq without a gap."""
+    ids, rows = touched_rows(before, conversation_ids)
+    for model, queryset in rows.items():
         texts = [f for f in model._meta.concrete_fields if isinstance(f, models.CharField | models.TextField)]
-        for row in model.objects.values("pk", *(f.attname for f in texts)):
+        relations = [f.name for f in model._meta.concrete_fields if f.is_relation]
+        for row in queryset:
             for f in texts:
-                value = row[f.attname]
-                if value is None:
-                    continue
-                assert "\x00" not in value, f"NUL in {model.__name__} {row['pk']}.{f.name}: {value!r}"
-                value.encode("utf-8")  # a lone surrogate raises here
-                assert f.max_length is None or len(value) <= f.max_length, (model.__name__, row["pk"], f.name)
-        if model is Patron:
-            touched = model.objects.exclude(pk__in=before[model])
-        elif model is Conversation:
-            touched = model.objects.filter(pk__gt=before[model]) | model.objects.filter(pk__in=conversation_ids)
-        else:
-            touched = model.objects.filter(pk__gt=before[model])
-        for obj in touched:
-            obj.full_clean()
-    numbering = {c["conversation"]: c for c in Message.objects.values("conversation").annotate(
-        n=Count("seq", distinct=True), lo=Min("seq"), hi=Max("seq"), rows=Count("pk"))}
-    for conversation_id, last_seq in Conversation.objects.values_list("pk", "last_seq"):
+                value = getattr(row, f.attname)
+                if value:
+                    assert "\x00" not in value, f"NUL in {model.__name__} {row.pk}.{f.name}: {value!r}"
+                    value.encode("utf-8")  # a lone surrogate raises here
+            row.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
+    numbering = {c["conversation"]: c for c in Message.objects.filter(conversation__in=ids).values("conversation")
+                 .annotate(n=Count("seq", distinct=True), lo=Min("seq"), hi=Max("seq"), rows=Count("pk"))}
+    for conversation_id, last_seq in Conversation.objects.filter(pk__in=ids).values_list("pk", "last_seq"):
         seen = numbering.get(conversation_id, {"n": 0, "lo": None, "hi": None, "rows": 0})
         expected = {"n": last_seq, "lo": 1 if last_seq else None, "hi": last_seq or None, "rows": last_seq}
         assert {k: seen[k] for k in expected} == expected, f"conversation {conversation_id}: {seen}, {last_seq=}"
@@ -323,10 +339,12 @@ def scene(site, queue, other_queue, make_librarian):
     siti = make_librarian(max_chats=8, queues=[queue, other_queue])
     budi = make_librarian("budi", "Budi", max_chats=8, queues=[queue, other_queue])
     topic = Topic.objects.create(library=site.library, label_id="Keanggotaan", label_en="Membership")
-    return {"site": site, "siti": siti, "budi": budi, "cookie": login_cookie(siti),
+    scene = {"site": site, "siti": siti, "budi": budi, "cookie": login_cookie(siti), "chats": {},
             "refs": {"queue": queue.pk, "other_queue": other_queue.pk, "topic": topic.pk,
                      "librarian": siti.pk, "colleague": budi.pk,
                      **{f"question{n}": q.pk for n, q in enumerate(questions)}}}
+    scene["chats"].update(scene["refs"])  # the librarian's examples keep their chats from one to the next
+    return scene
 
 
 def start_chat(site_key, *, claim_by=None, close=False):
@@ -337,20 +355,31 @@ def start_chat(site_key, *, claim_by=None, close=False):
         site=desk_settings(site_key), identity=identity, text="Apakah buka hari Minggu?", client_id="setup-1",
         outbox=Outbox())
     if claim_by is not None:
-        presence.do_set_status(user=claim_by, status="available", outbox=Outbox())
+        make_room(claim_by)
         lifecycle.do_claim(user=claim_by, conversation_id=conversation.pk, outbox=Outbox())
     if close:
         lifecycle.do_close_by_patron(patron_id=identity.patron_id, outbox=Outbox())
     return identity, conversation.pk
 
 
-def end_chats(*users):
-    """Every chat still open ends: the next example starts with room to claim."""
-    for conversation in Conversation.objects.exclude(status=Conversation.Status.CLOSED):
-        lifecycle.do_close_by_patron(patron_id=conversation.patron_id, outbox=Outbox())
-    for user in users:  # whatever status and capacity the example left
+def make_room(user):
+    """`user` on duty with room for another chat, whatever status, capacity and chats the examples left."""
+    profile = LibrarianProfile.objects.get(user=user)
+    if profile.status != LibrarianProfile.Status.AVAILABLE:
         presence.do_set_status(user=user, status="available", outbox=Outbox())
+    if profile.max_chats != 8:
         LibrarianProfile.objects.filter(user=user).update(max_chats=8)
+    held = list(Conversation.objects.filter(librarian=user, status=Conversation.Status.ACTIVE)
+                .values_list("patron_id", flat=True))
+    if len(held) >= 6:
+        for patron_id in held:
+            lifecycle.do_close_by_patron(patron_id=patron_id, outbox=Outbox())
+
+
+def end_chat(identity):
+    """The example's patron's chat ends (the librarian never runs out of room)."""
+    if Conversation.objects.filter(patron_id=identity.patron_id).exclude(status=Conversation.Status.CLOSED).exists():
+        lifecycle.do_close_by_patron(patron_id=identity.patron_id, outbox=Outbox())
 
 
 @given(example=examples("patron"), state=st.sampled_from(["new", "queued", "active", "closed"]))
@@ -362,47 +391,55 @@ async def test_patron_socket(scene, example, state):
 
     def prepare():
         if state == "new":
-            identity = PatronIdentity(site_key=site_key, patron_id=uuid.uuid4())
+            socket.identity = PatronIdentity(site_key=site_key, patron_id=uuid.uuid4())
         else:
-            identity, socket.refs["conversation"] = start_chat(
+            socket.identity, socket.refs["conversation"] = start_chat(
                 site_key, claim_by=None if state == "queued" else scene["siti"], close=state == "closed")
-        socket.refs["token"] = issue_patron_token(site_key, identity.patron_id)
+        socket.refs["token"] = issue_patron_token(site_key, socket.identity.patron_id)
 
     await run_example("patron", socket, example, {"type": "hello", "v": 1, "token": Ref("token"), "lang": "en"},
-                      prepare=prepare, tidy=lambda: end_chats(scene["siti"]))
+                      prepare=prepare, tidy=lambda: end_chat(socket.identity))
 
 
 class LibrarianExample(Example):
     def __init__(self, scene, offer):
-        super().__init__("/ws/librarian/", [(b"cookie", scene["cookie"].encode())], dict(scene["refs"]))
+        super().__init__("/ws/librarian/", [(b"cookie", scene["cookie"].encode())], scene["chats"])
         self.scene, self.offer = scene, offer
+
+    def prepare(self):
+        """A chat waiting, one siti holds, one ended: made again only when an earlier example moved them on."""
+        refs, siti, site_key = self.refs, self.scene["siti"], self.scene["site"].key
+        make_room(siti)
+        chats = Conversation.objects.in_bulk([refs[n] for n in ("queued", "active", "closed") if n in refs])
+        queued, active = chats.get(refs.get("queued")), chats.get(refs.get("active"))
+        if queued is None or queued.status != Conversation.Status.QUEUED:
+            _identity, refs["queued"] = start_chat(site_key)
+        if active is None or active.status != Conversation.Status.ACTIVE or active.librarian_id != siti.pk:
+            _identity, refs["active"] = start_chat(site_key, claim_by=siti)
+        if "closed" not in refs:
+            _identity, refs["closed"] = start_chat(site_key, claim_by=siti, close=True)
 
     async def welcomed_hook(self):
         """A colleague offers siti a chat (siti must be connected to be offered one)."""
         if self.offer:
-            self.refs["transfer"] = await dbthreads.run(self._offer)()
+            await dbthreads.run(self._offer)()
 
     def _offer(self):
-        budi, site_key = self.scene["budi"], self.scene["site"].key
-        _identity, self.refs["offered"] = start_chat(site_key, claim_by=budi)
-        return handoff.do_offer_transfer(user=budi, conversation_id=self.refs["offered"],
-                                         to_user_id=self.scene["siti"].pk, note="Tolong", outbox=Outbox()).pk
+        budi, refs = self.scene["budi"], self.refs
+        offered = Transfer.objects.filter(pk=refs.get("transfer"), status=Transfer.Status.OFFERED).first()
+        if offered is None:
+            _identity, refs["offered"] = start_chat(self.scene["site"].key, claim_by=budi)
+            refs["transfer"] = handoff.do_offer_transfer(
+                user=budi, conversation_id=refs["offered"], to_user_id=self.scene["siti"].pk, note="Tolong",
+                outbox=Outbox()).pk
 
 
 @given(example=examples("librarian"), offer=st.booleans())
 @settings(max_examples=examples_for("librarian"))
 async def test_librarian_socket(scene, example, offer):
     """siti's dashboard, with a chat waiting, one she holds, one ended, and sometimes a transfer offered to her."""
-    site_key, siti = scene["site"].key, scene["siti"]
     socket = LibrarianExample(scene, offer)
-
-    def prepare():
-        _identity, socket.refs["queued"] = start_chat(site_key)
-        _identity, socket.refs["active"] = start_chat(site_key, claim_by=siti)
-        _identity, socket.refs["closed"] = start_chat(site_key, claim_by=siti, close=True)
-
-    await run_example("librarian", socket, example, {"type": "hello", "v": 1, "lang": "en"},
-                      prepare=prepare, tidy=lambda: end_chats(siti, scene["budi"]))
+    await run_example("librarian", socket, example, {"type": "hello", "v": 1, "lang": "en"}, prepare=socket.prepare)
 
 
 @given(example=examples("staff"))
@@ -411,4 +448,4 @@ async def test_staff_page_socket(scene, example):
     """A staff page's duty socket: hello, heartbeat and ping, and everything else it must refuse."""
     socket = Example("/ws/staff/", [(b"cookie", scene["cookie"].encode())], dict(scene["refs"]))
     await run_example("staff", socket, example, {"type": "hello", "v": 1, "lang": "en"},
-                      tidy=lambda: end_chats(scene["siti"]))
+                      prepare=lambda: make_room(scene["siti"]))
