@@ -76,8 +76,9 @@ wild = st.one_of(json_values, texts, integers)
 
 
 def ids(*refs):
-    """An id the example knows (refs) or a small one that may or may not exist."""
-    return st.one_of(*(st.just(Ref(name)) for name in refs), st.integers(min_value=0, max_value=20))
+    """An id the example knows (refs, the first of them likelier) or a small one that may or may not exist."""
+    known = [st.just(Ref(name)) for name in refs]
+    return st.one_of(*known[:1] * 3, *known[1:], st.integers(min_value=0, max_value=20))
 
 
 good_texts = st.one_of(
@@ -158,7 +159,7 @@ def patron_frames():
                "age_group": st.sampled_from(["child", "adult", "", "old"]), "offline": st.booleans(),
                "queue": ids("queue", "other_queue"), "faq_opt_out": st.booleans()}),
         frame("start", {"client_id": client_ids, "text": good_texts}),
-        frame("message", {"client_id": client_ids, "text": good_texts}, {"attachment": ids()}),
+        frame("message", {"client_id": client_ids, "text": good_texts}, {"attachment": ids("attachment")}),
         frame("message", {"client_id": client_ids, "text": good_texts}),
         frame("typing", {"active": st.booleans()}),
         frame("rate", {"conversation": ids(conversation), "rating": st.integers(0, 6)},
@@ -170,12 +171,12 @@ def patron_frames():
 
 
 def librarian_frames():
-    chat = ids("queued", "active", "closed", "offered")
+    chat = ids("active", "queued", "closed", "offered")
     return st.one_of(
         *common("active"),
         frame("claim", {"conversation": chat}),
         frame("message", {"conversation": chat, "client_id": client_ids, "text": good_texts},
-              {"attachment": ids()}),
+              {"attachment": ids("attachment")}),
         frame("typing", {"conversation": chat, "active": st.booleans()}),
         frame("close", {"conversation": chat}),
         frame("status", {"status": st.sampled_from(["available", "away", "offline", "busy"])}),

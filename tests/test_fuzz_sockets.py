@@ -29,6 +29,7 @@ from collections import Counter
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
@@ -36,11 +37,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatserver.asgi import application
-from reference import dbthreads, frames, handoff, lifecycle, presence
+from reference import attachments, dbthreads, frames, handoff, lifecycle, presence
 from reference.errors import FATAL_CLOSE_CODES, MESSAGES
 from reference.events import Outbox
 from reference.models import (
     AssignmentOffer,
+    Attachment,
     AuditEvent,
     Conversation,
     InternalNote,
@@ -54,6 +56,7 @@ from reference.models import (
     Transfer,
 )
 from reference.tokens import PatronIdentity, issue_patron_token
+from tests import files
 from tests.frame_strategies import Binary, Raw, Ref, examples
 from tests.wsclient import ORIGIN, login_cookie
 from widgets.selectors import desk_settings
@@ -328,9 +331,10 @@ def check_rows(before, conversation_ids):
 # ---- the three endpoints
 
 @pytest.fixture
-def scene(site, queue, other_queue, make_librarian):
+def scene(site, queue, other_queue, make_librarian, settings, tmp_path):
     """What the examples aim at: a site asking every pre-chat field with two queues and a survey of
     each kind, a librarian (siti) and a colleague (budi), a topic."""
+    settings.MEDIA_ROOT = str(tmp_path)  # the files the examples upload
     site.card_field = site.age_group_field = "optional"
     site.save()
     site.queue_choices.set([queue, other_queue])
@@ -360,6 +364,15 @@ def start_chat(site_key, *, claim_by=None, close=False):
     if close:
         lifecycle.do_close_by_patron(patron_id=identity.patron_id, outbox=Outbox())
     return identity, conversation.pk
+
+
+def upload(conversation_id, *, patron_id=None, user=None):
+    """A file uploaded into the chat, for a `message` to send (run on a database thread)."""
+    uploaded = SimpleUploadedFile("scan.png", files.png(), content_type="image/png")
+    if user is not None:
+        return attachments.upload_for_librarian(user=user, conversation_id=conversation_id, uploaded=uploaded).pk
+    patron = Patron.objects.get(pk=patron_id)
+    return attachments.upload_for_patron(patron=patron, conversation_id=conversation_id, uploaded=uploaded).pk
 
 
 def make_room(user):
@@ -395,6 +408,8 @@ async def test_patron_socket(scene, example, state):
         else:
             socket.identity, socket.refs["conversation"] = start_chat(
                 site_key, claim_by=None if state == "queued" else scene["siti"], close=state == "closed")
+            if state != "closed":
+                socket.refs["attachment"] = upload(socket.refs["conversation"], patron_id=socket.identity.patron_id)
         socket.refs["token"] = issue_patron_token(site_key, socket.identity.patron_id)
 
     await run_example("patron", socket, example, {"type": "hello", "v": 1, "token": Ref("token"), "lang": "en"},
@@ -416,6 +431,10 @@ class LibrarianExample(Example):
             _identity, refs["queued"] = start_chat(site_key)
         if active is None or active.status != Conversation.Status.ACTIVE or active.librarian_id != siti.pk:
             _identity, refs["active"] = start_chat(site_key, claim_by=siti)
+        unsent = Attachment.objects.filter(pk=refs.get("attachment"), message__isnull=True,
+                                           conversation=refs["active"]).exists()
+        if not unsent:
+            refs["attachment"] = upload(refs["active"], user=siti)
         if "closed" not in refs:
             _identity, refs["closed"] = start_chat(site_key, claim_by=siti, close=True)
 
