@@ -1,23 +1,25 @@
-"""Property-based fuzzing of the three sockets (docs/protocol.md, "Fuzzing" in docs/architecture.md).
+"""Property-based fuzzing of the three sockets ("Fuzzing" in docs/architecture.md).
 
 Hypothesis throws generated frames at /ws/patron/, /ws/librarian/ and /ws/staff/ through Channels'
 WebsocketCommunicator: frames of every documented client type with their fields of the right kind
 and of every wrong one (tests/frame_strategies.py), a repeated hello, and garbage (any JSON value,
 internal handler and event names, lone surrogates, NUL, deep nesting, binary and over-size frames).
-After every example:
+Checked:
 
-(a) every answer is a documented frame (its type built by reference/frames.py; an `error` with a code
+(a) after every frame, every answer is a documented frame (its type built by reference/frames.py; an `error` with a code
     of reference/errors.MESSAGES and a message) or a documented close (4400, 4401, 4403, 4408 after
     its error frame); `internal_error` and 1011 mean a crash and fail the example;
-(b) a socket that was not closed still answers `ping` (`pong`, or `hello_required` before a hello);
+(b) at the end of each example, a socket that was not closed still answers `ping` (`pong`, or
+    `hello_required` before a hello);
 (c) once the socket has closed, no asyncio task of reference.consumers is left;
-(d) the database holds only valid rows: no NUL or lone surrogate in any text, lengths within their
-    columns, the example's new rows and conversations pass full_clean(), and every conversation's
-    messages are numbered 1 … last_seq without a gap.
+(d) the database holds only valid rows: the rows the example touched hold no NUL or lone surrogate,
+    pass full_clean()'s field checks (lengths, choices, e-mail addresses), and each of its
+    conversations has its messages numbered 1 … last_seq without a gap.
 
 Size: the `ci` profile (the default: derandomized, so every run throws the same frames) runs
 FUZZ_EXAMPLES_CI examples per endpoint; `FUZZ_EXAMPLES=2000` runs that many instead, and
-`HYPOTHESIS_PROFILE=fuzz` draws new frames each run. The figures are printed at the end of the run.
+`HYPOTHESIS_PROFILE=fuzz` draws new frames each run. The figures are printed at the end of the run;
+FUZZ_TRACE=1 (with -s) prints every frame and what it was answered.
 """
 
 import asyncio
@@ -65,7 +67,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 # Examples per endpoint in the `ci` profile: the three together stay within about a minute on either
 # configuration (the figures printed at the end of a run say how long they took).
-FUZZ_EXAMPLES_CI = {"patron": 150, "librarian": 150, "staff": 60}
+FUZZ_EXAMPLES_CI = {"patron": 100, "librarian": 100, "staff": 40}
 CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
           HealthCheck.large_base_example, HealthCheck.filter_too_much]
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, suppress_health_check=CHECKS,
