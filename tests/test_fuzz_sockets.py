@@ -84,7 +84,7 @@ TIMEOUT = 10  # seconds for one answer: far beyond any answer here; reaching it 
 DOCUMENTED_CLOSES = {code for name, code in FATAL_CLOSE_CODES.items() if name != "internal_error"}
 RUN = Counter()  # examples and frames per endpoint, printed at the end of the module
 SPENT = Counter()
-ANSWERS = {endpoint: Counter() for endpoint in ("patron", "librarian", "staff")}  # "error:<code>" or the type
+ANSWERS = {endpoint: Counter() for endpoint in ("patron", "librarian", "staff")}  # by frame type, error code, close
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -198,10 +198,9 @@ class Example:
             assert isinstance(answer.get("ref"), str | None), answer
         if answer["type"] == "welcome":
             self.welcomed = True
-        for key in ("conversation",):  # the patron's conversation, for Ref("conversation")
-            if answer["type"] in ("ack", "conversation") and self.path == "/ws/patron/":
-                value = answer[key]
-                self.refs["conversation"] = value["id"] if isinstance(value, dict) else value
+        if self.endpoint == "patron" and answer["type"] in ("ack", "conversation"):  # for Ref("conversation")
+            value = answer["conversation"]
+            self.refs["conversation"] = value["id"] if isinstance(value, dict) else value
         return answer
 
     def check_close(self, code, got):
