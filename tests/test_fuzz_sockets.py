@@ -67,7 +67,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 # Examples per endpoint in the `ci` profile: the three together stay within about a minute on either
 # configuration (the figures printed at the end of a run say how long they took).
-FUZZ_EXAMPLES_CI = {"patron": 100, "librarian": 100, "staff": 40}
+FUZZ_EXAMPLES_CI = {"patron": 100, "librarian": 100, "staff": 60}
 CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
           HealthCheck.large_base_example, HealthCheck.filter_too_much]
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, suppress_health_check=CHECKS,
@@ -124,6 +124,7 @@ class Example:
         self.welcomed = False
         self.closed = None  # the close code, once closed
         self.answers = []  # every frame the server sent
+        self.refused = False  # a staff socket without a login: refused at once (not_authenticated, 4403)
 
     async def welcomed_hook(self):
         """After the example's hello was welcomed: set up what needs this socket connected."""
@@ -253,14 +254,18 @@ async def run_example(endpoint, socket, example, hello, *, prepare=None, tidy=No
         try:
             if say_hello:
                 got = await socket.exchange(hello)
-                assert socket.welcomed, f"a proper hello was not welcomed: {got}"
-                await socket.welcomed_hook()
+                if socket.refused:
+                    assert socket.closed == 4403, f"a staff socket without a login was not refused: {got}"
+                else:
+                    assert socket.welcomed, f"a proper hello was not welcomed: {got}"
+                    await socket.welcomed_hook()
             for frame in frames_:
                 if socket.closed is not None:
                     break
                 await socket.exchange(frame)
                 RUN[endpoint + ":frames"] += 1
             await socket.still_answers()
+            assert not socket.refused or socket.closed == 4403, "a staff socket without a login was not refused"
         finally:
             await socket.finish()
     finally:
@@ -462,10 +467,13 @@ async def test_librarian_socket(scene, example, offer):
     await run_example("librarian", socket, example, {"type": "hello", "v": 1, "lang": "en"}, prepare=socket.prepare)
 
 
-@given(example=examples("staff"))
+@given(example=examples("staff"), logged_in=st.sampled_from([False, True, True, True]))
 @settings(max_examples=examples_for("staff"))
-async def test_staff_page_socket(scene, example):
-    """A staff page's duty socket: hello, heartbeat and ping, and everything else it must refuse."""
-    socket = Example("/ws/staff/", [(b"cookie", scene["cookie"].encode())], dict(scene["refs"]))
+async def test_staff_page_socket(scene, example, logged_in):
+    """A staff page's duty socket: hello, heartbeat and ping, and everything else it must refuse;
+    now and then without a login."""
+    cookie = [(b"cookie", scene["cookie"].encode())] if logged_in else []
+    socket = Example("/ws/staff/", cookie, dict(scene["refs"]))
+    socket.refused = not logged_in
     await run_example("staff", socket, example, {"type": "hello", "v": 1, "lang": "en"},
                       prepare=lambda: make_room(scene["siti"]))
