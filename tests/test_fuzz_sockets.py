@@ -67,7 +67,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 # Examples per endpoint in the `ci` profile: the three together stay within about a minute on either
 # configuration (the figures printed at the end of a run say how long they took).
-FUZZ_EXAMPLES_CI = {"patron": 100, "librarian": 100, "staff": 60}
+FUZZ_EXAMPLES_CI = {"patron": 120, "librarian": 120, "staff": 80}
 CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
           HealthCheck.large_base_example, HealthCheck.filter_too_much]
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, suppress_health_check=CHECKS,
