@@ -86,9 +86,11 @@ def do_start(*, site, identity, text, client_id, name="", email="", card_number=
     if patron is not None and patron.site_id != site.id:
         raise ServiceError("token_invalid")
     if patron is not None:
-        retried = patron.conversations.filter(messages__seq=1, messages__client_id=client_id).first()
+        # With what its frames name: the consumer answers a retry from the event loop.
+        retried = (patron.conversations.select_related("patron", "queue", "librarian__librarian_profile")
+                   .filter(messages__seq=1, messages__client_id=client_id).first())
         if retried is not None:
-            return retried, retried.messages.get(seq=1), False
+            return retried, retried.messages.select_related("attachment").get(seq=1), False
         if patron.conversations.exclude(status=Status.CLOSED).exists():
             raise ServiceError("conversation_open")
     queue = Queue.objects.get(pk=details.queue_id)

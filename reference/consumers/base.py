@@ -153,11 +153,21 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             raise ServiceError("unknown_type")
         if kind == "hello":
             protocol.check_version(frame)
-            self.language = protocol.choose_language(frame.get("lang"), self.scope.get("headers", []))
-            for group in list(self.joined):  # a repeated hello starts afresh
+            # A repeated hello starts afresh: the groups it does not join again are left once it has
+            # succeeded. One that is refused changes nothing: the socket still follows what it followed.
+            previous, self.joined = self.joined, set()
+            language, self.language = self.language, protocol.choose_language(frame.get("lang"),
+                                                                               self.scope.get("headers", []))
+            try:
+                with translation.override(self.language):
+                    await self.hello(frame)
+            except BaseException:
+                self.joined |= previous
+                self.language = language
+                raise
+            for group in previous - self.joined:
+                self.joined.add(group)
                 await self.leave(group)
-            with translation.override(self.language):
-                await self.hello(frame)
             self.ready = True
             if self.heartbeat is None:
                 self.heartbeat = asyncio.create_task(self.beat())
