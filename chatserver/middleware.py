@@ -31,8 +31,14 @@ def _parse_policy(header):
 
 def content_security_policy(request, own=""):
     """settings.CONTENT_SECURITY_POLICY as a header value for this request: connect-src also names
-    the WebSocket address of the host the page came from (ws:// on http, wss:// on https). A policy
-    the view set itself (`own`) replaces the default's directives it names."""
+    the WebSocket address of the host the page came from (ws:// on http, wss:// on https).
+
+    A policy the view set itself (`own`) with a default-src is complete and kept as it is (an
+    attachment download's `default-src 'none'; sandbox`); one without changes only the directives
+    it names (the chat panel's `frame-ancestors`)."""
+    own_policy = _parse_policy(own)
+    if "default-src" in own_policy:
+        return own
     policy = {name: list(values) for name, values in settings.CONTENT_SECURITY_POLICY.items()}
     if "connect-src" in policy:
         try:
@@ -41,7 +47,7 @@ def content_security_policy(request, own=""):
             host = ""
         if host:
             policy["connect-src"].append(f"{'wss' if request.is_secure() else 'ws'}://{host}")
-    policy.update(_parse_policy(own))
+    policy.update(own_policy)
     return "; ".join(" ".join([name, *values]) for name, values in policy.items())
 
 
