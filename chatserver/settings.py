@@ -187,6 +187,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "chatserver.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "reference.accounts.locked_out"
 AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # failures only: no table of every login's address and browser
 AXES_SENSITIVE_PARAMETERS = ["password"]
 
 # --- Languages and time ----------------------------------------------------------------------

@@ -223,7 +223,8 @@ class TestLoginLockout:
             log_in(client, "siti", "salah")
         assert log_in(client, "siti", PASSWORD).status_code == 302
         client.logout()
-        assert log_in(client, "siti", "salah").status_code == 200
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):  # without the reset, the first of these would lock
+            assert log_in(client, "siti", "salah").status_code == 200
 
     @override_settings(TRUSTED_PROXIES=["10.0.0.1"])
     def test_behind_a_trusted_proxy_each_forwarded_address_counts_apart(self, client, settings, siti):
