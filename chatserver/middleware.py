@@ -57,6 +57,8 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if settings.DEBUG and response.status_code >= 400:
+            return response  # Django's debug pages have inline styles and scripts (a developer's only)
         response[CSP_HEADER] = content_security_policy(request, response.get(CSP_HEADER, ""))
         return response
 

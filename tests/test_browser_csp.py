@@ -64,3 +64,21 @@ def test_the_staff_pages_and_the_admin_work_under_the_policy(live_daphne, django
     page.goto(f"{service}/admin/auth/user/")
     page.locator("#action-toggle").check()  # the admin's own scripts run
     expect(page.locator(".action-counter")).to_contain_text("2 of 2")
+
+
+def test_a_locked_account_is_told_so_on_the_login_page(live_daphne, django_user_model, new_page, settings):
+    """Under daphne (Django's async middleware path): the tenth failure locks, the page says so."""
+    library(django_user_model)
+    service = live_daphne()
+    page = new_page(locale="en-GB")
+    page.goto(f"{service}/login/?next=/dashboard/")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        page.fill("#id_username", "siti")
+        page.fill("#id_password", f"salah-{attempt}")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+    expect(page.locator("#locked-out")).to_contain_text("locked for 15 minutes")
+    page.fill("#id_password", PASSWORD)  # the right password no longer helps from here
+    page.click("button[type=submit]")
+    expect(page.locator("#locked-out")).to_be_visible()
+    expect(page).to_have_url(f"{service}/login/")
