@@ -10,11 +10,13 @@ CSP middleware of its own with the same shape of settings; this one goes when we
 import json
 import re
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
+from django.utils.decorators import sync_and_async_middleware
 from django.utils.translation import gettext as _
 
 CSP_HEADER = "Content-Security-Policy"
@@ -51,33 +53,75 @@ def content_security_policy(request, own=""):
     return "; ".join(" ".join([name, *values]) for name, values in policy.items())
 
 
-class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+def _middleware(on_response=None, on_request=None):
+    """Middleware that runs in the mode of the chain around it (sync under WSGI and the test client,
+    async under daphne), so it adds no thread hop of its own. `on_request(request)` may answer
+    instead of the view; `on_response(request, response)` changes the answer. Either may be a
+    coroutine function in async mode (named `a…` on the same object) when it needs the database."""
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        if settings.DEBUG and response.status_code >= 400:
-            return response  # Django's debug pages have inline styles and scripts (a developer's only)
-        response[CSP_HEADER] = content_security_policy(request, response.get(CSP_HEADER, ""))
-        return response
+    def make(get_response):
+        if iscoroutinefunction(get_response):
+            async def middleware(request):
+                if on_request is not None:
+                    refused = await on_request.asynchronous(request)
+                    if refused is not None:
+                        return refused
+                response = await get_response(request)
+                if on_response is not None:
+                    await on_response.asynchronous(request, response)
+                return response
+        else:
+            def middleware(request):
+                if on_request is not None:
+                    refused = on_request(request)
+                    if refused is not None:
+                        return refused
+                response = get_response(request)
+                if on_response is not None:
+                    on_response(request, response)
+                return response
+        return middleware
+
+    return sync_and_async_middleware(make)
 
 
-class StaffNoStoreMiddleware:
-    """Responses under settings.NO_STORE_PATHS (staff pages, the admin, exports, attachment
-    downloads) and every response to a logged-in user may hold patron data: no browser or proxy
-    keeps a copy (`Cache-Control: no-store, private`)."""
+def _add_policy(request, response):
+    if settings.DEBUG and response.status_code >= 400:
+        return  # Django's debug pages have inline styles and scripts (a developer's only)
+    response[CSP_HEADER] = content_security_policy(request, response.get(CSP_HEADER, ""))
 
-    def __init__(self, get_response):
-        self.get_response = get_response
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if request.path.startswith(tuple(settings.NO_STORE_PATHS)) or (user is not None and user.is_authenticated):
-            patch_cache_control(response, no_store=True, private=True)
-            response.headers.pop("Expires", None)
-        return response
+async def _add_policy_async(request, response):
+    _add_policy(request, response)  # no database, no files: on the event loop
+
+
+_add_policy.asynchronous = _add_policy_async
+content_security_policy_middleware = _middleware(on_response=_add_policy)
+
+
+def _no_store(request, response, authenticated):
+    if authenticated or request.path.startswith(tuple(settings.NO_STORE_PATHS)):
+        patch_cache_control(response, no_store=True, private=True)
+        response.headers.pop("Expires", None)
+
+
+def _staff_no_store(request, response):
+    user = getattr(request, "user", None)
+    _no_store(request, response, user is not None and user.is_authenticated)
+
+
+async def _staff_no_store_async(request, response):
+    authenticated = False
+    if not request.path.startswith(tuple(settings.NO_STORE_PATHS)) and hasattr(request, "auser"):
+        authenticated = (await request.auser()).is_authenticated
+    _no_store(request, response, authenticated)
+
+
+_staff_no_store.asynchronous = _staff_no_store_async
+# Responses under settings.NO_STORE_PATHS (staff pages, the admin, exports, attachment downloads) and
+# every response to a logged-in user may hold patron data: no browser or proxy keeps a copy
+# (`Cache-Control: no-store, private`).
+staff_no_store_middleware = _middleware(on_response=_staff_no_store)
 
 
 # C0 control characters other than tab, line feed and carriage return, and DEL: never text a person
@@ -128,17 +172,25 @@ def request_texts(request):
         yield from _json_strings(body)
 
 
-class RefuseControlCharactersMiddleware:
-    """A NUL or another control character in any field, query or path is answered 400 with a
-    readable message (JSON for JSON requests), before a view hands it to the database."""
+def _refuse_control_characters(request):
+    if any(NOT_TEXT.search(text) for text in request_texts(request)):
+        return refused_input(request)
+    return None
 
-    def __init__(self, get_response):
-        self.get_response = get_response
 
-    def __call__(self, request):
+async def _refuse_control_characters_async(request):
+    if request.method in ("GET", "HEAD"):  # the path and the query only: on the event loop
         if any(NOT_TEXT.search(text) for text in request_texts(request)):
-            return refused_input(request)
-        return self.get_response(request)
+            return await sync_to_async(refused_input, thread_sensitive=False)(request)
+        return None
+    # A body is parsed from its temporary file (an upload may be megabytes): off the event loop.
+    return await sync_to_async(_refuse_control_characters, thread_sensitive=False)(request)
+
+
+_refuse_control_characters.asynchronous = _refuse_control_characters_async
+# A NUL or another control character in any field, query or path is answered 400 with a readable
+# message (JSON for JSON requests), before a view hands it to the database.
+refuse_control_characters_middleware = _middleware(on_request=_refuse_control_characters)
 
 
 def refused_input(request):
