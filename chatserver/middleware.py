@@ -12,6 +12,7 @@ import re
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
@@ -45,7 +46,7 @@ def content_security_policy(request, own=""):
     if "connect-src" in policy:
         try:
             host = request.get_host()
-        except Exception:  # noqa: BLE001 - a host Django refuses gets no socket address
+        except DisallowedHost:  # answered 400 by Django: no socket address to name
             host = ""
         if host:
             policy["connect-src"].append(f"{'wss' if request.is_secure() else 'ws'}://{host}")
@@ -56,8 +57,8 @@ def content_security_policy(request, own=""):
 def _middleware(on_response=None, on_request=None):
     """Middleware that runs in the mode of the chain around it (sync under WSGI and the test client,
     async under daphne), so it adds no thread hop of its own. `on_request(request)` may answer
-    instead of the view; `on_response(request, response)` changes the answer. Either may be a
-    coroutine function in async mode (named `a…` on the same object) when it needs the database."""
+    instead of the view; `on_response(request, response)` changes the answer. In async mode their
+    `.asynchronous` coroutine functions run instead (awaiting the database or a thread if needed)."""
 
     def make(get_response):
         if iscoroutinefunction(get_response):
