@@ -9,20 +9,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
 django_http = get_asgi_application()  # sets Django up before the consumers are imported
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from chatserver import sqlite_wal  # noqa: E402
 from chatserver.routing import websocket_urlpatterns  # noqa: E402
+from chatserver.static_files import StaticFiles  # noqa: E402
+from chatserver.websocket_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Static files are few and small (the widget and the dashboard); Django serves them so
         # that one daphne process is the whole service. A CDN or proxy can take them over.
-        "http": ASGIStaticFilesHandler(django_http),
-        # Both sockets are opened from pages on our own origin (the widget runs in our iframe); only
-        # the librarian's carries a session (chatserver.routing).
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "http": StaticFiles(django_http),
+        # Both sockets are opened from pages on our own origin (the widget runs in our iframe): the
+        # Origin must be ours, scheme and port included (chatserver.websocket_origin); only the
+        # librarian's socket carries a session (chatserver.routing).
+        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
 

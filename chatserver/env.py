@@ -1,6 +1,7 @@
 """Reading settings from the environment, with the embedded defaults in one place."""
 
 import os
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 
@@ -20,6 +21,23 @@ def env_list(name, default=()):
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def local_secret_key(path):
+    """The key kept in `path` (made on first use), readable by its owner only: the file is created
+    0600, and one an older version wrote world-readable is narrowed to 0600."""
+    import secrets
+
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
 
 
 def database_from_url(url, conn_max_age=60):

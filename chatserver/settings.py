@@ -4,11 +4,12 @@ With no environment at all this is the embedded default: SQLite (WAL) and the in
 layer. DATABASE_URL and REDIS_URL switch to PostgreSQL and channels-redis (see README.md).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from chatserver.env import database_from_url, env_bool, env_list, env_str, redis_from_url
+from chatserver.env import database_from_url, env_bool, env_list, env_str, local_secret_key, redis_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,12 +19,7 @@ if not SECRET_KEY:
     if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
         raise RuntimeError("SECRET_KEY must be set in production (REQUIRE_SECRET_KEY is on)")
     # Embedded default only: a key stable across restarts of one checkout, never shared.
-    _key_file = BASE_DIR / ".secret_key"
-    if not _key_file.exists():
-        import secrets
-
-        _key_file.write_text(secrets.token_urlsafe(50))
-    SECRET_KEY = _key_file.read_text().strip()
+    SECRET_KEY = local_secret_key(BASE_DIR / ".secret_key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -37,19 +33,24 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "reference",
     "widgets",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chatserver.middleware.content_security_policy_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "chatserver.middleware.refuse_control_characters_middleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chatserver.middleware.staff_no_store_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into the login page's message
 ]
 
 ROOT_URLCONF = "chatserver.urls"
@@ -138,10 +139,56 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"  # the widget's chat page opts out with its own frame-ancestors policy
-if env_bool("HTTPS", False):
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain http:// is redirected to https:// (behind a proxy: a request without X-Forwarded-Proto:
+    # https), and browsers are told to use https only, for a year (docs/deployment.md).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env_str("HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# Origins besides the service's own that may open its WebSockets (chatserver.websocket_origin): full
+# origins, "https://chat.example.org". Rarely needed: the widget's sockets come from our own iframe.
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", [])
+
+# Content-Security-Policy on every response Django makes (chatserver.middleware): scripts and styles
+# only from our own files, no plugins, not framed (the widget's chat panel names its sites' pages).
+# connect-src gets the ws:// or wss:// address of the host the page was served from.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+# Responses under these paths can hold patron data: never kept by browsers or proxies.
+NO_STORE_PATHS = ["/dashboard/", "/staff/", "/admin/", "/attachments/", "/login/"]
+
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username from one
+# client address within LOGIN_LOCKOUT_MINUTES, that pair is locked for LOGIN_LOCKOUT_MINUTES after
+# the last failure; an administrator unlocks it sooner (admin → Axes → Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env_str("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env_str("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "chatserver.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "reference.accounts.locked_out"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # failures only: no table of every login's address and browser
+AXES_SENSITIVE_PARAMETERS = ["password"]
 
 # --- Languages and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "id"
@@ -227,7 +274,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {"django.channels.server": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},  # lockouts only, not every login
 }
 
 # --- FAQ search (docs/search.md) -------------------------------------------------------------------

@@ -113,25 +113,39 @@ def browser(_playwright, monkeypatch):
         _playwright.pause()
 
 
+def csp_violations(page):
+    """What the browser refused on `page` (any of its frames) because of a Content-Security-Policy,
+    as its console said it; new_page fails a test whose pages have any."""
+    return page._csp_violations
+
+
 @pytest.fixture
 def new_page(browser):
     """new_page(init_script=None, **context): a page in a fresh browser context (1280×800 unless
     `viewport` is given), the context's init script added first; every context is closed when the
-    test ends."""
-    contexts = []
+    test ends. A test fails if one of its pages' consoles reports a Content-Security-Policy
+    violation (`csp_violations`); a test that causes one on purpose empties the page's list."""
+    contexts, pages = [], []
 
     def make(init_script=None, **context):
         contexts.append(browser.new_context(**{"viewport": VIEWPORT, **context}))
         if init_script:
             contexts[-1].add_init_script(init_script)
-        return contexts[-1].new_page()
+        page = contexts[-1].new_page()
+        page._csp_violations = []
+        page.on("console", lambda message: page._csp_violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        pages.append(page)
+        return page
 
     yield make
+    refused = [text for page in pages for text in page._csp_violations]
     for context in contexts:
         try:
             context.close()
         except Exception:  # noqa: BLE001 - closed by the test already, or the browser has gone
             pass
+    assert not refused, "Content-Security-Policy violations:\n" + "\n".join(refused)
 
 
 def log_in(page, service, username, password=PASSWORD):

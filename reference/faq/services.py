@@ -189,7 +189,9 @@ def record_miss(query, *, language, words=None):
 
 
 def unique_slug(text):
-    base = slugify(text)[:60].strip("-") or "faq"
+    """A free slug made of the text's words: lower-case letters, digits and single hyphens only
+    (SLUG_RE), so `_` and other leftovers of slugify() become hyphens."""
+    base = re.sub(r"[^a-z0-9]+", "-", slugify(text))[:60].strip("-") or "faq"
     slug, n = base, 2
     while FaqEntry.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1

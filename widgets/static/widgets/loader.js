@@ -82,11 +82,20 @@
   function draw(cfg) {
     var host = d.createElement("div");
     host.id = "ruangtanya-widget";
-    host.setAttribute("style", "all:initial!important;position:fixed!important;right:0!important;bottom:0!important;" +
-      "width:0!important;height:0!important;z-index:2147483000!important;display:block!important");
+    // Styles through the CSSOM, not a style attribute or a <style> element: a host page whose
+    // Content-Security-Policy has no 'unsafe-inline' in style-src (our own /demo/ page) allows these.
+    host.style.cssText = "all:initial!important;position:fixed!important;right:0!important;bottom:0!important;" +
+      "width:0!important;height:0!important;z-index:2147483000!important;display:block!important";
     var root = host.attachShadow({ mode: "open" });
-    var style = d.createElement("style");
-    style.textContent = CSS;
+    var style = null;
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) { // older browsers: a <style> element (needs style-src 'unsafe-inline' under a CSP)
+      style = d.createElement("style");
+      style.textContent = CSS;
+    }
     var btn = d.createElement("button");
     btn.type = "button";
     btn.className = "l";
@@ -104,7 +113,7 @@
     panel.id = "rt-panel";
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-label", cfg.title || cfg.name || "");
-    root.appendChild(style);
+    if (style) root.appendChild(style);
     root.appendChild(btn);
     root.appendChild(panel);
     d.body.appendChild(host);
