@@ -184,7 +184,7 @@ AXES_FAILURE_LIMIT = int(env_str("LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(env_str("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "chatserver.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "reference.limits.request_address"  # the limits' rule for addresses behind proxies
 AXES_LOCKOUT_CALLABLE = "reference.accounts.locked_out"
 AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True  # failures only: no table of every login's address and browser

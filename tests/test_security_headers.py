@@ -14,7 +14,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
-from chatserver.client_address import client_address
 from chatserver.env import local_secret_key
 from chatserver.middleware import content_security_policy
 from reference.faq.models import FaqEntry
@@ -243,8 +242,12 @@ class TestLoginLockout:
     (["10.0.0.1"], "10.0.0.1", "nonsense", "10.0.0.1"),
     (["::1"], "::1", "2001:db8::7", "2001:db8::7"),
 ])
-def test_the_client_address_believes_forwarded_for_only_from_trusted_proxies(settings, proxies, remote, forwarded,
-                                                                              expected):
+def test_the_lockouts_client_address_believes_forwarded_for_only_from_trusted_proxies(
+        settings, proxies, remote, forwarded, expected):
+    """django-axes counts by reference.limits.request_address (AXES_CLIENT_IP_CALLABLE), the limits' rule."""
+    from django.utils.module_loading import import_string
+
+    client_address = import_string(settings.AXES_CLIENT_IP_CALLABLE)
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
