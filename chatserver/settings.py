@@ -73,9 +73,22 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# Threads that run the sockets' database calls (reference.dbthreads). SQLite has one
+# writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
+DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
+# PostgreSQL connections per process (docs/deployment.md#connections). The long-lived database
+# threads (Channels' one, DATABASE_THREADS, the long-read one) keep theirs DB_CONN_MAX_AGE seconds;
+# an HTTP request's connection goes back at the request's end. DB_POOL_SIZE > 0: all of them come
+# from one psycopg pool of at most that many, and a request waits up to DB_POOL_TIMEOUT seconds
+# for one rather than opening more; 0: no pool (one connection per thread, connected per request).
+DB_CONN_MAX_AGE = int(env_str("DB_CONN_MAX_AGE", "60"))
+DB_POOL_SIZE = int(env_str("DB_POOL_SIZE", str(DATABASE_THREADS + 2 + 4))) if DATABASE_URL else 0
+DB_POOL_TIMEOUT = float(env_str("DB_POOL_TIMEOUT", "10"))
 if DATABASE_URL:
     DATABASES = {
-        "default": database_from_url(DATABASE_URL, int(env_str("DB_CONN_MAX_AGE", "60")))
+        "default": database_from_url(DATABASE_URL, pool={
+            "min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
+        } if DB_POOL_SIZE > 0 else None)
     }
 else:
     DATABASES = {
@@ -100,9 +113,6 @@ else:
 # 0: inside commits, as SQLite does by default). chatserver/sqlite_wal.py says why.
 SQLITE_CHECKPOINT_EVERY = float(env_str("SQLITE_CHECKPOINT_EVERY", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Threads that run the sockets' database calls (reference.dbthreads). SQLite has one
-# writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
-DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
