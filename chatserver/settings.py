@@ -192,6 +192,9 @@ HEARTBEAT_INTERVAL = float(env_str("RT_HEARTBEAT_INTERVAL", "20"))
 # seconds; chats of one gone for REQUEUE_GRACE seconds more go back to their queue.
 PRESENCE_TIMEOUT = float(env_str("RT_PRESENCE_TIMEOUT", "60"))
 REQUEUE_GRACE = float(env_str("RT_REQUEUE_GRACE", "30"))
+# Scaled out (REDIS_URL): each process's lease lasts this long and is renewed every third of it; a
+# killed process's librarians are offline for colleagues within about 4/3 of it (reference.leases).
+PRESENCE_LEASE = float(env_str("RT_PRESENCE_LEASE", "15"))
 # A waiting patron whose widget has been gone this long (closed, or offline) has abandoned the chat.
 ABANDON_GRACE = float(env_str("RT_ABANDON_GRACE", "120"))
 # The most chats a librarian may choose to hold at once from the dashboard (admins may set more).
