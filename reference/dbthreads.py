@@ -31,7 +31,6 @@ from django.conf import settings
 
 from reference.events import Outbox
 
-
 _thread = threading.local()  # .long_lived: this thread runs only calls made through this module
 
 
