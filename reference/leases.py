@@ -30,14 +30,13 @@ _holders = {}  # (store, event loop) -> the task renewing that store's lease fro
 
 
 async def hold(store):
-    """Make sure this process holds a lease in `store` (renewed from now on); cheap once held."""
+    """Make sure this process's lease in `store` is renewed from now on (each beat also renews it)."""
     if not store.leases:
         return
     loop = asyncio.get_running_loop()
     task = _holders.get((store, loop))
     if task is not None and not task.done():
         return
-    await off_db_thread(store.renew_lease)(settings.PRESENCE_LEASE)  # before the first beat counts
     for key in [key for key, held in _holders.items() if held.done()]:
         del _holders[key]
     _holders[(store, loop)] = loop.create_task(_keep(store, healthy_since=time.monotonic()))

@@ -155,7 +155,8 @@ class RedisPresenceStore:
         pipe.expire(key, int(ttl * 2) + 1)
         pipe.zadd(self._users, {str(user_id): now + ttl}, gt=True)  # GT still adds new members
         pipe.srem(self._announced, str(user_id))
-        if self.leases:
+        if self.leases:  # a process that beats is alive: its lease runs from now (reference.leases renews it)
+            pipe.set(self._lease(self.process), "1", px=int(settings.PRESENCE_LEASE * 1000))
             pipe.sadd(self._processes, self.process)
             pipe.sadd(self._process_sockets(self.process), f"{user_id} {socket_id}")
             pipe.expire(self._process_sockets(self.process), int(ttl * 2) + 1)
