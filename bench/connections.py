@@ -15,11 +15,11 @@ and samples it every 50 ms. Then, phase by phase:
 5. after: the chats are closed and the sockets gone.
 
 Prints the peak number of connections of each process in each phase, and the budget the settings
-give (DB_POOL_SIZE, or the long-lived threads when DB_POOL_SIZE=0; docs/deployment.md#connections).
+give (DB_THREADS + 2 + HTTP_REQUESTS_AT_ONCE, or DB_POOL_SIZE with a pool; docs/deployment.md#connections).
 
     export DATABASE_URL=postgres://… REDIS_URL=redis://127.0.0.1:6379/5 SECRET_KEY=bench-key
-    .venv/bin/python bench/connections.py                      # the defaults: pool of DB_THREADS + 6
-    DB_POOL_SIZE=0 .venv/bin/python bench/connections.py       # no pool: closed at each request's end
+    .venv/bin/python bench/connections.py                      # the defaults
+    DB_POOL_SIZE=10 .venv/bin/python bench/connections.py      # one psycopg pool of 10 instead
     .venv/bin/python bench/connections.py --repo /work/old     # servers run from another checkout
 """
 
@@ -70,7 +70,7 @@ def prepare(args):
                         max_chats=math.ceil(args.conversations / args.librarians), user_prefix="bench-conn-",
                         display_prefix="Bench conn")
     setup.update(database_url=settings.DATABASE_URL, threads=settings.DATABASE_THREADS,
-                 pool=settings.DB_POOL_SIZE, db=settings.DATABASES["default"])
+                 pool=settings.DB_POOL_SIZE, at_once=settings.HTTP_REQUESTS_AT_ONCE, db=settings.DATABASES["default"])
     return setup
 
 
@@ -244,10 +244,11 @@ def main():
         sampler.stop()
         for _url, _name, process in servers:
             stop(process, log=None)
-    budget = setup["pool"] or f"{setup['threads'] + 2} + requests in flight"
+    budget = setup["pool"] or setup["threads"] + 2 + setup["at_once"]
     if Path(args.repo).resolve() != REPO:
         budget = "the other checkout's own settings"
-    print(f"{args.processes} daphnes from {args.repo}, DB_THREADS {setup['threads']}, DB_POOL_SIZE {setup['pool']} "
+    print(f"{args.processes} daphnes from {args.repo}, DB_THREADS {setup['threads']}, DB_POOL_SIZE {setup['pool']}, "
+          f"HTTP_REQUESTS_AT_ONCE {setup['at_once']} "
           f"(budget per process: {budget}); {args.conversations} chats × {args.rate:g} msg/s answered "
           f"({sent} messages), {args.requests} HTTP requests {args.at_once} at once: {statuses}")
     print("peak connections per process: " + "; ".join(

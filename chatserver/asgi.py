@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
+import asyncio
 import gc
 import os
 
@@ -10,16 +11,36 @@ django_http = get_asgi_application()  # sets Django up before the consumers are 
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from chatserver import sqlite_wal  # noqa: E402
 from chatserver.routing import websocket_urlpatterns  # noqa: E402
 
+
+class AtOnce:
+    """At most `limit` HTTP requests inside Django at once (0: no limit); the others wait their turn
+    on the event loop, holding nothing. Under ASGI each request runs on a thread of its own with a
+    database connection of its own, so this bounds a process's connections for requests
+    (docs/deployment.md#connections)."""
+
+    def __init__(self, app, limit):
+        self.app, self.limit, self.turns = app, limit, None
+
+    async def __call__(self, scope, receive, send):
+        if not self.limit:
+            return await self.app(scope, receive, send)
+        if self.turns is None:
+            self.turns = asyncio.Semaphore(self.limit)
+        async with self.turns:
+            return await self.app(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
         # Static files are few and small (the widget and the dashboard); Django serves them so
         # that one daphne process is the whole service. A CDN or proxy can take them over.
-        "http": ASGIStaticFilesHandler(django_http),
+        "http": ASGIStaticFilesHandler(AtOnce(django_http, settings.HTTP_REQUESTS_AT_ONCE)),
         # Both sockets are opened from pages on our own origin (the widget runs in our iframe); only
         # the librarian's carries a session (chatserver.routing).
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),

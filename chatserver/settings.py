@@ -76,14 +76,16 @@ DATABASE_URL = env_str("DATABASE_URL")
 # Threads that run the sockets' database calls (reference.dbthreads). SQLite has one
 # writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
 DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
-# PostgreSQL connections per process (docs/deployment.md#connections). The long-lived database
+# PostgreSQL connections per process (docs/deployment.md#connections): the long-lived database
 # threads (Channels' one, DATABASE_THREADS, the long-read one) keep theirs DB_CONN_MAX_AGE seconds;
-# an HTTP request's connection goes back at the request's end. DB_POOL_SIZE > 0: all of them come
-# from one psycopg pool of at most that many, and a request waits up to DB_POOL_TIMEOUT seconds
-# for one rather than opening more; 0: no pool (one connection per thread, connected per request).
+# an HTTP request's (a thread of its own under ASGI) closes at the request's end, and at most
+# HTTP_REQUESTS_AT_ONCE requests run at once (chatserver.asgi). Budget per process:
+# DATABASE_THREADS + 2 + HTTP_REQUESTS_AT_ONCE. DB_POOL_SIZE > 0 instead draws every connection from
+# one psycopg pool of that size (a request waits up to DB_POOL_TIMEOUT s for one; measured worse).
 DB_CONN_MAX_AGE = int(env_str("DB_CONN_MAX_AGE", "60"))
-DB_POOL_SIZE = int(env_str("DB_POOL_SIZE", str(DATABASE_THREADS + 2 + 4))) if DATABASE_URL else 0
-DB_POOL_TIMEOUT = float(env_str("DB_POOL_TIMEOUT", "10"))
+HTTP_REQUESTS_AT_ONCE = int(env_str("HTTP_REQUESTS_AT_ONCE", "8" if DATABASE_URL else "0"))
+DB_POOL_SIZE = int(env_str("DB_POOL_SIZE", "0")) if DATABASE_URL else 0
+DB_POOL_TIMEOUT = float(env_str("DB_POOL_TIMEOUT", "30"))
 if DATABASE_URL:
     DATABASES = {
         "default": database_from_url(DATABASE_URL, pool={
