@@ -37,7 +37,7 @@ async def hold(store):
     task = _holders.get((store, loop))
     if task is not None and not task.done():
         return
-    for key in [key for key, held in _holders.items() if held.done()]:
+    for key in [key for key, held in _holders.items() if held.done() or held.get_loop().is_closed()]:
         del _holders[key]
     _holders[(store, loop)] = loop.create_task(_keep(store, healthy_since=time.monotonic()))
 
