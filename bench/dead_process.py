@@ -79,7 +79,18 @@ def prepare():
 
     setup["a_id"] = get_user_model().objects.get(username="bench-dead-000").pk
     setup["lease"], setup["timeout"] = settings.PRESENCE_LEASE, settings.PRESENCE_TIMEOUT
+    setup["heartbeat"] = settings.HEARTBEAT_INTERVAL
     return setup
+
+
+async def beat(client, every):
+    """What a dashboard does: a `heartbeat` frame every interval (the librarian's proof of presence)."""
+    try:
+        while True:
+            await asyncio.sleep(every)
+            await client.send({"type": "heartbeat"})
+    except Exception:  # noqa: BLE001 - the socket is gone (killed with its server)
+        pass
 
 
 async def main(args, setup):
@@ -91,6 +102,7 @@ async def main(args, setup):
     try:
         colleague = await Client.connect(survivor_url, "/ws/librarian/", f"{cookie}={key_b}")
         await colleague.hello(lang="en")
+        beats = [asyncio.create_task(beat(colleague, setup["heartbeat"]))]
         started = time.perf_counter()
         for run in range(1, args.runs + 1):
             doomed_url, doomed = start_daphne(args.logs)
@@ -98,6 +110,7 @@ async def main(args, setup):
             mark = len(colleague.frames)
             desk = await Client.connect(doomed_url, "/ws/librarian/", f"{cookie}={key_a}")
             await desk.hello(lang="en")
+            beats.append(asyncio.create_task(beat(desk, setup["heartbeat"])))
             await presence_of(colleague, a_id, True, mark, 60)
             # The survivor reaps only once it has renewed its own lease for a whole lease period.
             # (A lease longer than a minute stands for "no lease": no wait for it.)
@@ -113,6 +126,8 @@ async def main(args, setup):
             print(f"run {run}: {seen - killed:.2f} s", flush=True)
             await desk.close()
             await asyncio.sleep(1)
+        for task in beats:
+            task.cancel()
         await colleague.close()
     finally:
         for process in processes:
