@@ -40,11 +40,20 @@ def local_secret_key(path):
     return path.read_text().strip()
 
 
-def database_from_url(url, conn_max_age=60):
-    """Turn `postgres://user:pass@host:port/name?opt=val` into a DATABASES entry."""
+def database_from_url(url, pool=None):
+    """Turn `postgres://user:pass@host:port/name?opt=val` into a DATABASES entry.
+
+    `CONN_MAX_AGE` is 0: a connection made for one HTTP request goes at the end of the request (under
+    ASGI each request runs on a thread of its own, so a kept connection would outlive its thread).
+    The long-lived database threads keep theirs (reference.dbthreads). `pool` (psycopg_pool
+    options: min_size, max_size, timeout) puts every connection of the process in one bounded pool.
+    """
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r} (use postgres://)")
+    options = dict(parse_qsl(parts.query))
+    if pool:
+        options["pool"] = pool
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")),
@@ -52,9 +61,10 @@ def database_from_url(url, conn_max_age=60):
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        "OPTIONS": dict(parse_qsl(parts.query)),
-        # Long-lived ASGI workers: reuse connections, but check them before use.
-        "CONN_MAX_AGE": conn_max_age,
+        "OPTIONS": options,
+        "CONN_MAX_AGE": 0,
+        # A kept connection the server dropped is replaced instead of failing a call (with a pool:
+        # checked as it leaves the pool).
         "CONN_HEALTH_CHECKS": True,
     }
 

@@ -74,9 +74,24 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# Threads that run the sockets' database calls (reference.dbthreads). SQLite has one
+# writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
+DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
+# PostgreSQL connections per process (docs/deployment.md#connections): the long-lived database
+# threads (Channels' one, DATABASE_THREADS, the long-read one) keep theirs DB_CONN_MAX_AGE seconds;
+# an HTTP request's (a thread of its own under ASGI) closes at the request's end, and at most
+# HTTP_REQUESTS_AT_ONCE requests run at once (chatserver.asgi). Budget per process:
+# DATABASE_THREADS + 2 + HTTP_REQUESTS_AT_ONCE. DB_POOL_SIZE > 0 instead draws every connection from
+# one psycopg pool of that size (a request waits up to DB_POOL_TIMEOUT s for one; measured worse).
+DB_CONN_MAX_AGE = int(env_str("DB_CONN_MAX_AGE", "60"))
+HTTP_REQUESTS_AT_ONCE = int(env_str("HTTP_REQUESTS_AT_ONCE", "8" if DATABASE_URL else "0"))
+DB_POOL_SIZE = int(env_str("DB_POOL_SIZE", "0")) if DATABASE_URL else 0
+DB_POOL_TIMEOUT = float(env_str("DB_POOL_TIMEOUT", "30"))
 if DATABASE_URL:
     DATABASES = {
-        "default": database_from_url(DATABASE_URL, int(env_str("DB_CONN_MAX_AGE", "60")))
+        "default": database_from_url(DATABASE_URL, pool={
+            "min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT,
+        } if DB_POOL_SIZE > 0 else None)
     }
 else:
     DATABASES = {
@@ -101,9 +116,6 @@ else:
 # 0: inside commits, as SQLite does by default). chatserver/sqlite_wal.py says why.
 SQLITE_CHECKPOINT_EVERY = float(env_str("SQLITE_CHECKPOINT_EVERY", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Threads that run the sockets' database calls (reference.dbthreads). SQLite has one
-# writer at a time, so one thread; PostgreSQL serves several at once (docs/deployment.md).
-DATABASE_THREADS = int(env_str("DB_THREADS", "4" if DATABASE_URL else "1"))
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -229,6 +241,9 @@ HEARTBEAT_INTERVAL = float(env_str("RT_HEARTBEAT_INTERVAL", "20"))
 # seconds; chats of one gone for REQUEUE_GRACE seconds more go back to their queue.
 PRESENCE_TIMEOUT = float(env_str("RT_PRESENCE_TIMEOUT", "60"))
 REQUEUE_GRACE = float(env_str("RT_REQUEUE_GRACE", "30"))
+# Scaled out (REDIS_URL): each process's lease lasts this long and is renewed every third of it; a
+# killed process's librarians are offline for colleagues within about 4/3 of it (reference.leases).
+PRESENCE_LEASE = float(env_str("RT_PRESENCE_LEASE", "15"))
 # A waiting patron whose widget has been gone this long (closed, or offline) has abandoned the chat.
 ABANDON_GRACE = float(env_str("RT_ABANDON_GRACE", "120"))
 # The most chats a librarian may choose to hold at once from the dashboard (admins may set more).

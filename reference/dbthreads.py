@@ -14,15 +14,38 @@ by side; the conversation's row lock numbers them, and clients order them by tha
 on that same database thread, so a report taking a second would hold up every claim, status and
 (on SQLite) chat message for that second. They run on a thread of their own instead, one at a
 time, while the consumers' work goes on.
+
+These threads live as long as the process, so they keep their PostgreSQL connection
+(`DB_CONN_MAX_AGE` seconds, `keep_connection`). Every other thread closes its own at the end of
+its call or request (`CONN_MAX_AGE` 0): under ASGI each HTTP request runs on a thread of its own,
+and a connection kept there would stay open after its thread ended (docs/deployment.md#connections).
 """
 
 import functools
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
 from reference.events import Outbox
+
+_thread = threading.local()  # .long_lived: this thread runs only calls made through this module
+
+
+class _OnLongLivedThread(DatabaseSyncToAsync):
+    def thread_handler(self, loop, *args, **kwargs):
+        _thread.long_lived = True
+        return super().thread_handler(loop, *args, **kwargs)
+
+
+def keep_connection(sender, connection, **kwargs):
+    """`connection_created`: a connection made on one of this module's threads is kept for
+    DB_CONN_MAX_AGE seconds (CONN_MAX_AGE, 0, would close it after each call). Channels' database
+    thread also runs calls made elsewhere (channels.auth); it counts once one of ours has run there."""
+    if getattr(_thread, "long_lived", False) and connection.vendor == "postgresql":
+        connection.close_at = time.monotonic() + settings.DB_CONN_MAX_AGE
 
 
 @functools.cache
@@ -37,13 +60,13 @@ def long_read_thread():
 
 def apart(fn):
     """`fn` as a coroutine function run on the long-read thread, not the consumers' database thread."""
-    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=long_read_thread())
+    return _OnLongLivedThread(fn, thread_sensitive=False, executor=long_read_thread())
 
 
 def _on_thread(fn, parallel):
     if parallel and settings.DATABASE_THREADS > 1:
-        return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=parallel_threads())
-    return database_sync_to_async(fn)
+        return _OnLongLivedThread(fn, thread_sensitive=False, executor=parallel_threads())
+    return _OnLongLivedThread(fn)  # Channels' database thread
 
 
 def run(fn, *, parallel=False):

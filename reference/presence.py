@@ -4,17 +4,20 @@ A librarian's effective presence = the status they chose AND a measured connecti
 available, away (on duty, not taking new chats) or offline. Whether they are connected is measured:
 the socket of every staff page (the dashboard, transcripts, the FAQ, the admin…) beats on hello and
 every heartbeat frame, and a librarian counts as connected while any socket beat within
-PRESENCE_TIMEOUT. A closed laptop or a crashed server
-process simply stops beating; the sweep (reference.sweeps) then tells everyone, and after
+PRESENCE_TIMEOUT, and (scaled out) while the process holding that socket keeps its lease
+(reference.leases). A closed laptop simply stops beating, a killed server process stops renewing
+its lease; the sweep (reference.sweeps) then tells everyone, and after
 REQUEUE_GRACE more seconds puts their chats back in the queue (lifecycle.do_requeue), so nobody has
 to act. Patrons' widgets beat the same way into their own store: a waiting patron whose widgets are
 all gone for ABANDON_GRACE has left (lifecycle.do_abandon).
 """
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db.models import Count, Q
 
-from reference import dbthreads, duty, frames, groups
+from reference import dbthreads, duty, frames, groups, leases
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.models import Conversation, LibrarianProfile
@@ -68,7 +71,9 @@ async def socket_beat(*, user, socket_id):
     """A staff page's socket (the dashboard's or another's) is alive. Tells colleagues when this
     makes the librarian connected. The beat itself stays off the database thread; only news of a
     change goes through it."""
-    if await off_db_thread(get_store().beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
+    store = get_store()
+    await leases.hold(store)  # scaled out, the socket counts while this process's lease lives
+    if await off_db_thread(store.beat)(user.pk, socket_id, settings.PRESENCE_TIMEOUT):
         await dbthreads.change(came_online)(user=user, socket_id=socket_id)
 
 
@@ -113,7 +118,9 @@ def forget_librarian(user_id, now, outbox=None):
 def announce(profile, *, origin=None, now=None, outbox=None):
     """Tell every dashboard how this librarian stands now."""
     connected = bool(get_store().connected([profile.user_id], now=now))
-    duty.record_duty(profile, connected and profile.status != LibrarianProfile.Status.OFFLINE, now)
+    # `now` is the stores' clock (seconds); a duty spell ends at that moment as a datetime.
+    at = None if now is None else datetime.fromtimestamp(now, tz=UTC)
+    duty.record_duty(profile, connected and profile.status != LibrarianProfile.Status.OFFLINE, at)
     held = Conversation.objects.filter(librarian_id=profile.user_id, status=Conversation.Status.ACTIVE).count()
     outbox_or_direct(outbox).publish(groups.STAFF, frames.presence(profile, connected, held), origin=origin)
 
