@@ -41,7 +41,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     ServiceError("not_found")) and `on_<type>(frame)` handlers (dots become underscores)."""
 
     role = None
-    # The client frames this endpoint answers, as docs/protocol.md lists them (tests/test_frames.py
+    # The client frames this endpoint answers, as docs/protocol.md lists them (tests/test_frame_checks.py
     # holds the two to each other): nothing else reaches a handler, whatever methods the class has.
     frame_types = frozenset()
     hello_timeout = protocol.HELLO_TIMEOUT
