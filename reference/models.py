@@ -367,6 +367,9 @@ class Message(models.Model):
     )
     # Its file was deleted (retention or a patron's request); the transcript says so.
     attachment_removed = models.BooleanField(default=False)
+    # The text's analysed terms (the FAQ search's analysis), space-separated, for staff transcript
+    # search; emptied with the text.
+    search_terms = models.TextField(default="", editable=False)
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -549,7 +552,9 @@ class AssignmentOffer(models.Model):
         return f"#{self.conversation_id} → {self.user_id} ({self.status})"
 
 
-from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym, FaqTerm  # noqa: E402, F401
+from reference.faq.models import (  # noqa: E402, F401
+    FaqEntry, FaqRevision, FaqSearchMiss, FaqSpelling, FaqSynonym, FaqTerm, FaqTopic,
+)
 
 
 class DutySpell(models.Model):

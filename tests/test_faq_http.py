@@ -24,10 +24,14 @@ def test_api_search_shape(client, faq):
     body = r.json()
     assert body["query"] == "jam buka perpustakaan"
     first = body["results"][0]
-    assert set(first) == {"slug", "question", "answer_excerpt", "language", "score", "url"}
-    assert [h["slug"] for h in body["results"]] == ["jam-buka-en", "jam-buka"]
+    assert set(first) == {"slug", "question", "answer_excerpt", "language", "score", "confident", "url",
+                          "translations"}
+    assert [h["slug"] for h in body["results"]] == ["jam-buka-en"]
     assert first["url"].endswith("/faq/jam-buka-en/")
-    assert "<" not in body["results"][1]["answer_excerpt"]
+    assert isinstance(first["confident"], bool)
+    assert [(t["slug"], t["language"]) for t in first["translations"]] == [("jam-buka", "id")]
+    assert first["translations"][0]["url"].endswith("/faq/jam-buka/")
+    assert "<" not in first["answer_excerpt"]
 
 
 def test_api_empty_results_when_nothing_passes(client, faq):

@@ -27,6 +27,9 @@ class FaqEntry(models.Model):
     question = models.CharField(_("question"), max_length=500)
     # Safe HTML only: always stored through reference.faq.sanitize.sanitize_html().
     answer = models.TextField(_("answer"))
+    # What staff write (Markdown); `answer` is rendered from it. Empty for entries written as HTML
+    # before the Markdown editor: the editor converts those when they are opened.
+    answer_source = models.TextField(_("answer (Markdown)"), blank=True, default="")
     topics = models.JSONField(_("topics"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
     translation_of = models.ForeignKey(
@@ -52,6 +55,9 @@ class FaqEntry(models.Model):
     search_question = models.TextField(default="", editable=False)
     search_answer = models.TextField(default="", editable=False)
     indexed_terms = models.TextField(default="", editable=False)
+    # The entry's meaning as a unit-length float32 vector (reference.faq.search.semantic), or null
+    # when the semantic leg is off or the entry has not been embedded yet.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["slug"]
@@ -121,6 +127,43 @@ class FaqSynonym(models.Model):
 
     def __str__(self):
         return self.words[:80]
+
+
+class FaqSpelling(models.Model):
+    """A staff-editable informal spelling or abbreviation and the standard word it stands for
+    (“gmn” → “bagaimana”), applied to queries and entries alike."""
+
+    informal = models.CharField(_("informal spelling"), max_length=40, unique=True)
+    standard = models.CharField(_("standard word"), max_length=40)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["informal"]
+        verbose_name = _("informal spelling")
+        verbose_name_plural = _("informal spellings")
+
+    def __str__(self):
+        return f"{self.informal} → {self.standard}"
+
+
+class FaqTopic(models.Model):
+    """A topic of FAQ entries (FaqEntry.topics holds slugs), with its label in both languages."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    label_id = models.CharField(_("label in Indonesian"), max_length=80)
+    label_en = models.CharField(_("label in English"), max_length=80)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("FAQ topic")
+        verbose_name_plural = _("FAQ topics")
+
+    def __str__(self):
+        return self.label_id
+
+    def label(self, language):
+        return self.label_en if language == "en" else self.label_id
 
 
 class FaqSearchMiss(models.Model):

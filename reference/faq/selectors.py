@@ -34,12 +34,19 @@ def search_misses(limit=100):
     return list(FaqSearchMiss.objects.filter(resolved=False).order_by("-count", "-last_seen")[:limit])
 
 
+def _entry_url(slug, request):
+    url = reverse("faq:detail", args=[slug])
+    return request.build_absolute_uri(url) if request is not None else url
+
+
 def hit_payload(hit, request=None):
-    url = reverse("faq:detail", args=[hit.slug])
-    if request is not None:
-        url = request.build_absolute_uri(url)
+    """One result of /api/faq/search: the entry in the reader's language where its translation pair
+    has one, the pair's other member under "translations"."""
     return {"slug": hit.slug, "question": hit.question, "answer_excerpt": excerpt(hit.answer, 240),
-            "language": hit.language, "score": hit.score, "url": url}
+            "language": hit.language, "score": hit.score, "confident": hit.confident,
+            "url": _entry_url(hit.slug, request),
+            "translations": [{"slug": t["slug"], "question": t["question"], "language": t["language"],
+                              "url": _entry_url(t["slug"], request)} for t in hit.translations]}
 
 
 def totals():

@@ -31,6 +31,11 @@ class Hit:
     language: str
     score: float
     translation_of_id: int | None = None
+    # Good enough to show as the answer; otherwise only "related" (FAQ_SEARCH_CONFIDENT).
+    confident: bool = False
+    # The other published members of the entry's translation pair ({id, slug, question, language}):
+    # a pair fills one result, in the reader's language where it has one.
+    translations: list = field(default_factory=list)
 
 
 @dataclass
@@ -106,7 +111,8 @@ def _entries(*, ids=(), translations_of=()):
 
 
 def _arrange(scores, details, lang, limit, threshold):
-    """Translations share their best member's score; the asker's language first in each pair."""
+    """One result per translation pair, scored by its best member and shown in the reader's
+    language where the pair has one."""
     # The threshold decides whether the query is answered at all (its best match must pass);
     # then the entries scoring at least FAQ_SEARCH_RELATIVE_CUT of the best one come along.
     top = max(scores.values(), default=0.0)
@@ -124,15 +130,13 @@ def _arrange(scores, details, lang, limit, threshold):
     for pk in best:
         g = group_of[pk]
         groups[g] = max(groups.get(g, 0.0), passing[pk])
-    results, seen = [], set()
-    for g in sorted(groups, key=lambda g: -groups[g]):
+    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.5)
+    results = []
+    for g in sorted(groups, key=lambda g: -groups[g])[:limit]:
         members = [e for pk, e in entries.items() if group_of[pk] == g]
-        members.sort(key=lambda e: (e["language"] != lang, -passing.get(e["id"], 0.0)))
-        for rank, e in enumerate(members):
-            if e["id"] in seen:
-                continue
-            seen.add(e["id"])
-            score = groups[g] if rank == 0 else min(groups[g], passing.get(e["id"], groups[g] * 0.98))
-            results.append(Hit(e["id"], e["slug"], e["question"], e["answer"], e["language"], round(score, 4),
-                               e["translation_of_id"]))
-    return results[:limit]
+        members.sort(key=lambda e: (e["language"] != lang, -passing.get(e["id"], 0.0), e["id"]))
+        shown, others = members[0], members[1:]
+        results.append(Hit(shown["id"], shown["slug"], shown["question"], shown["answer"], shown["language"],
+                           round(groups[g], 4), shown["translation_of_id"], confident=groups[g] >= confident_at,
+                           translations=[{k: e[k] for k in ("id", "slug", "question", "language")} for e in others]))
+    return results
