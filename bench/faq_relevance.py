@@ -8,10 +8,12 @@ database per backend (a temporary SQLite file; PostgreSQL at FAQ_BENCH_DATABASE_
 postgres://postgres@127.0.0.1:5432/ruangtanya_faqbench), loads the shipped synonym list, runs every
 query through reference.faq.search.search() — what /api/faq/search calls — and prints MRR@10,
 Recall@1, Recall@5 and nDCG@10 overall, per style and per language (scorer: bench/faq_score.py,
-a copy of the set's score.py).
+a copy of the set's score.py), for the half of the queries search changes are tuned on, the half
+they are judged on, and the whole set (--half; split() says how the halves are drawn).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -70,7 +72,7 @@ def reset_faq():
     rebuild_index()
 
 
-def run_one(backend, per_query):
+def run_one(backend, per_query, half="all"):
     setup_django(backend)
     sys.path.insert(0, str(ROOT / "bench"))
     import faq_score
@@ -88,33 +90,55 @@ def run_one(backend, per_query):
     assert not errors, errors
 
     def rank(text, lang):
-        return [(h.slug, h.score) for h in search(text, lang=lang, limit=10).results]
+        # A translation pair is one result; its members count at that rank (both are relevant).
+        return [(slug, h.score) for h in search(text, lang=lang, limit=10).results
+                for slug in [h.slug, *(t["slug"] for t in h.translations)]]
 
-    rankings, scores = faq_score.rank_all(rank, queries)
     from django.conf import settings
 
     threshold = getattr(settings, "FAQ_SEARCH_THRESHOLD", 0.2)
-    report = faq_score.evaluate(rankings, scores, threshold=threshold, corpus=corpus, queries=queries)
-    print(f"== backend: {connection.vendor} ({len(saved)} entries, {len(queries)} queries, "
-          f"threshold {threshold})")
-    print(faq_score.format_report(report, per_query, queries))
-    return report
+    reports = {}
+    for name, part in split(queries, half).items():
+        rankings, scores = faq_score.rank_all(rank, part)
+        report = faq_score.evaluate(rankings, scores, threshold=threshold, corpus=corpus, queries=part)
+        print(f"== backend: {connection.vendor}, {name} ({len(saved)} entries, {len(part)} queries, "
+              f"threshold {threshold})")
+        print(faq_score.format_report(report, per_query, part))
+        reports[name] = report
+    return reports
+
+
+def split(queries, half="all"):
+    """The development set in two halves by query, each style split evenly by a hash of the id:
+    "tune" is the half changes are tuned on, "check" the half they are judged on."""
+    halves = {"tune": [], "check": []}
+    for style in sorted({q["style"] for q in queries}):
+        ordered = sorted((q for q in queries if q["style"] == style),
+                         key=lambda q: hashlib.sha1(q["id"].encode()).hexdigest())
+        for i, q in enumerate(ordered):
+            halves["tune" if i % 2 == 0 else "check"].append(q)
+    if half == "all":
+        return {"tune half": halves["tune"], "check half": halves["check"], "whole set": queries}
+    return {f"{half} half": halves[half]}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--per-query", action="store_true")
+    ap.add_argument("--half", choices=["tune", "check", "all"], default="all",
+                    help="the half of the queries to report (split(): tune on one, judge on the other)")
     args = ap.parse_args()
     if args.backend == "both":
         # One process per backend: Django's settings are fixed once set up.
         rc = 0
         for b in ("sqlite", "postgres"):
-            cmd = [sys.executable, __file__, "--backend", b] + (["--per-query"] if args.per_query else [])
+            cmd = [sys.executable, __file__, "--backend", b, "--half", args.half] + (
+                ["--per-query"] if args.per_query else [])
             rc |= subprocess.call(cmd)
         return rc
     try:
-        run_one(args.backend, args.per_query)
+        run_one(args.backend, args.per_query, args.half)
     finally:
         from faq_latency import cleanup
 
