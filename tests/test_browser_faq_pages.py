@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from reference.faq import services
 from reference.faq.models import FaqTopic
 from reference.models import Queue
-from tests.browser import MARKS, assert_accessible, needs_axe
+from tests.browser import MARKS, ask, assert_accessible, claim, needs_axe
 from widgets.models import Site
 
 pytestmark = MARKS
@@ -104,6 +104,31 @@ def test_a_question_only_the_answers_mention_shows_only_related(live_daphne, new
     expect(box.locator(".faq-related .faq-item")).to_have_count(len(results))
     expect(box.locator("h3")).to_have_text(["Related"])
     expect(box.locator(".faq-answered")).to_have_count(0)
+
+
+@needs_axe
+def test_the_dashboard_suggests_a_pair_once_and_the_uncertain_under_related(library_page, new_page,
+                                                                              logged_in_dashboard):
+    from playwright.sync_api import expect
+
+    faq()
+    site, users, service, page_url = library_page(lang="en")
+    desk = logged_in_dashboard(service)
+    lang = desk.evaluate("document.documentElement.lang")
+    results = api(desk, service, lang, QUERY)
+    assert any(r["confident"] for r in results) and not all(r["confident"] for r in results), json.dumps(results)
+    ask(new_page, page_url, QUERY)
+    claim(desk, QUERY)
+    box = desk.locator("#faq-suggestions")
+    expect(box.locator(".faq-item")).to_have_count(len(results), timeout=15000)
+    assert slugs(box.locator(".faq-list:not(.faq-related) .faq-item")) == [r["slug"] for r in results if r["confident"]]
+    assert slugs(box.locator(".faq-related .faq-item")) == [r["slug"] for r in results if not r["confident"]]
+    expect(box.locator(".faq-question[href$='/faq/jam-buka/'], .faq-question[href$='/faq/jam-buka-en/']")
+           ).to_have_count(1)
+    # A related entry can still go into the reply.
+    box.locator(".faq-related .faq-insert-link").first.click()
+    expect(desk.locator("#composer-input")).to_have_value(next(r["url"] for r in results if not r["confident"]))
+    assert_accessible(desk, "the dashboard's FAQ suggestions with answers and related ones")
 
 
 @needs_axe

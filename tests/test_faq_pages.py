@@ -159,9 +159,13 @@ def test_an_unknown_or_malformed_topic_is_404(client, faq, url):
     assert client.get(url).status_code == 404
 
 
-def test_a_topic_only_a_draft_has_is_404(client, faq):
-    services.save_entry(slug="rahasia-2", language="id", question="Rapat?", answer="Draf.", topics=["secret"])
+def test_a_topic_only_a_draft_has_is_404_unless_labelled(client, faq):
+    services.save_entry(slug="rahasia-2", language="id", question="Rapat staf?", answer="Draf.", topics=["secret"])
+    FaqTopic.objects.filter(slug="secret").delete()  # whether saving labels a new topic is the editor's affair
     assert client.get("/faq/topic/secret/").status_code == 404
+    FaqTopic.objects.create(slug="secret", label_id="Rahasia", label_en="Secret")
+    html = page(client, "/faq/topic/secret/", "en")
+    assert "<h1>Secret</h1>" in html and "Rapat staf?" not in html
 
 
 # --- /faq/<slug>/ ---------------------------------------------------------------------------------
