@@ -231,3 +231,19 @@ def test_the_search_page_escapes_and_shortens_the_query(client, faq):
     html = page(client, "/faq/search", "en", q="<b>zzzq</b>" + "y" * 2000)
     assert "<b>zzzq" not in html
     assert 'value="&lt;b&gt;zzzq&lt;/b&gt;' + "y" * 989 + '"' in html  # the first 1,000 characters
+
+
+def test_the_lists_read_the_entries_once_however_many_there_are(client, faq):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            page(client, url, "en")
+        return len(captured)
+
+    before = {url: queries(url) for url in ("/faq/", "/faq/topic/hours/")}
+    services.import_records([{"slug": f"extra-{n}", "language": "id", "question": f"Pertanyaan {n}?",
+                              "answer": "Jawaban.", "topics": ["hours", f"extra-{n % 3}"]} for n in range(20)])
+    assert {url: queries(url) for url in before} == before
+    assert before["/faq/"] <= 3, "the entries, the topic labels (and nothing per entry)"

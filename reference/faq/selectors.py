@@ -72,12 +72,12 @@ def topic_labels(language):
     return {t.slug: t.label(language) for t in FaqTopic.objects.all()}
 
 
-def topics_with_entries(language):
-    """[(Topic, [Listed])] of the topics published questions have, by label; the questions with no
-    topic last, under Topic("", "")."""
+def topics_with_entries(listed, language):
+    """[(Topic, [Listed])] of the topics the `listed` questions have, by their label in `language`;
+    the questions with no topic last, under Topic("", "")."""
     labels = topic_labels(language)
     by_topic = {}
-    for item in listed_entries(language):
+    for item in listed:
         for slug in item.topics or [""]:
             by_topic.setdefault(slug, []).append(item)
     topics = sorted((Topic(s, labels.get(s) or default_label(s)) for s in by_topic if s),
@@ -110,9 +110,9 @@ def translations_of(entry):
                 .only(*_LISTED_FIELDS).order_by("language", "pk"))
 
 
-def most_viewed(limit, language):
-    """The most viewed questions that have been viewed at all ([Listed])."""
-    return [item for item in listed_entries(language) if item.views][:limit]
+def most_viewed(listed, limit):
+    """The most viewed of the `listed` questions (listed_entries() order) that have been viewed at all."""
+    return [item for item in listed if item.views][:limit]
 
 
 def search_misses(limit=100):

@@ -33,10 +33,11 @@ def _language():
 @require_GET
 def faq_index(request):
     lang = _language()
+    listed = selectors.listed_entries(lang)
     return render(request, "faq/index.html", {
         "lang": lang,
-        "topics": selectors.topics_with_entries(lang),
-        "most_viewed": selectors.most_viewed(8, lang),
+        "topics": selectors.topics_with_entries(listed, lang),
+        "most_viewed": selectors.most_viewed(listed, 8),
     })
 
 
