@@ -6,6 +6,7 @@ app_name = "faq"
 urlpatterns = [
     path("faq/", views.faq_index, name="index"),
     path("faq/search", views.faq_search_page, name="search"),
+    path("faq/topic/<slug:slug>/", views.faq_topic, name="topic"),
     path("faq/<slug:slug>/", views.faq_detail, name="detail"),
     path("api/faq/search", views.api_search, name="api_search"),
     path("api/faq/opt-out", views.api_opt_out, name="api_opt_out"),

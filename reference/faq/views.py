@@ -3,7 +3,7 @@
 import json
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,19 +29,31 @@ def _language():
     return lang if lang in ("id", "en") else "id"
 
 
-# --- public pages ---------------------------------------------------------------------------------
+# --- public pages: one language at a time (reference.faq.selectors) -------------------------------
 @require_GET
 def faq_index(request):
+    lang = _language()
+    listed = selectors.listed_entries(lang)
     return render(request, "faq/index.html", {
-        "topics": selectors.topics_with_entries(),
-        "most_viewed": selectors.most_viewed(8),
+        "lang": lang,
+        "topics": selectors.topics_with_entries(listed, lang),
+        "most_viewed": selectors.most_viewed(listed, 8),
     })
+
+
+@require_GET
+def faq_topic(request, slug):
+    lang = _language()
+    found = selectors.topic_page(slug, lang)
+    if found is None:
+        raise Http404("No such FAQ topic.")
+    topic, entries = found
+    return render(request, "faq/topic.html", {"lang": lang, "topic": topic, "entries": entries})
 
 
 @require_http_methods(["GET", "POST"])
 def faq_detail(request, slug):
-    entry = get_object_or_404(selectors.published().select_related("translation_of"), slug=slug)
-    voted = None
+    entry = get_object_or_404(selectors.published(), slug=slug)
     if request.method == "POST":
         voted = request.POST.get("helpful") == "yes"
         services.record_vote(entry, voted)
@@ -49,10 +61,11 @@ def faq_detail(request, slug):
         return redirect("faq:detail", slug=slug)
     services.record_view(entry)
     entry.refresh_from_db(fields=["view_count", "helpful_yes", "helpful_no"])
-    translations = list(selectors.published().filter(translation_of=entry))
-    if entry.translation_of and entry.translation_of.is_published:
-        translations.append(entry.translation_of)
-    return render(request, "faq/detail.html", {"entry": entry, "translations": translations})
+    lang = _language()
+    return render(request, "faq/detail.html", {
+        "lang": lang, "entry": entry, "translations": selectors.translations_of(entry),
+        "topics": selectors.entry_topics(entry, lang),
+    })
 
 
 def _search_and_count_misses(q, *, lang, limit, count_miss=True):
@@ -81,12 +94,18 @@ def faq_search_page(request):
         try:
             _check_search_limit(request)
         except ServiceError as refused:
-            response = render(request, "faq/search.html", {"q": q, "response": None, "refused": refused.message},
+            response = render(request, "faq/search.html", {"q": q, "refused": refused.message},
                               status=429)
             response["Retry-After"] = str(refused.params["retry_after"])
             return response
-    response = _search_and_count_misses(q, lang=_language(), limit=10) if q else None
-    return render(request, "faq/search.html", {"q": q, "response": response})
+    lang = _language()
+    response = _search_and_count_misses(q, lang=lang, limit=10) if q else None
+    results = response.results if response else []
+    return render(request, "faq/search.html", {
+        "q": q, "lang": lang, "searched": response is not None,
+        "answers": [hit for hit in results if hit.confident],
+        "related": [hit for hit in results if not hit.confident],
+    })
 
 
 # --- JSON API -------------------------------------------------------------------------------------

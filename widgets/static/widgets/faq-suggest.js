@@ -9,7 +9,11 @@
  * The dashboard (dashboard/faq.js) passes {messages, composer, form}: answers for the patron's
  * latest messages in the open chat, with "Insert link" / "Insert answer" putting text into the
  * reply box for the librarian to send.
- * Either way it never touches the socket. Its strings: the page's faq-strings (faq/_suggest_strings.html). */
+ * Either way it never touches the socket. Its strings: the page's faq-strings (faq/_suggest_strings.html).
+ *
+ * A translation pair fills one slot: the server sends it once, in the reader's language where it has
+ * one, with the other member under `translations` (linked, never listed again). Results marked
+ * `confident` are shown as answers, the others under "Related"; with neither, nothing is shown. */
 window.RuangTanyaFAQ = (function () {
   "use strict";
 
@@ -40,6 +44,19 @@ window.RuangTanyaFAQ = (function () {
     function link(hit) {
       var a = h("a", "faq-question", hit.question);
       a.href = hit.url; a.target = "_blank"; a.rel = "noopener";
+      a.lang = hit.language;
+      return a;
+    }
+    /* A question only in the other language: that language's own name, in that language. */
+    function languageMark(hit) {
+      var mark = h("span", "tag faq-language", (hit.language === "en" ? S.nameEn : S.nameId) || hit.language);
+      mark.lang = hit.language;
+      return mark;
+    }
+    /* The pair's other member ("Read in English"), for a reader of both languages. */
+    function translationLink(t) {
+      var a = h("a", "faq-translation", t.language === "en" ? S.readEn : S.readId);
+      a.href = t.url; a.target = "_blank"; a.rel = "noopener"; a.hreflang = t.language;
       return a;
     }
     function button(className, text, onClick) {
@@ -75,29 +92,64 @@ window.RuangTanyaFAQ = (function () {
       box.hidden = false;
     }
 
+    /* One slot per pair, even if the server sent a member of a listed pair again. */
+    function onePerPair(results) {
+      var taken = {};
+      return results.filter(function (hit) {
+        if (taken[hit.slug]) return false;
+        taken[hit.slug] = true;
+        (hit.translations || []).forEach(function (t) { taken[t.slug] = true; });
+        return true;
+      });
+    }
+
+    function item(hit, isAnswer) {
+      var li = h("li", isAnswer ? "faq-item" : "faq-item faq-related-item");
+      li.appendChild(link(hit));
+      if (hit.language !== language()) { li.appendChild(document.createTextNode(" ")); li.appendChild(languageMark(hit)); }
+      if (patron && isAnswer) {
+        var text = h("p", "faq-excerpt", hit.answer_excerpt);
+        text.lang = hit.language;
+        li.appendChild(text);
+      }
+      if (hit.translations && hit.translations.length) {
+        var others = h("p", "faq-translations");
+        hit.translations.forEach(function (t) { others.appendChild(translationLink(t)); });
+        li.appendChild(others);
+      }
+      actions(hit, isAnswer).forEach(function (b) { li.appendChild(b); });
+      return li;
+    }
+
+    /* The patron says an answer was enough; the librarian puts a related entry in the reply too. */
+    function actions(hit, isAnswer) {
+      if (patron) {
+        return isAnswer && o.answered ? [button("btn btn-small faq-answered", S.answered || "This answered my question",
+          function () { answered(hit); })] : [];
+      }
+      return [button("button small faq-insert-link", S.link || "Insert link", function () { insert(hit.url); }),
+              button("button small faq-insert-answer", S.answer || "Insert answer",
+                function () { insert(hit.answer_excerpt + "\n" + hit.url); })];
+    }
+
+    function section(className, title, hits, isAnswer) {
+      box.appendChild(h("h3", className, title));
+      var list = h("ul", isAnswer ? "faq-list" : "faq-list faq-related");
+      hits.forEach(function (hit) { list.appendChild(item(hit, isAnswer)); });
+      box.appendChild(list);
+    }
+
     function render(results) {
       box.textContent = "";
+      results = onePerPair(results);
+      var answers = results.filter(function (hit) { return hit.confident; });
+      var related = results.filter(function (hit) { return !hit.confident; });
       if (!results.length) { box.hidden = true; return; }
-      box.appendChild(h("h3", "faq-title", patron ? S.title || "These answers may help" : S.suggested || "Suggested FAQ answers"));
-      var list = h("ul", "faq-list");
-      results.forEach(function (hit) {
-        var li = h("li", "faq-item");
-        li.lang = hit.language;
-        li.appendChild(link(hit));
-        if (patron) {
-          li.appendChild(h("p", "faq-excerpt", hit.answer_excerpt));
-          if (o.answered) {
-            li.appendChild(button("btn btn-small faq-answered", S.answered || "This answered my question",
-              function () { answered(hit); }));
-          }
-        } else {
-          li.appendChild(button("button small faq-insert-link", S.link || "Insert link", function () { insert(hit.url); }));
-          li.appendChild(button("button small faq-insert-answer", S.answer || "Insert answer",
-            function () { insert(hit.answer_excerpt + "\n" + hit.url); }));
-        }
-        list.appendChild(li);
-      });
-      box.appendChild(list);
+      if (answers.length) {
+        section("faq-title", patron ? S.title || "These answers may help" : S.suggested || "Suggested FAQ answers",
+          answers, true);
+      }
+      if (related.length) section("faq-title faq-related-title", S.related || "Related", related, false);
       if (patron) box.appendChild(h("p", "faq-hint", S.hint || "Not what you need? Send your question and a librarian will answer."));
       box.hidden = false;
     }
