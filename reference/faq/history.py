@@ -18,20 +18,22 @@ from reference.faq.defaults import default_label
 from reference.faq.models import FaqTopic
 from reference.faq.sanitize import html_to_text
 
-# FaqRevision.action → what happened (set_status records the status itself as the action).
-ACTIONS = {
-    "create": gettext_lazy("Created"),
-    "save": gettext_lazy("Edited"),
-    "edit": gettext_lazy("Edited"),
-    "admin": gettext_lazy("Edited in the admin"),
-    "publish": gettext_lazy("Published"),
-    "published": gettext_lazy("Published"),
-    "archive": gettext_lazy("Archived"),
-    "archived": gettext_lazy("Archived"),
-    "draft": gettext_lazy("Returned to draft"),
-    "import": gettext_lazy("Imported"),
-    "draft from transcript": gettext_lazy("Drafted from a transcript"),
+# FaqRevision.action → the start of its sentence, with and without an editor (set_status records
+# the status itself as the action). Whole sentences, so each language can order its words.
+HEADS = {
+    "create": (gettext_lazy("Created by %(who)s on %(when)s"), gettext_lazy("Created on %(when)s")),
+    "edit": (gettext_lazy("Edited by %(who)s on %(when)s"), gettext_lazy("Edited on %(when)s")),
+    "admin": (gettext_lazy("Edited in the admin by %(who)s on %(when)s"),
+              gettext_lazy("Edited in the admin on %(when)s")),
+    "publish": (gettext_lazy("Published by %(who)s on %(when)s"), gettext_lazy("Published on %(when)s")),
+    "archive": (gettext_lazy("Archived by %(who)s on %(when)s"), gettext_lazy("Archived on %(when)s")),
+    "draft": (gettext_lazy("Returned to draft by %(who)s on %(when)s"),
+              gettext_lazy("Returned to draft on %(when)s")),
+    "import": (gettext_lazy("Imported by %(who)s on %(when)s"), gettext_lazy("Imported on %(when)s")),
+    "draft from transcript": (gettext_lazy("Drafted from a transcript by %(who)s on %(when)s"),
+                              gettext_lazy("Drafted from a transcript on %(when)s")),
 }
+SAME_AS = {"save": "edit", "published": "publish", "archived": "archive"}
 
 
 def sentences(answer_html):
@@ -94,13 +96,10 @@ def editor_name(user):
 def describe_revision(revision, previous, *, labels):
     """One revision as a sentence in the active language; `previous` is the snapshot before it
     (None for the first)."""
-    what = ACTIONS.get(revision.action, revision.action)
+    with_who, without_who = HEADS.get(SAME_AS.get(revision.action, revision.action), HEADS["edit"])
     when = formats.date_format(timezone.localtime(revision.created_at), "j M Y H:i")
     who = editor_name(revision.editor)
-    if who:
-        head = _("%(what)s by %(who)s on %(when)s") % {"what": what, "who": who, "when": when}
-    else:
-        head = _("%(what)s on %(when)s") % {"what": what, "when": when}
+    head = with_who % {"who": who, "when": when} if who else without_who % {"when": when}
     changes = describe_change(previous, revision, labels=labels) if previous is not None else []
     return head + (": " + "; ".join(changes) if changes else "") + "."
 

@@ -80,7 +80,8 @@ def save_entry(*, slug, language, question, answer=None, answer_source=None, top
         entry.status = status
     entry.save()
     ensure_topics(FaqTopic, FaqEntry, topics)
-    _snapshot(entry, editor, "create" if created else action)
+    # A new entry's first revision says how it came: created, imported or drafted from a transcript.
+    _snapshot(entry, editor, "create" if created and action == "edit" else action)
     reindex_entry(entry)
     return entry
 
