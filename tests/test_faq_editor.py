@@ -116,6 +116,9 @@ def test_save_entry_keeps_the_markdown_and_renders_the_answer(db):
     entry = services.save_entry(entry=entry, slug="parkir", language="id", question="Parkir di mana?",
                                 answer="<p>Di depan.</p>")
     assert entry.answer == "<p>Di depan.</p>" and entry.answer_source == ""  # the HTML is now the answer
+    entry = services.save_entry(entry=entry, slug="parkir", language="id", question="Parkir di mana?",
+                                answer_source="Satu\r\ndua\r\n\r\ntiga")  # as a browser's form sends it
+    assert entry.answer_source == "Satu\ndua\n\ntiga" and entry.answer == "<p>Satu<br>\ndua</p>\n<p>tiga</p>"
 
 
 def test_save_entry_refuses_bad_markdown(db):

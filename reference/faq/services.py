@@ -53,6 +53,11 @@ def _answer_html(answer, answer_source):
     return render_markdown(answer_source)
 
 
+def _plain_newlines(text):
+    """A form's textarea sends CRLF; the Markdown is kept with plain line feeds."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 @transaction.atomic
 def save_entry(*, slug, language, question, answer=None, answer_source=None, topics=(), translation_of=None,
                status=None, editor=None, entry=None, action="edit"):
@@ -62,6 +67,7 @@ def save_entry(*, slug, language, question, answer=None, answer_source=None, top
     imports may hold: sanitized, and the entry then has no Markdown until the editor opens it).
     Topics without a FaqTopic get one, labelled from the shipped list or from their slug."""
     topics = [t.strip() for t in topics if t and t.strip()]
+    answer_source = _plain_newlines(answer_source)
     answer = _answer_html(answer, answer_source)
     check_entry_fields(slug=slug, language=language, question=question, answer=answer, topics=topics)
     if translation_of is not None and (translation_of.slug == slug or translation_of.language == language):
