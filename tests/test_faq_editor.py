@@ -228,6 +228,7 @@ def test_topics_are_listed_by_label_in_the_staff_language(client, librarian, htm
     assert re.search(r'<input type="checkbox" name="topics" value="hours" checked> Opening hours', english)
     assert re.search(r'<input type="checkbox" name="topics" value="hours" checked> Jam buka', indonesian)
     assert re.search(r'value="loans"> Loans', english) and re.search(r'value="loans"> Peminjaman', indonesian)
+    assert english.index('value="hours"') < english.index('value="accessibility"')  # the entry's topics first
 
 
 def test_topics_are_chosen_and_added(client, librarian, html_entry):

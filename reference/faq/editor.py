@@ -44,13 +44,13 @@ def posted_topics(data):
 
 
 def topic_choices(selected, language):
-    """[{"slug", "label", "checked"}] of every topic, by its label in `language`; a topic of the
-    entry that has no FaqTopic yet is listed too."""
+    """[{"slug", "label", "checked"}] of every topic, the entry's first (in view above a long list),
+    then by label in `language`; a topic of the entry that has no FaqTopic yet is listed too."""
     labels = {t.slug: t.label(language) for t in FaqTopic.objects.all()}
     for slug in selected:
         labels.setdefault(slug, default_label(slug))
     return sorted(({"slug": s, "label": label, "checked": s in selected} for s, label in labels.items()),
-                  key=lambda c: c["label"].casefold())
+                  key=lambda c: (not c["checked"], c["label"].casefold()))
 
 
 def add_topic(label, language):
