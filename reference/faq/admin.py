@@ -1,12 +1,17 @@
-"""Admin for FAQ entries, synonyms and searches that found nothing (imported by reference/admin.py)."""
+"""Admin for FAQ entries, topics, synonyms, informal spellings and searches that found nothing
+(imported by reference/admin.py)."""
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from reference.faq.sanitize import sanitize_html
+from reference.errors import ServiceError
+from reference.faq.answers import check_source, render_markdown, source_for_editing
+from reference.faq.defaults import ensure_topics
+from reference.faq.sanitize import html_to_text
 from reference.faq.search import reindex_entry
 from reference.faq.services import _snapshot
-from reference.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym
+from reference.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSpelling, FaqSynonym, FaqTopic
 
 
 class FaqRevisionInline(admin.TabularInline):
@@ -20,8 +25,28 @@ class FaqRevisionInline(admin.TabularInline):
         return False
 
 
+class FaqEntryForm(forms.ModelForm):
+    """The answer is edited as Markdown (answer_source); the HTML answer is rendered from it."""
+
+    class Meta:
+        model = FaqEntry
+        fields = ["slug", "language", "question", "answer_source", "topics", "status", "translation_of",
+                  "source_conversations"]
+
+    def clean_answer_source(self):
+        source = self.cleaned_data["answer_source"]
+        try:
+            check_source(source)
+        except ServiceError as refused:
+            raise forms.ValidationError(refused.message) from None
+        if not html_to_text(render_markdown(source)).strip():
+            raise forms.ValidationError(ServiceError("faq_answer_empty").message)
+        return source
+
+
 @admin.register(FaqEntry)
 class FaqEntryAdmin(admin.ModelAdmin):
+    form = FaqEntryForm
     list_display = ["question", "slug", "language", "status", "view_count", "helpful_yes", "answered_in_widget"]
     list_filter = ["status", "language"]
     search_fields = ["question", "slug"]
@@ -30,13 +55,20 @@ class FaqEntryAdmin(admin.ModelAdmin):
                        "answered_in_widget"]
     inlines = [FaqRevisionInline]
 
+    def get_object(self, request, object_id, from_field=None):
+        entry = super().get_object(request, object_id, from_field)
+        if entry is not None:  # an answer written as HTML before opens as Markdown
+            entry.answer_source = source_for_editing(entry)
+        return entry
+
     def save_model(self, request, obj, form, change):
-        obj.answer = sanitize_html(obj.answer)
+        obj.answer = render_markdown(obj.answer_source)
         if not change:
             obj.author = request.user
         if obj.status == FaqEntry.Status.PUBLISHED and not obj.published_at:
             obj.published_by, obj.published_at = request.user, timezone.now()
         super().save_model(request, obj, form, change)
+        ensure_topics(FaqTopic, FaqEntry, obj.topics)
         _snapshot(obj, request.user, "admin")
         reindex_entry(obj)
 
@@ -58,3 +90,18 @@ class FaqSearchMissAdmin(admin.ModelAdmin):
     list_display = ["query", "count", "language", "last_seen", "resolved"]
     list_filter = ["resolved", "language"]
     search_fields = ["query"]
+
+
+@admin.register(FaqTopic)
+class FaqTopicAdmin(admin.ModelAdmin):
+    list_display = ["slug", "label_id", "label_en"]
+    list_editable = ["label_id", "label_en"]
+    search_fields = ["slug", "label_id", "label_en"]
+
+
+@admin.register(FaqSpelling)
+class FaqSpellingAdmin(admin.ModelAdmin):
+    list_display = ["informal", "standard", "is_active", "updated_at"]
+    list_editable = ["standard", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["informal", "standard"]

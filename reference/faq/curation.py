@@ -74,8 +74,9 @@ def create_draft_from_transcript(*, conversation, message_ids, editor=None, lang
         raise ServiceError("faq_no_librarian_message")
     patron_language = conversation.patron.language if conversation.patron is not None else None
     language = language or (patron_language if patron_language in ("id", "en") else "id")
+    # Each librarian message a Markdown paragraph: their line breaks and numbered steps stay.
     entry = save_entry(slug=unique_slug(question), language=language, question=question[:500],
-                       answer="\n\n".join(r.text for r in answer_parts), topics=[], editor=editor,
+                       answer_source="\n\n".join(r.text for r in answer_parts), topics=[], editor=editor,
                        action="draft from transcript")
     entry.source_conversations.add(conversation)
     audit.record(audit.Action.REDACT, user=editor, actor=None if editor is not None else "system",

@@ -1,4 +1,6 @@
-"""The one place FAQ answer HTML is cleaned: paragraphs, lists, links, emphasis; nothing else."""
+"""The one place FAQ answer HTML is cleaned: paragraphs, lists, links, emphasis, headings; nothing else.
+
+reference/faq/answers.py renders staff's Markdown into these tags and converts them back."""
 
 import html
 import re
@@ -6,7 +8,8 @@ import re
 import bleach
 from bleach.linkifier import DEFAULT_CALLBACKS
 
-ALLOWED_TAGS = ["p", "br", "ul", "ol", "li", "a", "em", "strong", "b", "i"]
+# Headings start at h2: the page's own h1 is the question.
+ALLOWED_TAGS = ["p", "br", "ul", "ol", "li", "a", "em", "strong", "b", "i", "h2", "h3", "h4"]
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = ["http", "https", "mailto", "tel"]
 
@@ -28,7 +31,7 @@ def sanitize_html(value):
 
 def html_to_text(value):
     """The readable text of sanitized HTML (for the search index and excerpts)."""
-    text = re.sub(r"<\s*(br|/p|/li)\s*/?>", "\n", value or "", flags=re.I)
+    text = re.sub(r"<\s*(br|/p|/li|/h[2-4])\s*/?>", "\n", value or "", flags=re.I)
     text = re.sub(r"<[^>]+>", " ", text)
     return re.sub(r"[ \t]+", " ", html.unescape(text)).strip()
 

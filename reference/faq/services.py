@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from reference.errors import ServiceError
-from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym
+from reference.faq.answers import check_source, render_markdown
+from reference.faq.defaults import ensure_topics
+from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynonym, FaqTopic
 from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
 from reference.faq.search.analysis import analyse_query
@@ -43,11 +45,30 @@ def _snapshot(entry, editor, action):
                                answer=entry.answer, status=entry.status, topics=entry.topics)
 
 
+def _answer_html(answer, answer_source):
+    """The stored answer: rendered from Markdown when staff wrote Markdown, else the HTML given."""
+    if answer_source is None:
+        return answer if not isinstance(answer, str) else sanitize_html(answer)
+    check_source(answer_source)
+    return render_markdown(answer_source)
+
+
+def _plain_newlines(text):
+    """A form's textarea sends CRLF; the Markdown is kept with plain line feeds."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 @transaction.atomic
-def save_entry(*, slug, language, question, answer, topics=(), translation_of=None, status=None,
-               editor=None, entry=None, action="edit"):
-    """Create or update an entry (by slug when `entry` is not given); answer sanitized; revision kept."""
+def save_entry(*, slug, language, question, answer=None, answer_source=None, topics=(), translation_of=None,
+               status=None, editor=None, entry=None, action="edit"):
+    """Create or update an entry (by slug when `entry` is not given); revision kept.
+
+    The answer is either `answer_source` (Markdown, kept and rendered) or `answer` (HTML, as
+    imports may hold: sanitized, and the entry then has no Markdown until the editor opens it).
+    Topics without a FaqTopic get one, labelled from the shipped list or from their slug."""
     topics = [t.strip() for t in topics if t and t.strip()]
+    answer_source = _plain_newlines(answer_source)
+    answer = _answer_html(answer, answer_source)
     check_entry_fields(slug=slug, language=language, question=question, answer=answer, topics=topics)
     if translation_of is not None and (translation_of.slug == slug or translation_of.language == language):
         raise ServiceError("faq_bad_translation", field="translation_of")
@@ -57,13 +78,16 @@ def save_entry(*, slug, language, question, answer, topics=(), translation_of=No
     if created:
         entry = FaqEntry(slug=slug, author=editor)
     entry.slug, entry.language, entry.question = slug, language, question.strip()
-    entry.answer, entry.topics, entry.translation_of = sanitize_html(answer), topics, translation_of
+    entry.answer, entry.answer_source = answer, answer_source or ""
+    entry.topics, entry.translation_of = topics, translation_of
     if status is not None:
         if status == FaqEntry.Status.PUBLISHED and not entry.is_published:
             entry.published_by, entry.published_at = editor, timezone.now()
         entry.status = status
     entry.save()
-    _snapshot(entry, editor, "create" if created else action)
+    ensure_topics(FaqTopic, FaqEntry, topics)
+    # A new entry's first revision says how it came: created, imported or drafted from a transcript.
+    _snapshot(entry, editor, "create" if created and action == "edit" else action)
     reindex_entry(entry)
     return entry
 
@@ -93,6 +117,8 @@ def archive(entry, *, editor=None):
 def import_records(records, *, publish=True, editor=None):
     """Upsert records by slug. Returns (saved slugs, [(index, message)] of bad records).
 
+    A record's answer is "answer_markdown" (Markdown) when it has one, else "answer" (HTML).
+
     Translation links are set after every record is in, so a translation may come before its original.
     """
     if not isinstance(records, list):
@@ -108,8 +134,8 @@ def import_records(records, *, publish=True, editor=None):
                 raise ServiceError("faq_import_bad_link", field="translation_of")
             with transaction.atomic():
                 save_entry(slug=rec.get("slug"), language=rec.get("language"), question=rec.get("question"),
-                           answer=rec.get("answer"), topics=rec.get("topics") or [], status=status,
-                           editor=editor, action="import")
+                           answer=rec.get("answer"), answer_source=rec.get("answer_markdown"),
+                           topics=rec.get("topics") or [], status=status, editor=editor, action="import")
             saved.append(rec["slug"])
             if link:
                 links.append((index, rec["slug"], link))
@@ -131,6 +157,8 @@ def export_records(queryset=None):
     for e in queryset.select_related("translation_of").order_by("pk"):
         rec = {"slug": e.slug, "language": e.language, "question": e.question, "answer": e.answer,
                "topics": list(e.topics)}
+        if e.answer_source:
+            rec["answer_markdown"] = e.answer_source
         if e.translation_of_id:
             rec["translation_of"] = e.translation_of.slug
         out.append(rec)

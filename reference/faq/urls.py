@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reference.faq import views
+from reference.faq import editor_views, views
 
 app_name = "faq"
 urlpatterns = [
@@ -14,5 +14,6 @@ urlpatterns = [
     path("staff/faq/missed/", views.staff_misses, name="staff_misses"),
     path("staff/faq/candidates/", views.staff_candidates, name="staff_candidates"),
     path("staff/faq/<id:pk>/", views.staff_edit, name="staff_edit"),
+    path("staff/faq/preview", editor_views.staff_preview, name="staff_preview"),
     path("staff/transcripts/<id:pk>/faq-draft", views.staff_draft_from_transcript, name="draft_from_transcript"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reference import limits
 from reference.errors import ServiceError
-from reference.faq import curation, selectors, services
+from reference.faq import curation, editor, history, selectors, services
 from reference.faq.models import FaqEntry
 from reference.faq.search import search
 from reference.models import Conversation
@@ -198,24 +198,18 @@ def staff_draft_from_transcript(request, pk):
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, pk):
     entry = get_object_or_404(FaqEntry, pk=pk)
-    error = None
+    language, error, posted = _language(), None, None
     if request.method == "POST":
-        action = request.POST.get("action", "save")
-        status = {"publish": FaqEntry.Status.PUBLISHED, "archive": FaqEntry.Status.ARCHIVED}.get(action)
         try:
-            entry = services.save_entry(
-                entry=entry, slug=request.POST.get("slug", entry.slug).strip(),
-                language=request.POST.get("language", entry.language),
-                question=request.POST.get("question", ""), answer=request.POST.get("answer", ""),
-                topics=request.POST.get("topics", "").split(","), translation_of=entry.translation_of,
-                status=status, editor=request.user, action=action)
+            entry = editor.save_from_form(entry, request.POST, editor=request.user, language=language)
             messages.success(request, _("Saved."))
             return redirect("faq:staff_edit", pk=entry.pk)
         except ServiceError as e:
-            error = e.message
+            error, posted = e.message, request.POST
+    form = editor.form_values(entry, posted)
     return render(request, "faq/edit.html", {
         "entry": entry, "error": error, "redactions": curation.redaction_count(entry),
-        **curation.draft_review(entry), "revisions": entry.revisions.select_related("editor")[:20],
+        **curation.draft_review(entry), "form": form, "preview_html": editor.preview_html(form["answer"]),
+        "topic_choices": editor.topic_choices(form["topics"], language),
+        "history": history.revision_sentences(entry, language=language),
     })
-
-
