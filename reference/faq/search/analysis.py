@@ -99,17 +99,29 @@ def _strip_particle(w):
     return w
 
 
+def _stop_root_verb(w, root):
+    """A verb made on a function word keeps its suffix, so its forms meet each other and not the
+    root: mengadakan, diadakan → adakan (hold, provide); menanyakan, ditanyakan → tanyakan. Other derived
+    words stay whole (pengadaan, bertanya, bersama)."""
+    w = _strip_particle(w) if not w.endswith(root) else w
+    for suffix in ("kan", "i"):
+        # The root may have lost its first consonant to the prefix (menanyakan ← tanya).
+        if w.endswith(suffix) and w[: -len(suffix)].endswith((root, root[1:])):
+            return root + suffix
+    return w
+
+
 @lru_cache(maxsize=200_000)
 def stem_id(w):
     """The Indonesian root of a word; a word with no root in the list keeps its form, less a
     particle or possessive (reservasinya → reservasi). A derived word whose root is a function
-    word (mengadakan, pengadaan, berada ← ada; bersama ← sama) keeps its own form: those roots are
-    stop words, and the derived words mean something else."""
+    word (mengadakan, pengadaan, berada ← ada; bersama ← sama) does not become that root: those
+    roots are stop words, and the derived words mean something else (_stop_root_verb)."""
     if len(w) < 4 or not w.isalpha():
         return w
     root = _sastrawi.stem(w)
     if root in STOP:
-        return w
+        return _stop_root_verb(w, root)
     if root == w and w not in ROOTS:
         return _strip_particle(w)
     return root
