@@ -23,6 +23,7 @@ def test_derived_words_keep_their_own_meaning():
     # mengadakan (hold) and pengadaan (procurement) share the root "ada", a stop word: not merged.
     assert "ada" not in {stem_id("mengadakan"), stem_id("pengadaan")}
     assert stem_id("mengadakan") != stem_id("pengadaan")
+    assert stem_id("mengadakan") == stem_id("diadakan") == "adakan"
 
 
 @pytest.mark.parametrize("word, root", [
@@ -55,6 +56,11 @@ def test_a_staff_spelling_takes_effect_on_index_and_query():
     FaqSpelling.objects.create(informal="passwordnye", standard="sandi")
     assert words("passwordnye wifi") == ["sandi", "wifi"]
     assert search("passwordnye").results[0].slug == "wifi"
+    FaqSpelling.objects.create(informal="Ortu", standard="orang  tua")
+    assert words("ortu") == ["orang", "tua"]
+    FaqSpelling.objects.filter(informal="passwordnye").update(is_active=False)
+    FaqSpelling.objects.get(informal="Ortu").save()  # a queryset update sends no signal; a save does
+    assert words("passwordnye") == ["passwordnye"]
 
 
 @pytest.mark.django_db(transaction=True)

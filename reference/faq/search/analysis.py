@@ -18,14 +18,14 @@ WORD_RE = re.compile(r"[a-z0-9]+")
 # the index stay bounded.
 MAX_WORD = 40
 
-# Informal chat spellings → the standard word ({informal: standard}). The search installs the
+# Informal chat spellings → the standard words ({informal: (standard, …)}). The search installs the
 # staff-edited list (FaqSpelling, cached in expansion.py) with set_spellings_source(); this module
 # reads no database. Index and query both go through words(), so they use the same list.
-_spellings_source = dict
+_spellings_source = dict  # none until the search installs its source
 
 
 def set_spellings_source(source):
-    """`source()` returns the {informal: standard} map in force; called on every analysis."""
+    """`source()` returns the {informal: (standard words)} map in force; called on every analysis."""
     global _spellings_source
     _spellings_source = source
 
@@ -64,7 +64,7 @@ def words(text):
     out = []
     for w in WORD_RE.findall(fold(text)):
         w = re.sub(r"(.)\1{2,}", r"\1", w)[:MAX_WORD]  # "bukuuu" → "buku"
-        out.append(spellings.get(w, w))
+        out.extend(spellings.get(w, (w,)))
     return out
 
 

@@ -88,7 +88,14 @@ def _build_synonyms(active):
 
 
 def _build_spellings(active):
-    return {informal.lower(): standard.lower() for informal, standard in active.values_list("informal", "standard")}
+    """{informal word: (standard words)}, both folded as text is; a standard of several words
+    ("ortu" → "orang tua") stands for the one."""
+    out = {}
+    for informal, standard in active.values_list("informal", "standard"):
+        key, replacement = WORD_RE.findall(fold(informal)), tuple(WORD_RE.findall(fold(standard)))
+        if len(key) == 1 and replacement:
+            out[key[0]] = replacement
+    return out
 
 
 _synonyms = _ListCache(FaqSynonym, _build_synonyms)
