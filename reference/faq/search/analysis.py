@@ -1,7 +1,7 @@
 """Text analysis shared by both search backends: the same terms go into the index and the query.
 
-normalise (lower case, informal spellings) → tokens → stop words out → stem (Indonesian affix
-stripping, a light English suffix stripper). Entries are analysed in their own language; a query
+normalise (lower case, informal spellings) → tokens → stop words out → stem (Sastrawi's Indonesian
+stemmer on a root list, a light English suffix stripper). Entries are analysed in their own language; a query
 is analysed in both, since patrons mix them, and each query word keeps its alternative forms.
 """
 
@@ -50,6 +50,7 @@ what when where which while who whom why will with would you your yours hey dear
 """.split())
 
 STOP = STOP_ID | STOP_EN
+
 
 def fold(text):
     """Lower case, accents off, hyphenated words and reduplication (buku-buku) joined."""
@@ -101,8 +102,8 @@ def _strip_particle(w):
 
 def _stop_root_verb(w, root):
     """A verb made on a function word keeps its suffix, so its forms meet each other and not the
-    root: mengadakan, diadakan → adakan (hold, provide); menanyakan, ditanyakan → tanyakan. Other derived
-    words stay whole (pengadaan, bertanya, bersama)."""
+    root: mengadakan, diadakan → adakan (hold, provide); menanyakan, ditanyakan → tanyakan. Other
+    derived words stay whole (pengadaan, bertanya, bersama)."""
     w = _strip_particle(w) if not w.endswith(root) else w
     for suffix in ("kan", "i"):
         # The root may have lost its first consonant to the prefix (menanyakan ← tanya).
