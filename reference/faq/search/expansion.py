@@ -55,9 +55,9 @@ def _terms_of(word):
 def _build_synonyms(active):
     """stemmed word (or phrase) → {term: language} of its synonym groups (both languages).
 
-    A word whose stem is a word another group lists ("booking" → book, listed with buku) adds
-    its own form instead of that stem: it is kept by its own form, so the reservation group does not reach
-    every question about books."""
+    A word whose stem is a word another group lists ("booking" → book, listed with buku) adds its
+    own form instead of that stem, so the reservation group does not reach every question about
+    books."""
     groups = [[words(p) for p in g.split(",")] for g in active.values_list("words", flat=True)]
     listed = {}
     for i, group in enumerate(groups):
