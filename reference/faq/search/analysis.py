@@ -1,42 +1,34 @@
 """Text analysis shared by both search backends: the same terms go into the index and the query.
 
-normalise (lower case, informal spellings) → tokens → stop words out → stem (Indonesian affix
-stripping, a light English suffix stripper). Entries are analysed in their own language; a query
+normalise (lower case, informal spellings) → tokens → stop words out → stem (Sastrawi's Indonesian
+stemmer on a root list, a light English suffix stripper). Entries are analysed in their own language; a query
 is analysed in both, since patrons mix them, and each query word keeps its alternative forms.
 """
 
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
+from Sastrawi.Stemmer.Stemmer import Stemmer
 
 WORD_RE = re.compile(r"[a-z0-9]+")
+# Longer "words" are not words (hashes, pasted links, keyboard mashing): cut so that stemming and
+# the index stay bounded.
+MAX_WORD = 40
 
-# Informal chat spellings and abbreviations → the standard word. General chat Indonesian,
-# not tied to any FAQ entry.
-INFORMAL = {
-    "gmn": "bagaimana", "gimana": "bagaimana", "gmana": "bagaimana", "bgmn": "bagaimana",
-    "yg": "yang", "dgn": "dengan", "dg": "dengan", "sm": "sama", "ama": "sama",
-    "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak", "ngga": "tidak", "enggak": "tidak",
-    "engga": "tidak", "tdk": "tidak", "ndak": "tidak", "kagak": "tidak",
-    "udh": "sudah", "udah": "sudah", "sdh": "sudah", "dah": "sudah",
-    "blm": "belum", "blum": "belum", "lom": "belum",
-    "sy": "saya", "aku": "saya", "gw": "saya", "gue": "saya", "ane": "saya",
-    "bs": "bisa", "bsa": "bisa", "bisakah": "bisa",
-    "brp": "berapa", "brapa": "berapa", "knp": "kenapa", "napa": "kenapa", "kpn": "kapan",
-    "dmn": "dimana", "dmana": "dimana", "mana": "mana",
-    "tp": "tapi", "tpi": "tapi", "krn": "karena", "karna": "karena", "soalnya": "karena",
-    "utk": "untuk", "buat": "untuk", "jg": "juga", "aja": "saja", "doang": "saja",
-    "klo": "kalau", "kalo": "kalau", "kl": "kalau", "trs": "terus", "trus": "terus",
-    "lg": "lagi", "bgt": "sekali", "banget": "sekali", "sblm": "sebelum", "stlh": "setelah",
-    "org": "orang", "tgl": "tanggal", "hr": "hari", "jm": "jam", "bln": "bulan", "thn": "tahun",
-    "pinjem": "pinjam", "minjem": "pinjam", "minjam": "pinjam", "balikin": "kembali",
-    "ngembaliin": "kembali", "balik": "kembali", "perpus": "perpustakaan", "perpusda": "perpustakaan",
-    "hp": "ponsel", "wa": "whatsapp", "ol": "online", "onlen": "online", "daptar": "daftar",
-    "bikin": "buat", "ngurus": "urus", "nyari": "cari", "dapet": "dapat", "liat": "lihat",
-    "tau": "tahu", "emang": "memang", "gratisan": "gratis", "mo": "mau", "pengen": "ingin",
-    "pgn": "ingin", "kyk": "seperti", "kayak": "seperti", "gitu": "begitu", "gini": "begini",
-    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "im": "i",
-    "cant": "cannot", "dont": "do", "wanna": "want", "gonna": "going",
-}
+# Informal chat spellings → the standard words ({informal: (standard, …)}). The search installs the
+# staff-edited list (FaqSpelling, cached in expansion.py) with set_spellings_source(); this module
+# reads no database. Index and query both go through words(), so they use the same list.
+_spellings_source = dict  # none until the search installs its source
+
+
+def set_spellings_source(source):
+    """`source()` returns the {informal: (standard words)} map in force; called on every analysis."""
+    global _spellings_source
+    _spellings_source = source
+
 
 STOP_ID = set("""
 ada adakah adalah agar akan aku amat anda apa apakah apabila atas atau bagaimana bagaimanakah bagi
@@ -59,8 +51,6 @@ what when where which while who whom why will with would you your yours hey dear
 
 STOP = STOP_ID | STOP_EN
 
-VOWELS = set("aeiou")
-
 
 def fold(text):
     """Lower case, accents off, hyphenated words and reduplication (buku-buku) joined."""
@@ -71,108 +61,81 @@ def fold(text):
 
 def words(text):
     """Folded words with informal spellings replaced by the standard word."""
+    spellings = _spellings_source()
     out = []
     for w in WORD_RE.findall(fold(text)):
-        w = re.sub(r"(.)\1{2,}", r"\1", w)  # "bukuuu" → "buku"
-        out.append(INFORMAL.get(w, w))
+        w = re.sub(r"(.)\1{2,}", r"\1", w)[:MAX_WORD]  # "bukuuu" → "buku"
+        out.extend(spellings.get(w, (w,)))
     return out
 
 
-# --- Indonesian: Nazief-Adriani-style affix stripping, without a root dictionary ----------------
-_PARTICLES = ("lah", "kah", "tah", "pun")
-_POSSESSIVES = ("nya", "ku", "mu")
-_SUFFIXES = ("kan", "an", "i")
-MIN_STEM = 3
+# --- Indonesian: Sastrawi's confix-stripping algorithm, guarded by a root list ---------------------
+# An affix is stripped only when a root of the list remains, so roots are never cut (sekolah,
+# kelas, digital, berita stay whole) and affixed forms meet their root (meminjam, peminjaman,
+# dipinjam → pinjam). The list is the hunspell Indonesian dictionary's (data/id-roots.txt, LGPL-3).
+ROOTS_FILE = Path(__file__).resolve().parent / "data" / "id-roots.txt"
+
+# Rare roots left out of the list because they capture common affixed words: memesan → mes
+# (not pesan), pengunjung → unjung (kunjung), kerusakan → rusa (rusak), mengetik → etik (ketik),
+# berdiskusi → diskus, mengenali → nali, laman → lam, kamis → kam, kebijakan → bija, pengarang →
+# arang (karang), berupa → upa (rupa), pengetahuan → ketahu (tahu). Roots of one or two letters
+# are left out for the same reason (bertanya → ta).
+LEFT_OUT_ROOTS = frozenset("mes pes mesan rusa etik unjung diskus nali lam kam bija arang upa ketahu".split())
+_PARTICLES = ("lah", "kah", "pun", "nya", "ku", "mu")
 
 
-def _strip_suffixes(w):
+def _load_roots():
+    lines = ROOTS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if len(w) > 2 and not w.startswith("#")) - LEFT_OUT_ROOTS
+
+
+ROOTS = _load_roots()
+_sastrawi = Stemmer(ArrayDictionary(list(ROOTS)))
+
+
+def _strip_particle(w):
     for p in _PARTICLES:
-        if w.endswith(p) and len(w) - len(p) >= MIN_STEM + 1:
-            w = w[: -len(p)]
-            break
-    for p in _POSSESSIVES:
-        if w.endswith(p) and len(w) - len(p) >= MIN_STEM + 1:
-            w = w[: -len(p)]
-            break
-    for s in _SUFFIXES:
-        if w.endswith(s) and len(w) - len(s) >= MIN_STEM + 1:
-            # "-i" only after a consonant that is not part of a common root ending ("-si", "-ri" kept)
-            if s == "i" and (w[-2] in VOWELS or w.endswith(("si", "ti", "ri", "li", "ni", "gi", "di"))):
-                continue
-            return w[: -len(s)]
+        if w.endswith(p) and len(w) - len(p) >= 4:
+            return w[: -len(p)]
     return w
 
 
-K_ROOTS = set("""
-kembali kirim kenal kumpul kunjung kerja ketik kelola kurang kena kabar kecil keluar kenang kutip kaji
-kutip kemas kunci kupas kuasa kata kira kukuh kejar kali
-""".split())
+def _stop_root_verb(w, root):
+    """A verb made on a function word keeps its suffix, so its forms meet each other and not the
+    root: mengadakan, diadakan → adakan (hold, provide); menanyakan, ditanyakan → tanyakan. Other
+    derived words stay whole (pengadaan, bertanya, bersama)."""
+    w = _strip_particle(w) if not w.endswith(root) else w
+    for suffix in ("kan", "i"):
+        # The root may have lost its first consonant to the prefix (menanyakan ← tanya).
+        if w.endswith(suffix) and w[: -len(suffix)].endswith((root, root[1:])):
+            return root + suffix
+    return w
 
 
-def _strip_prefix(w, first=True):
-    """One derivational prefix, with the Indonesian sound changes undone (meminjam → pinjam)."""
-    if len(w) < MIN_STEM + 2:
-        return w, False
-    for pre in ("ber", "ter", "per"):
-        if w.startswith(pre) and len(w) > 5 and (first or pre != "ter"):
-            return w[3:], True
-    if w.startswith("bel") and w[3:] == "ajar":
-        return "ajar", True
-    if w.startswith("pel") and w[3:].startswith("ajar"):
-        return w[3:], True
-    if w.startswith("be") and len(w) > 5 and w[2] not in VOWELS and w[3] == "e":
-        return w[2:], True  # bekerja → kerja
-    if first:
-        for pre in ("meny", "peny"):
-            if w.startswith(pre) and len(w) > 5 and w[4] in VOWELS:
-                return "s" + w[4:], True
-    for pre in ("meng", "peng"):
-        if w.startswith(pre) and len(w) > 5 and (first or pre == "peng"):
-            rest = w[4:]
-            if rest[0] in VOWELS and "k" + _strip_suffixes(rest) in K_ROOTS:
-                return "k" + rest, True  # mengembalikan → kembali
-            return rest, True
-    for pre in ("mem", "pem"):
-        if w.startswith(pre) and len(w) > 4:
-            rest = w[3:]
-            if rest[0] in VOWELS:
-                return "p" + rest, True  # meminjam → pinjam
-            if rest[0] in "bfpv":
-                return rest, True
-    for pre in ("men", "pen"):
-        if w.startswith(pre) and len(w) > 4:
-            rest = w[3:]
-            if rest[0] in VOWELS:
-                return "t" + rest, True  # menulis → tulis
-            if rest[0] in "cdjtsz":
-                return rest, True
-    for pre in ("me", "pe"):
-        if w.startswith(pre) and len(w) > 4 and w[2] in "lmnrwy":
-            return w[2:], True
-    if first:
-        for pre in ("di", "ke", "se"):
-            if w.startswith(pre) and len(w) > 4:
-                return w[2:], True
-    return w, False
-
-
+@lru_cache(maxsize=200_000)
 def stem_id(w):
-    if len(w) <= MIN_STEM + 1 or w.isdigit():
+    """The Indonesian root of a word; a word with no root in the list keeps its form, less a
+    particle or possessive (reservasinya → reservasi). A derived word whose root is a function
+    word (mengadakan, pengadaan, berada ← ada; bersama ← sama) does not become that root: those
+    roots are stop words, and the derived words mean something else (_stop_root_verb)."""
+    if len(w) < 4 or not w.isalpha():
         return w
-    w = _strip_suffixes(w)
-    if w in K_ROOTS:
-        return w
-    for i in range(2):
-        stripped, changed = _strip_prefix(w, first=(i == 0))
-        if not changed or len(stripped) < MIN_STEM:
-            break
-        w = stripped
-        if w in K_ROOTS:
-            break
-    return w
+    root = _sastrawi.stem(w)
+    if root in STOP:
+        return _stop_root_verb(w, root)
+    if root == w and w not in ROOTS:
+        return _strip_particle(w)
+    return root
+
+
+def is_indonesian(w):
+    """Whether a (folded) word is an Indonesian word by the root list: it is a root, or an affix
+    strips off to one."""
+    return w in ROOTS or stem_id(w) in ROOTS
 
 
 # --- English: a light suffix stripper ------------------------------------------------------------
+@lru_cache(maxsize=200_000)
 def stem_en(w):
     if len(w) <= 3 or w.isdigit():
         return w
@@ -209,7 +172,9 @@ def analyse_query(text):
     for w in words(text):
         if w in STOP or len(w) < 2:
             continue
-        forms = frozenset({stem_id(w), stem_en(w)})
+        # An Indonesian word keeps its Indonesian root only: the English stripper would cut it
+        # (kelas → kela); any other word may be either language's.
+        forms = frozenset({stem_id(w)} if is_indonesian(w) else {stem_id(w), stem_en(w)})
         if forms in seen:
             continue
         seen.add(forms)

@@ -10,6 +10,13 @@ def _idf(df, n):
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
+def _word_idf(forms, df, n):
+    """One idf for all the forms of a query word, from the most frequent of them: "library" is as
+    common a word as "perpustakaan", though an index of mostly Indonesian entries holds it rarely,
+    so a match in either language is the same evidence."""
+    return _idf(max((df[t] for t in forms if t in df), default=0), n)
+
+
 def score_entries(expanded, df, rows):
     """Score candidate rows (id, search_question, search_answer) → {id: score in [0, 1]}."""
     n = max(df.get(DOCS_KEY, 1), 1)
@@ -21,9 +28,12 @@ def score_entries(expanded, df, rows):
     # about something the FAQ never mentions must not score high on the one common word it shares
     # with an entry.
     unknown_idf = _idf(0, n) * setting("FAQ_SEARCH_UNKNOWN_WORD_WEIGHT", 0.5)
-    query_mass = sum(max((idf[t] for t in w if t in idf), default=unknown_idf) for _, w in expanded) or 1.0
-    # Per query word: its known forms with weight × idf, computed once.
-    words = [[(t, w[t] * idf[t]) for t in w if t in idf] for _, w in expanded]
+    # Per query word: its known forms with weight × idf (the evidence each brings), best first.
+    words = [sorted(((t, w[t] * _word_idf(w, df, n)) for t in w if t in idf), key=lambda f: (-f[1], f[0]))
+             for _, w in expanded]
+    # What the query asks for: per word, the evidence of its best form, whatever the language it
+    # is in — an entry matching every word in either language covers the whole query.
+    query_mass = sum(ws[0][1] if ws else unknown_idf for ws in words) or 1.0
     words = [ws for ws in words if ws]
     term_idf = {}
     scores = {}
@@ -41,8 +51,8 @@ def score_entries(expanded, df, rows):
                 s = wi * (q_weight * in_q + a_weight * tf_a / (tf_a + 0.8))
                 if s > best:
                     best = s
-                if in_q:
-                    best_q = t
+                if in_q and best_q is None:
+                    best_q = t  # the strongest form found in the question (forms are best first)
             raw += best
             if best_q is not None:
                 covered += idf[best_q]
