@@ -41,13 +41,13 @@ def test_backend_matches_the_database():
     assert get_backend().vendor == connection.vendor
 
 
-def test_indonesian_stemming():
+def test_indonesian_stemming(db):
     assert {stem_id(w) for w in ("meminjam", "peminjaman", "pinjam", "dipinjam")} == {"pinjam"}
     assert stem_id("mengembalikan") == stem_id("pengembalian") == "kembali"
     assert analyse("Bagaimana memperpanjang peminjaman?", "id") == ["panjang", "pinjam"]
 
 
-def test_informal_spellings_are_normalised():
+def test_informal_spellings_are_normalised(db):
     assert [w for w, _ in analyse_query("gmn cara pinjem buku yg udh telat kak")] == ["pinjam", "buku", "telat"]
 
 
