@@ -44,18 +44,19 @@ def matching_conversations(query):
     return match
 
 
-def reindex(batch=1000):
+def reindex(batch=1000, model=Message):
     """Set every message's terms from its text as the analysis reads it now, one batch of messages
     per transaction. Returns (messages read, messages whose terms changed). Each batch is read
-    under lock, so a message anonymised meanwhile cannot get its old terms back."""
+    under lock, so a message anonymised meanwhile cannot get its old terms back. `model`: a data
+    migration passes its historical Message."""
     read = changed = 0
     last_pk = 0
     while True:
         with transaction.atomic():
-            rows = list(Message.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")
+            rows = list(model.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")
                         .only("pk", "text", "search_terms")[:batch])
             stale = [m for m in rows if _refreshed(m)]
-            Message.objects.bulk_update(stale, ["search_terms"])
+            model.objects.bulk_update(stale, ["search_terms"])
         if not rows:
             return read, changed
         read, changed, last_pk = read + len(rows), changed + len(stale), rows[-1].pk

@@ -14,7 +14,7 @@ from reference import lifecycle, patron_data, selectors
 from reference.messaging import do_send_librarian_message, do_send_patron_message
 from reference.models import Conversation, Library, Message, Role
 from reference.retention import apply_retention
-from reference.transcript_search import matching_conversations, terms_for
+from reference.transcript_search import matching_conversations, reindex, terms_for
 from tests.starting import held_chat
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +154,16 @@ def test_the_backfill_indexes_a_message_stored_without_terms_and_leaves_anonymis
     index_transcripts()
     assert found(librarian, "laptop") == set()  # anonymised by the retention above, like every chat here
     assert not Message.objects.exclude(search_terms="").exists()
+
+
+def test_a_data_migration_can_backfill_with_its_historical_model(librarian, chats):
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    historical = MigrationLoader(connection).project_state(("reference", "0017_faq_meaning")).apps
+    Message.objects.update(search_terms="")
+    assert reindex(batch=5, model=historical.get_model("reference", "Message"))[0] == Message.objects.count()
+    assert found(librarian, "pinjam") == {chats.borrow.pk}
 
 
 def test_the_backfill_refuses_a_batch_below_one(db):
