@@ -8,7 +8,7 @@ terms of any of its messages. The conversation's subject needs no terms of its o
 opening of the first message (lifecycle.do_start), whose terms hold its words.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from reference.faq.search import analysis
@@ -58,8 +58,19 @@ def reindex(batch=1000, model=Message):
             stale = [m for m in rows if _refreshed(m)]
             model.objects.bulk_update(stale, ["search_terms"])
         if not rows:
-            return read, changed
+            break
         read, changed, last_pk = read + len(rows), changed + len(stale), rows[-1].pk
+    if changed:
+        _refresh_statistics(model)
+    return read, changed
+
+
+def _refresh_statistics(model):
+    """Let the query planner see the new terms at once. PostgreSQL's statistics from before a
+    backfill say almost no message holds a term, and its plan for a common word then compares every
+    chat with every matching message (minutes on a year of chats instead of a second)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _refreshed(message):
