@@ -4,7 +4,8 @@ Used by the retention periods (reference.retention) and by a patron's request (r
 What an anonymised conversation keeps: its queue, site, librarian, times, status, rating number,
 survey choices and scores, topics, READ scale and question type, the number and order of its
 messages and who (patron or librarian) sent each. What goes: the link to the patron, every text
-(question, messages, rating comment, survey texts, transfer notes), internal notes and files.
+(question, messages and their search terms, rating comment, survey texts, transfer notes), internal
+notes and files.
 """
 
 from django.db import transaction
@@ -43,7 +44,7 @@ def anonymise_conversations(conversation_ids):
 def _anonymise_batch(ids):
     remove_attachments(Attachment.objects.filter(conversation_id__in=ids))
     with transaction.atomic():
-        Message.objects.filter(conversation_id__in=ids).update(text="", client_id="")
+        Message.objects.filter(conversation_id__in=ids).update(text="", search_terms="", client_id="")
         Message.objects.filter(conversation_id__in=ids, role="patron").update(author_name="")
         InternalNote.objects.filter(conversation_id__in=ids).delete()
         Transfer.objects.filter(conversation_id__in=ids).exclude(note="").update(note="")

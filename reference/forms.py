@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from reference import transcript_search
 from reference.models import Queue, Topic
 
 
@@ -35,9 +36,19 @@ class TranscriptFilterForm(PeriodFilterForm):
         required=False,
         empty_label=_("All librarians"),
     )
-    text = forms.CharField(label=_("Text"), required=False, max_length=200)
+    text = forms.CharField(
+        label=_("Text"), required=False, max_length=200,
+        help_text=_("Finds chats that hold all these words, in any of their forms and in either language: "
+                    "“pinjam” also finds “meminjam” and “peminjaman”; the informal “minjem” finds “pinjam”."))
     topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.all(), required=False,
                                    empty_label=_("All topics"))
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if text and not transcript_search.query_words(text):
+            raise forms.ValidationError(_("Nothing to search for: only punctuation or very common words (such as "
+                                          "“yang” or “the”). Add a word the chat was about."))
+        return text
 
 
 class OfflineAnswerForm(forms.Form):

@@ -24,6 +24,7 @@ from reference import attachments, frames, groups
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.models import Conversation, Message, Patron, Role
+from reference.transcript_search import terms_for
 from reference.validation import clean_client_id, clean_text
 
 
@@ -106,7 +107,8 @@ def _store_new(taken, new, text):
             patron_id=taken.patron_id, user=new.author)
     author_name = taken.patron_name if new.patron_id is not None else new.author_name
     message = Message(conversation_id=taken.conversation_id, seq=taken.seq, role=new.role, text=text,
-                      client_id=new.client_id, author=new.author, author_name=author_name, attachment=attachment)
+                      client_id=new.client_id, author=new.author, author_name=author_name, attachment=attachment,
+                      search_terms=terms_for(text))
     message.save(force_insert=True)
     if new.role == Role.LIBRARIAN and taken.awaiting_first_response:
         Conversation.objects.filter(pk=taken.conversation_id).update(first_response_at=message.created_at)
@@ -197,13 +199,15 @@ def _store_in_one_statement(new, text):
         f"WHERE id = {target} AND status <> %s {'AND librarian_id = %s' if librarian else ''} "
         f"AND NOT EXISTS (SELECT 1 FROM {messages} WHERE conversation_id = {conversations}.id "
         f"AND client_id = %s AND client_id <> '') RETURNING id, last_seq, patron_id) "
-        f"INSERT INTO {messages} (conversation_id, seq, role, author_id, author_name, text, client_id, created_at, "
-        f"attachment_removed) "
-        f"SELECT taken.id, taken.last_seq, %s, %s, {name}, %s, %s, %s, false FROM taken "
+        f"INSERT INTO {messages} (conversation_id, seq, role, author_id, author_name, text, search_terms, client_id, "
+        f"created_at, attachment_removed) "
+        f"SELECT taken.id, taken.last_seq, %s, %s, {name}, %s, %s, %s, %s, false FROM taken "
         f"RETURNING id, conversation_id, seq, author_name"
     )
+    search_terms = terms_for(text)
     params = [*first_response, key, Conversation.Status.CLOSED, *holder, new.client_id,
-              new.role, new.author.pk if new.author else None, *name_params, text, new.client_id, sent_at]
+              new.role, new.author.pk if new.author else None, *name_params, text, search_terms, new.client_id,
+              sent_at]
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -216,7 +220,8 @@ def _store_in_one_statement(new, text):
         return None
     message_pk, conversation_pk, seq, stored_name = row
     message = Message(pk=message_pk, conversation_id=conversation_pk, seq=seq, role=new.role, text=text,
-                      client_id=new.client_id, author=new.author, author_name=stored_name, created_at=sent_at)
+                      search_terms=search_terms, client_id=new.client_id, author=new.author,
+                      author_name=stored_name, created_at=sent_at)
     message._state.adding, message._state.db = False, connection.alias
     return message
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from reference import assessment, frames, history, notes, offline_questions, waiting
+from reference import assessment, frames, history, notes, offline_questions, transcript_search, waiting
 from reference.errors import ServiceError
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Role, Transfer
 from reference.presence import roster as presence_roster
@@ -101,7 +101,8 @@ def visible_transcript(user, pk, conversations=None):
 
 
 def transcripts(*, user, date_from=None, date_to=None, queue=None, librarian=None, text="", topic=None):
-    """Closed conversations for staff, newest first, filtered as the transcript list allows."""
+    """Closed conversations for staff, newest first, filtered as the transcript list allows. `text`:
+    words the chat's messages hold, in any of their forms (reference.transcript_search)."""
     conversations = Conversation.objects.select_related(*_RELATED).filter(
         visible_transcripts(user), status=Conversation.Status.CLOSED
     )
@@ -116,8 +117,7 @@ def transcripts(*, user, date_from=None, date_to=None, queue=None, librarian=Non
     if topic:
         conversations = conversations.filter(topics=topic)
     if text:
-        matching = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=text)
-        conversations = conversations.filter(Q(subject__icontains=text) | Exists(matching))
+        conversations = conversations.filter(transcript_search.matching_conversations(text))
     return conversations.prefetch_related("topics").order_by("-created_at")
 
 

@@ -22,6 +22,7 @@ from reference.models import (
     Patron,
     Transfer,
 )
+from reference.transcript_search import terms_for
 from tests.files import pdf
 from widgets.models import Site
 
@@ -38,7 +39,8 @@ def closed(*, site, queue, subject, librarian=None, patron=None):
     patron = patron or Patron.objects.create(site=site, name="Rina", email="rina@example.id")
     chat = Conversation.objects.create(patron=patron, site=site, queue=queue, subject=subject, librarian=librarian,
                                        status=Conversation.Status.CLOSED, closed_at=timezone.now(), last_seq=1)
-    Message.objects.create(conversation=chat, seq=1, role="patron", author_name="Rina", text=subject)
+    Message.objects.create(conversation=chat, seq=1, role="patron", author_name="Rina", text=subject,
+                           search_terms=terms_for(subject))  # as reference.messaging stores it
     return chat
 
 
