@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from reference.faq.search import semantic
 from reference.faq.search.backends import get_backend
 from reference.faq.search.base import DOCS_KEY, setting
 from reference.faq.search.expansion import expand, forget_synonyms
@@ -56,18 +57,58 @@ def search(query, lang="id", limit=5, threshold=None):
     expanded, df = expand(query, backend)
     response.words = [word for word, _ in expanded]
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
+    ids = []
     if terms:
         budget = setting("FAQ_SEARCH_RANK_BUDGET", 5000)
         ids = backend.candidates(_selective(terms, df, budget), setting("FAQ_SEARCH_CANDIDATES", 60), budget)
-        details = _entries(ids=ids)
-        rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
-        question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
-        if question_terms:
-            df.update(backend.document_frequencies(list(question_terms)))
-        scores = score_entries(expanded, df, rows)
-        response.results = _arrange(scores, details, lang, limit, threshold)
+    vector, nearest = _meaning(query)
+    details = _entries(ids=set(ids) | set(nearest))
+    lexical = _lexical_scores(expanded, df, details, backend) if terms else {}
+    cosines = semantic.vector_index().similarities(vector, details) if vector is not None else {}
+    scores = fuse(lexical, cosines)
+    response.results = _arrange(scores, details, lang, limit, threshold, agreed=_agreed(lexical, cosines, details))
     response.took_ms = (time.perf_counter() - started) * 1000
     return response
+
+
+def _meaning(query):
+    """(the query's vector, {entry id: cosine} of the nearest entries), or (None, {}) when the
+    semantic leg is off or the query is blank."""
+    if not semantic.enabled() or not query.strip():
+        return None, {}
+    vector = semantic.query_vector(query)
+    return vector, dict(semantic.vector_index().nearest(vector, setting("FAQ_SEMANTIC_CANDIDATES", 20)))
+
+
+def _lexical_scores(expanded, df, details, backend):
+    rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
+    question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
+    if question_terms:
+        df.update(backend.document_frequencies(list(question_terms)))
+    return score_entries(expanded, df, rows)
+
+
+def fuse(lexical, cosines):
+    """One score in [0, 1] per entry from the two legs, as a probabilistic OR: the cosine, rescaled
+    so that FAQ_SEMANTIC_FLOOR (what unrelated texts reach) counts nothing and weighted by
+    FAQ_SEMANTIC_WEIGHT, fills part of what the lexical score leaves. Meaning never lowers a
+    lexical score, and an entry only the semantic leg found can rank. With the leg off the lexical
+    scores stay as they are."""
+    if not cosines:
+        return lexical
+    weight, floor = setting("FAQ_SEMANTIC_WEIGHT", 0.5), setting("FAQ_SEMANTIC_FLOOR", 0.2)
+    return {pk: 1 - (1 - lexical.get(pk, 0.0)) * (1 - weight * max(0.0, cosines.get(pk, 0.0) - floor) / (1 - floor))
+            for pk in set(lexical) | set(cosines)}
+
+
+def _agreed(lexical, cosines, details):
+    """The translation group both legs rank first, or None: a second, independent opinion that
+    lets a lower score count as confident."""
+    if not lexical or not cosines:
+        return None
+    groups = {details[max(leg, key=leg.get)]["translation_of_id"] or max(leg, key=leg.get)
+              for leg in (lexical, cosines)}
+    return groups.pop() if len(groups) == 1 else None
 
 
 def _selective(terms, df, budget):
@@ -110,9 +151,11 @@ def _entries(*, ids=(), translations_of=()):
     return out
 
 
-def _arrange(scores, details, lang, limit, threshold):
+def _arrange(scores, details, lang, limit, threshold, agreed=None):
     """One result per translation pair, scored by its best member and shown in the reader's
-    language where the pair has one."""
+    language where the pair has one. A result is confident (good enough to show as the answer)
+    from FAQ_SEARCH_CONFIDENT, or from FAQ_SEARCH_CONFIDENT_AGREED when it is the group both legs
+    rank first (`agreed`)."""
     # The threshold decides whether the query is answered at all (its best match must pass);
     # then the entries scoring at least FAQ_SEARCH_RELATIVE_CUT of the best one come along.
     top = max(scores.values(), default=0.0)
@@ -130,13 +173,15 @@ def _arrange(scores, details, lang, limit, threshold):
     for pk in best:
         g = group_of[pk]
         groups[g] = max(groups.get(g, 0.0), passing[pk])
-    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.5)
+    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.45)
+    agreed_at = setting("FAQ_SEARCH_CONFIDENT_AGREED", 0.25)
     results = []
     for g in sorted(groups, key=lambda g: -groups[g])[:limit]:
+        confident = groups[g] >= (agreed_at if g == agreed else confident_at)
         members = [e for pk, e in entries.items() if group_of[pk] == g]
         members.sort(key=lambda e: (e["language"] != lang, -passing.get(e["id"], 0.0), e["id"]))
         shown, others = members[0], members[1:]
         results.append(Hit(shown["id"], shown["slug"], shown["question"], shown["answer"], shown["language"],
-                           round(groups[g], 4), shown["translation_of_id"], confident=groups[g] >= confident_at,
+                           round(groups[g], 4), shown["translation_of_id"], confident=confident,
                            translations=[{k: e[k] for k in ("id", "slug", "question", "language")} for e in others]))
     return results
