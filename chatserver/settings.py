@@ -310,13 +310,16 @@ FAQ_SEARCH_UNKNOWN_WORD_WEIGHT = 0.5
 # vectors, fused with the lexical score. Off: the search is lexical only and the model never loads
 # (a small machine saves its ~30 MB of weights and ~5 ms per query).
 FAQ_SEMANTIC = env_bool("FAQ_SEMANTIC", True)
+# Fusion (service.fuse): a cosine from FAQ_SEMANTIC_FLOOR (unrelated) to FAQ_SEMANTIC_FULL (a close
+# paraphrase) adds up to FAQ_SEMANTIC_WEIGHT of what the lexical score leaves.
 FAQ_SEMANTIC_WEIGHT = 0.5
 FAQ_SEMANTIC_FLOOR = 0.2
+FAQ_SEMANTIC_FULL = 0.5
 FAQ_SEMANTIC_CANDIDATES = 20
 # A result is "confident" (shown as the answer, not only as related) from this score, or from the
 # lower FAQ_SEARCH_CONFIDENT_AGREED when both legs rank its entry first.
-FAQ_SEARCH_CONFIDENT = 0.45
-FAQ_SEARCH_CONFIDENT_AGREED = 0.25
+FAQ_SEARCH_CONFIDENT = 0.5
+FAQ_SEARCH_CONFIDENT_AGREED = 0.3
 # Library card numbers, for redaction of FAQ drafts (a regular expression).
 FAQ_CARD_NUMBER_PATTERN = env_str("FAQ_CARD_NUMBER_PATTERN", r"\b(?:TT|PKT)[- ]?\d{4}[- ]?\d{4,6}\b")
 # Strings redaction never replaces in FAQ drafts, for every library (besides each library's own

@@ -90,15 +90,19 @@ def _lexical_scores(expanded, df, details, backend):
 
 def fuse(lexical, cosines):
     """One score in [0, 1] per entry from the two legs, as a probabilistic OR: the cosine, rescaled
-    so that FAQ_SEMANTIC_FLOOR (what unrelated texts reach) counts nothing and weighted by
-    FAQ_SEMANTIC_WEIGHT, fills part of what the lexical score leaves. Meaning never lowers a
-    lexical score, and an entry only the semantic leg found can rank. With the leg off the lexical
-    scores stay as they are."""
+    from FAQ_SEMANTIC_FLOOR (what unrelated texts reach: counts nothing) to FAQ_SEMANTIC_FULL (a
+    close paraphrase: counts fully) and weighted by FAQ_SEMANTIC_WEIGHT, fills part of what the
+    lexical score leaves. Meaning never lowers a lexical score, and an entry only the semantic leg
+    found can rank. With the leg off the lexical scores stay as they are."""
     if not cosines:
         return lexical
-    weight, floor = setting("FAQ_SEMANTIC_WEIGHT", 0.5), setting("FAQ_SEMANTIC_FLOOR", 0.2)
-    return {pk: 1 - (1 - lexical.get(pk, 0.0)) * (1 - weight * max(0.0, cosines.get(pk, 0.0) - floor) / (1 - floor))
-            for pk in set(lexical) | set(cosines)}
+    weight = setting("FAQ_SEMANTIC_WEIGHT", 0.5)
+    floor, full = setting("FAQ_SEMANTIC_FLOOR", 0.2), setting("FAQ_SEMANTIC_FULL", 0.5)
+
+    def meaning(pk):
+        return min(1.0, max(0.0, cosines.get(pk, 0.0) - floor) / (full - floor))
+
+    return {pk: 1 - (1 - lexical.get(pk, 0.0)) * (1 - weight * meaning(pk)) for pk in set(lexical) | set(cosines)}
 
 
 def _agreed(lexical, cosines, details):
@@ -173,8 +177,8 @@ def _arrange(scores, details, lang, limit, threshold, agreed=None):
     for pk in best:
         g = group_of[pk]
         groups[g] = max(groups.get(g, 0.0), passing[pk])
-    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.45)
-    agreed_at = setting("FAQ_SEARCH_CONFIDENT_AGREED", 0.25)
+    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.5)
+    agreed_at = setting("FAQ_SEARCH_CONFIDENT_AGREED", 0.3)
     results = []
     for g in sorted(groups, key=lambda g: -groups[g])[:limit]:
         confident = groups[g] >= (agreed_at if g == agreed else confident_at)
