@@ -316,9 +316,11 @@ FAQ_SEMANTIC_WEIGHT = 0.5
 FAQ_SEMANTIC_FLOOR = 0.2
 FAQ_SEMANTIC_FULL = 0.5
 FAQ_SEMANTIC_CANDIDATES = 20
-# A result is "confident" (shown as the answer, not only as related) from this score, or from the
-# lower FAQ_SEARCH_CONFIDENT_AGREED when both legs rank its entry first.
-FAQ_SEARCH_CONFIDENT = 0.5
+# A result is "confident" (shown as the answer, not only as related) when its lexical score reaches
+# FAQ_SEARCH_CONFIDENT, or its cosine FAQ_SEARCH_CONFIDENT_COSINE (a near paraphrase), or both legs
+# rank it first and its lexical score reaches FAQ_SEARCH_CONFIDENT_AGREED (service._confidence).
+FAQ_SEARCH_CONFIDENT = 0.4
+FAQ_SEARCH_CONFIDENT_COSINE = 0.6
 FAQ_SEARCH_CONFIDENT_AGREED = 0.3
 # Library card numbers, for redaction of FAQ drafts (a regular expression).
 FAQ_CARD_NUMBER_PATTERN = env_str("FAQ_CARD_NUMBER_PATTERN", r"\b(?:TT|PKT)[- ]?\d{4}[- ]?\d{4,6}\b")

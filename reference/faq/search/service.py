@@ -66,7 +66,7 @@ def search(query, lang="id", limit=5, threshold=None):
     lexical = _lexical_scores(expanded, df, details, backend) if terms else {}
     cosines = semantic.vector_index().similarities(vector, details) if vector is not None else {}
     scores = fuse(lexical, cosines)
-    response.results = _arrange(scores, details, lang, limit, threshold, agreed=_agreed(lexical, cosines, details))
+    response.results = _arrange(scores, details, lang, limit, threshold, _confidence(lexical, cosines, details))
     response.took_ms = (time.perf_counter() - started) * 1000
     return response
 
@@ -105,14 +105,26 @@ def fuse(lexical, cosines):
     return {pk: 1 - (1 - lexical.get(pk, 0.0)) * (1 - weight * meaning(pk)) for pk in set(lexical) | set(cosines)}
 
 
-def _agreed(lexical, cosines, details):
-    """The translation group both legs rank first, or None: a second, independent opinion that
-    lets a lower score count as confident."""
-    if not lexical or not cosines:
-        return None
-    groups = {details[max(leg, key=leg.get)]["translation_of_id"] or max(leg, key=leg.get)
-              for leg in (lexical, cosines)}
-    return groups.pop() if len(groups) == 1 else None
+def _confidence(lexical, cosines, details):
+    """Whether a result (its translation group and the ids of its entries) is good enough to show
+    as the answer rather than as related: its words match well (FAQ_SEARCH_CONFIDENT, on the
+    lexical score), or its meaning is a near paraphrase (FAQ_SEARCH_CONFIDENT_COSINE), or both legs
+    rank it first and its words match fairly (FAQ_SEARCH_CONFIDENT_AGREED). A cosine alone says
+    little below a paraphrase: two questions about the library share much of their meaning."""
+    words_at, meaning_at = setting("FAQ_SEARCH_CONFIDENT", 0.4), setting("FAQ_SEARCH_CONFIDENT_COSINE", 0.6)
+    agreed_at = setting("FAQ_SEARCH_CONFIDENT_AGREED", 0.3)
+    first = {_group(details, max(leg, key=leg.get)) for leg in (lexical, cosines) if leg}
+    agreed = first.pop() if len(first) == 1 and lexical and cosines else None
+
+    def confident(group, ids):
+        words, meaning = max(lexical.get(i, 0.0) for i in ids), max(cosines.get(i, 0.0) for i in ids)
+        return words >= words_at or meaning >= meaning_at or (group == agreed and words >= agreed_at)
+
+    return confident
+
+
+def _group(details, pk):
+    return details[pk]["translation_of_id"] or pk
 
 
 def _selective(terms, df, budget):
@@ -155,11 +167,9 @@ def _entries(*, ids=(), translations_of=()):
     return out
 
 
-def _arrange(scores, details, lang, limit, threshold, agreed=None):
+def _arrange(scores, details, lang, limit, threshold, confident):
     """One result per translation pair, scored by its best member and shown in the reader's
-    language where the pair has one. A result is confident (good enough to show as the answer)
-    from FAQ_SEARCH_CONFIDENT, or from FAQ_SEARCH_CONFIDENT_AGREED when it is the group both legs
-    rank first (`agreed`)."""
+    language where the pair has one; `confident(group, ids)` (_confidence) marks the answers."""
     # The threshold decides whether the query is answered at all (its best match must pass);
     # then the entries scoring at least FAQ_SEARCH_RELATIVE_CUT of the best one come along.
     top = max(scores.values(), default=0.0)
@@ -177,15 +187,13 @@ def _arrange(scores, details, lang, limit, threshold, agreed=None):
     for pk in best:
         g = group_of[pk]
         groups[g] = max(groups.get(g, 0.0), passing[pk])
-    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.5)
-    agreed_at = setting("FAQ_SEARCH_CONFIDENT_AGREED", 0.3)
     results = []
     for g in sorted(groups, key=lambda g: -groups[g])[:limit]:
-        confident = groups[g] >= (agreed_at if g == agreed else confident_at)
         members = [e for pk, e in entries.items() if group_of[pk] == g]
         members.sort(key=lambda e: (e["language"] != lang, -passing.get(e["id"], 0.0), e["id"]))
         shown, others = members[0], members[1:]
+        answer = confident(g, [e["id"] for e in members])
         results.append(Hit(shown["id"], shown["slug"], shown["question"], shown["answer"], shown["language"],
-                           round(groups[g], 4), shown["translation_of_id"], confident=confident,
+                           round(groups[g], 4), shown["translation_of_id"], confident=answer,
                            translations=[{k: e[k] for k in ("id", "slug", "question", "language")} for e in others]))
     return results
