@@ -7,11 +7,12 @@ import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from reference.faq import services
 from reference.faq.search import search, semantic
 from reference.faq.search.analysis import analyse_query
-from reference.models import FaqEntry, FaqSynonym
+from reference.models import FaqEntry, FaqSynonym, FaqTerm
 
 ENTRIES = [
     ("jam-buka", "id", "Kapan jam buka perpustakaan?", "Senin sampai Kamis pukul 08.00–16.00."),
@@ -81,8 +82,11 @@ def test_vectors_written_by_another_process_are_seen(faq, settings):
     FaqEntry.objects.filter(slug="parking").update(embedding=None)
     semantic.forget_vectors()
     assert "parking" not in slugs(query, "en")
-    # As `faq_embed --missing` in another process would: no forget_vectors() here.
+    # As `faq_embed --missing` in another process would: a vector and a new stamp, nothing in this
+    # process told.
     FaqEntry.objects.filter(slug="parking").update(embedding=vector)
+    assert "parking" not in slugs(query, "en")  # the stamp has not moved yet
+    FaqTerm.objects.filter(term=semantic.VECTORS_KEY).update(df=F("df") + 1)
     assert slugs(query, "en")[:1] == ["parking"]
 
 

@@ -47,7 +47,7 @@ def reindex_entry(entry):
     FaqEntry.objects.filter(pk=entry.pk).update(
         search_question=q_terms, search_answer=a_terms, indexed_terms=entry.indexed_terms,
         embedding=entry.embedding)
-    semantic.forget_vectors()
+    semantic.vectors_changed()
     backend = get_backend()
     if entry.is_published:
         backend.index(entry.pk, q_terms, a_terms)
@@ -104,5 +104,5 @@ def embed_entries(*, missing_only=False, batch=256):
             entry.embedding = vector
         FaqEntry.objects.bulk_update(entries, ["embedding"])
         written += len(entries)
-    semantic.forget_vectors()
+    semantic.vectors_changed()
     return written, cleared
