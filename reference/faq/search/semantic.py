@@ -37,6 +37,8 @@ QUERY_CHARS = 1000
 # Above FAQ_SEMANTIC_EXACT_MAX vectors the whole matrix is scanned in REDUCED_DIMENSIONS (its
 # principal axes) and only the best candidates are scored with their full vectors.
 REDUCED_DIMENSIONS = 128
+# ... and the best RESCORED × k of that scan are scored with their full vectors.
+RESCORED = 20
 # The vocabulary row (FaqTerm, like DOCS_KEY) whose df is the stamp of the stored vectors: no
 # analysed word contains "~". A stamp from the entries themselves (latest updated_at, vectors
 # counted) costs a scan of the table: 190 ms at 100,000 entries on SQLite.
@@ -143,8 +145,8 @@ class VectorIndex:
     def _nearest(self, vector, k):
         probe = vector if self.projection is None else vector @ self.projection
         rough = self.scanned @ probe
-        # Reduced scores only choose which rows to score exactly: take more of them than k.
-        wanted = min(len(rough), k if self.projection is None else max(4 * k, 100))
+        # Reduced scores only choose which rows to score exactly: take many more of them than k.
+        wanted = min(len(rough), k if self.projection is None else max(RESCORED * k, 200))
         rows = np.argpartition(-rough, wanted - 1)[:wanted]
         exact = self.rows[rows].astype(np.float32) @ vector
         order = np.argsort(-exact, kind="stable")[:k]
