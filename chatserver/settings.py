@@ -308,7 +308,7 @@ FAQ_SEARCH_RELATIVE_CUT = 0.4
 FAQ_SEARCH_UNKNOWN_WORD_WEIGHT = 0.5
 # The semantic leg (reference/faq/search/semantic.py): entries and queries as multilingual sentence
 # vectors, fused with the lexical score. Off: the search is lexical only and the model never loads
-# (a small machine saves its ~30 MB of weights and ~5 ms per query).
+# (a small machine saves ~140 MiB per process, 1 KiB per entry and ~5 ms per query).
 FAQ_SEMANTIC = env_bool("FAQ_SEMANTIC", True)
 # Fusion (service.fuse): a cosine from FAQ_SEMANTIC_FLOOR (unrelated) to FAQ_SEMANTIC_FULL (a close
 # paraphrase) adds up to FAQ_SEMANTIC_WEIGHT of what the lexical score leaves.
