@@ -307,6 +307,22 @@ FAQ_SEARCH_CANDIDATE_MAX_DF = 0.01
 FAQ_SEARCH_CANDIDATE_MAX_DF_FLOOR = 1000
 FAQ_SEARCH_RELATIVE_CUT = 0.4
 FAQ_SEARCH_UNKNOWN_WORD_WEIGHT = 0.5
+# The semantic leg (reference/faq/search/semantic.py): entries and queries as multilingual sentence
+# vectors, fused with the lexical score. Off: the search is lexical only and the model never loads
+# (a small machine saves ~140 MiB per process, 1 KiB per entry and ~5 ms per query).
+FAQ_SEMANTIC = env_bool("FAQ_SEMANTIC", True)
+# Fusion (service.fuse): a cosine from FAQ_SEMANTIC_FLOOR (unrelated) to FAQ_SEMANTIC_FULL (a close
+# paraphrase) adds up to FAQ_SEMANTIC_WEIGHT of what the lexical score leaves.
+FAQ_SEMANTIC_WEIGHT = 0.5
+FAQ_SEMANTIC_FLOOR = 0.2
+FAQ_SEMANTIC_FULL = 0.5
+FAQ_SEMANTIC_CANDIDATES = 20
+# A result is "confident" (shown as the answer, not only as related) when its lexical score reaches
+# FAQ_SEARCH_CONFIDENT, or its cosine FAQ_SEARCH_CONFIDENT_COSINE (a near paraphrase), or both legs
+# rank it first and its lexical score reaches FAQ_SEARCH_CONFIDENT_AGREED (service._confidence).
+FAQ_SEARCH_CONFIDENT = 0.4
+FAQ_SEARCH_CONFIDENT_COSINE = 0.6
+FAQ_SEARCH_CONFIDENT_AGREED = 0.3
 # Library card numbers, for redaction of FAQ drafts (a regular expression).
 FAQ_CARD_NUMBER_PATTERN = env_str("FAQ_CARD_NUMBER_PATTERN", r"\b(?:TT|PKT)[- ]?\d{4}[- ]?\d{4,6}\b")
 # Strings redaction never replaces in FAQ drafts, for every library (besides each library's own

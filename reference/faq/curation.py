@@ -114,9 +114,9 @@ def redaction_count(entry):
     return len(PLACEHOLDER_RE.findall(entry.question)) + len(PLACEHOLDER_RE.findall(entry.answer))
 
 
-def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34, limit=50):
+def candidate_faqs(*, days=30, min_size=2, similarity=0.34, limit=50):
     """Groups of similar opening questions from recent conversations that no published entry
-    answers well (top search score below `answered_score`), largest first.
+    answers well (no confident search result), largest first.
 
     Returns [{"count", "question", "conversation_ids"}].
     """
@@ -129,7 +129,7 @@ def candidate_faqs(*, days=30, answered_score=0.35, min_size=2, similarity=0.34,
         if not terms:
             continue
         hits = search(subject, lang=lang or "id", limit=1, threshold=0)
-        if hits.results and hits.results[0].score >= answered_score:
+        if hits.results and hits.results[0].confident:
             continue
         for g in groups:
             if len(terms & g["terms"]) / len(terms | g["terms"]) >= similarity:

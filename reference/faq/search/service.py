@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from reference.faq.search import semantic
 from reference.faq.search.backends import get_backend
 from reference.faq.search.base import DOCS_KEY, setting
 from reference.faq.search.expansion import expand, forget_synonyms
@@ -56,18 +57,74 @@ def search(query, lang="id", limit=5, threshold=None):
     expanded, df = expand(query, backend)
     response.words = [word for word, _ in expanded]
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
+    ids = []
     if terms:
         budget = setting("FAQ_SEARCH_RANK_BUDGET", 5000)
         ids = backend.candidates(_selective(terms, df, budget), setting("FAQ_SEARCH_CANDIDATES", 60), budget)
-        details = _entries(ids=ids)
-        rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
-        question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
-        if question_terms:
-            df.update(backend.document_frequencies(list(question_terms)))
-        scores = score_entries(expanded, df, rows)
-        response.results = _arrange(scores, details, lang, limit, threshold)
+    vector, nearest = _meaning(query)
+    details = _entries(ids=set(ids) | set(nearest))
+    lexical = _lexical_scores(expanded, df, details, backend) if terms else {}
+    cosines = semantic.vector_index().similarities(vector, details) if vector is not None else {}
+    scores = fuse(lexical, cosines)
+    response.results = _arrange(scores, details, lang, limit, threshold, _confidence(lexical, cosines, details))
     response.took_ms = (time.perf_counter() - started) * 1000
     return response
+
+
+def _meaning(query):
+    """(the query's vector, {entry id: cosine} of the nearest entries), or (None, {}) when the
+    semantic leg is off or the query is blank."""
+    if not semantic.enabled() or not query.strip():
+        return None, {}
+    vector = semantic.query_vector(query)
+    return vector, dict(semantic.vector_index().nearest(vector, setting("FAQ_SEMANTIC_CANDIDATES", 20)))
+
+
+def _lexical_scores(expanded, df, details, backend):
+    rows = [(pk, d["search_question"], d["search_answer"]) for pk, d in details.items()]
+    question_terms = {t for _, sq, _ in rows for t in sq.split()} - set(df)
+    if question_terms:
+        df.update(backend.document_frequencies(list(question_terms)))
+    return score_entries(expanded, df, rows)
+
+
+def fuse(lexical, cosines):
+    """One score in [0, 1] per entry from the two legs, as a probabilistic OR: the cosine, rescaled
+    from FAQ_SEMANTIC_FLOOR (what unrelated texts reach: counts nothing) to FAQ_SEMANTIC_FULL (a
+    close paraphrase: counts fully) and weighted by FAQ_SEMANTIC_WEIGHT, fills part of what the
+    lexical score leaves. Meaning never lowers a lexical score, and an entry only the semantic leg
+    found can rank. With the leg off the lexical scores stay as they are."""
+    if not cosines:
+        return lexical
+    weight = setting("FAQ_SEMANTIC_WEIGHT", 0.5)
+    floor, full = setting("FAQ_SEMANTIC_FLOOR", 0.2), setting("FAQ_SEMANTIC_FULL", 0.5)
+
+    def meaning(pk):
+        return min(1.0, max(0.0, cosines.get(pk, 0.0) - floor) / (full - floor))
+
+    return {pk: 1 - (1 - lexical.get(pk, 0.0)) * (1 - weight * meaning(pk)) for pk in set(lexical) | set(cosines)}
+
+
+def _confidence(lexical, cosines, details):
+    """Whether a result (its translation group and the ids of its entries) is good enough to show
+    as the answer rather than as related: its words match well (FAQ_SEARCH_CONFIDENT, on the
+    lexical score), or its meaning is a near paraphrase (FAQ_SEARCH_CONFIDENT_COSINE), or both legs
+    rank it first and its words match fairly (FAQ_SEARCH_CONFIDENT_AGREED). A cosine alone says
+    little below a paraphrase: two questions about the library share much of their meaning."""
+    words_at, meaning_at = setting("FAQ_SEARCH_CONFIDENT", 0.4), setting("FAQ_SEARCH_CONFIDENT_COSINE", 0.6)
+    agreed_at = setting("FAQ_SEARCH_CONFIDENT_AGREED", 0.3)
+    first = {_group(details, max(leg, key=leg.get)) for leg in (lexical, cosines) if leg}
+    agreed = first.pop() if len(first) == 1 and lexical and cosines else None
+
+    def confident(group, ids):
+        words, meaning = max(lexical.get(i, 0.0) for i in ids), max(cosines.get(i, 0.0) for i in ids)
+        return words >= words_at or meaning >= meaning_at or (group == agreed and words >= agreed_at)
+
+    return confident
+
+
+def _group(details, pk):
+    return details[pk]["translation_of_id"] or pk
 
 
 def _selective(terms, df, budget):
@@ -110,9 +167,9 @@ def _entries(*, ids=(), translations_of=()):
     return out
 
 
-def _arrange(scores, details, lang, limit, threshold):
+def _arrange(scores, details, lang, limit, threshold, confident):
     """One result per translation pair, scored by its best member and shown in the reader's
-    language where the pair has one."""
+    language where the pair has one; `confident(group, ids)` (_confidence) marks the answers."""
     # The threshold decides whether the query is answered at all (its best match must pass);
     # then the entries scoring at least FAQ_SEARCH_RELATIVE_CUT of the best one come along.
     top = max(scores.values(), default=0.0)
@@ -130,13 +187,13 @@ def _arrange(scores, details, lang, limit, threshold):
     for pk in best:
         g = group_of[pk]
         groups[g] = max(groups.get(g, 0.0), passing[pk])
-    confident_at = setting("FAQ_SEARCH_CONFIDENT", 0.5)
     results = []
     for g in sorted(groups, key=lambda g: -groups[g])[:limit]:
         members = [e for pk, e in entries.items() if group_of[pk] == g]
         members.sort(key=lambda e: (e["language"] != lang, -passing.get(e["id"], 0.0), e["id"]))
         shown, others = members[0], members[1:]
+        answer = confident(g, [e["id"] for e in members])
         results.append(Hit(shown["id"], shown["slug"], shown["question"], shown["answer"], shown["language"],
-                           round(groups[g], 4), shown["translation_of_id"], confident=groups[g] >= confident_at,
+                           round(groups[g], 4), shown["translation_of_id"], confident=answer,
                            translations=[{k: e[k] for k in ("id", "slug", "question", "language")} for e in others]))
     return results
