@@ -72,6 +72,27 @@ def _database_threads_let_go(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
+def _faq_lists_as_migrate_left_them(request):
+    """Every database test starts with the synonyms, spellings and topic labels that migrate
+    installs (0018), even after a transactional test's flush removed them, and no process cache
+    remembers the flushed state."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_daphne" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction"))
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from reference.faq import defaults
+    from reference.faq.search import expansion
+    from reference.models import FaqEntry, FaqSpelling, FaqSynonym, FaqTopic
+
+    if not FaqSpelling.objects.exists():
+        defaults.install(FaqSynonym, FaqSpelling, FaqTopic, FaqEntry)
+    expansion.forget_synonyms()
+    expansion.forget_spellings()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test starts with an empty layer, presence store and rate-limit counters (in-process) or its
     own key prefixes (Redis)."""

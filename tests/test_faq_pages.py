@@ -199,7 +199,7 @@ def test_search_marks_an_answer_only_in_the_other_language(client, faq):
 
 
 def test_search_puts_the_results_that_are_not_confident_under_related(client, faq):
-    query = "denda keterlambatan buku perpanjang"
+    query = "denda terlambat dan ruang baca"
     hits = search(query, lang="en", limit=10).results
     assert any(h.confident for h in hits) and not all(h.confident for h in hits), "the data needs both kinds"
     html = page(client, "/faq/search", "en", q=query)

@@ -109,6 +109,11 @@ def forget_synonyms():
     _synonyms.forget()
 
 
+def forget_spellings():
+    """Called when the informal spellings were changed without signals (bulk writes, a flush)."""
+    _spellings.forget()
+
+
 def _synonyms_changed(**kwargs):
     forget_synonyms()
 
