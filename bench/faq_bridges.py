@@ -76,7 +76,6 @@ def measure(backend):
     sys.path.insert(0, str(faq_relevance.ROOT / "bench"))
     import faq_score
 
-    from reference.faq.search import search
     from reference.faq.search.expansion import forget_synonyms
     from reference.faq.services import import_records
     from reference.models import FaqSynonym
@@ -93,10 +92,6 @@ def measure(backend):
     lists["freedict + mythes"] = lists["freedict"] + lists["mythes"]
     lists["shipped + freedict"] = lists["shipped list"] + lists["freedict"]
 
-    def rank(text, lang):
-        return [(slug, h.score) for h in search(text, lang=lang, limit=10).results
-                for slug in [h.slug, *(t["slug"] for t in h.translations)]]
-
     faq_relevance.reset_faq()
     import_records(corpus)
     halves = faq_relevance.split(queries)
@@ -108,7 +103,7 @@ def measure(backend):
         row = [f"{name:20} {len(groups):6} groups"]
         for half in ("tune half", "check half"):
             part = halves[half]
-            rankings, scores = faq_score.rank_all(rank, part)
+            rankings, scores = faq_score.rank_all(faq_relevance.rank, part)
             report = faq_score.evaluate(rankings, scores, corpus=corpus, queries=part)
             styles = report["by_style"]
             row.append(f"{half}: {report['overall']['mrr@10']:.3f} ({styles['paraphrase']['mrr@10']:.3f}, "

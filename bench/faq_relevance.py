@@ -78,7 +78,6 @@ def run_one(backend, per_query, half="all", synonyms=True):
     import faq_score
     from django.db import connection
 
-    from reference.faq.search import search
     from reference.faq.services import import_records, load_default_synonyms
 
     corpus_path, queries_path = data_paths()
@@ -89,11 +88,6 @@ def run_one(backend, per_query, half="all", synonyms=True):
         load_default_synonyms()
     saved, errors = import_records(corpus)
     assert not errors, errors
-
-    def rank(text, lang):
-        # A translation pair is one result; its members count at that rank (both are relevant).
-        return [(slug, h.score) for h in search(text, lang=lang, limit=10).results
-                for slug in [h.slug, *(t["slug"] for t in h.translations)]]
 
     from django.conf import settings
 
@@ -107,6 +101,15 @@ def run_one(backend, per_query, half="all", synonyms=True):
         print(faq_score.format_report(report, per_query, part))
         reports[name] = report
     return reports
+
+
+def rank(text, lang):
+    """The search's ranking for the scorer: a translation pair is one result, and its members count
+    at that rank (both are relevant)."""
+    from reference.faq.search import search
+
+    return [(slug, h.score) for h in search(text, lang=lang, limit=10).results
+            for slug in [h.slug, *(t["slug"] for t in h.translations)]]
 
 
 def split(queries, half="all"):

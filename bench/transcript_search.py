@@ -59,8 +59,8 @@ def main():
     user = get_user_model().objects.get(username=MANAGER_USERNAME)
     print(f"{connection.vendor}: query, how, chats found, median ms of {args.repeat}")
     for query in QUERIES:
-        for how, search in (("words", lambda: selectors.transcripts(user=user, text=query)),
-                            ("substring", lambda: substring_search(user, query))):
+        for how, search in (("words", lambda q=query: selectors.transcripts(user=user, text=q)),
+                            ("substring", lambda q=query: substring_search(user, q))):
             runs = [timed(search()) for _ in range(args.repeat)]
             print(f"{query:>14}  {how:<9} {runs[0][0]:>7}  {statistics.median(ms for _n, ms in runs):>8.0f}")
 

@@ -553,7 +553,13 @@ class AssignmentOffer(models.Model):
 
 
 from reference.faq.models import (  # noqa: E402, F401
-    FaqEntry, FaqRevision, FaqSearchMiss, FaqSpelling, FaqSynonym, FaqTerm, FaqTopic,
+    FaqEntry,
+    FaqRevision,
+    FaqSearchMiss,
+    FaqSpelling,
+    FaqSynonym,
+    FaqTerm,
+    FaqTopic,
 )
 
 
