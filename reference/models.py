@@ -33,6 +33,13 @@ class Library(models.Model):
         REQUIRED = "required", _("Required before closing")
 
     name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(
+        _("address name"), max_length=60, unique=True, blank=True,
+        help_text=_("Short name in the library's addresses, such as /l/tebing-tinggi/faq/ for its public FAQ. "
+                    "Empty: made from the name."))
+    public_host = models.CharField(
+        _("public FAQ host"), max_length=255, blank=True,
+        help_text=_("Optional: a host name of the library's own (faq.example.org) that serves its FAQ at /faq/."))
     assessment = models.CharField(
         _("topics and READ scale"), max_length=10, choices=Assessment, default=Assessment.OPTIONAL,
         help_text=_("Required: a librarian picks a READ scale value and at least one topic before closing a chat."))
@@ -87,6 +94,21 @@ class Library(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self._free_slug()
+        super().save(*args, **kwargs)
+
+    def _free_slug(self):
+        from django.utils.text import slugify
+
+        base = slugify(self.name)[:50] or "library"
+        slug, number = base, 1
+        while Library.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
+
     @property
     def contact_list(self):
         """The public contacts, one per line, as a list."""
@@ -102,6 +124,8 @@ def default_library():
 class Queue(models.Model):
     """A department of the reference desk (General, Children, Local history…)."""
 
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="queues",
+                                default=default_library, verbose_name=_("library"))
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -145,7 +169,11 @@ class LibrarianProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="librarian_profile"
     )
     library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="librarians",
-                                default=default_library, verbose_name=_("library"))
+                                default=default_library, verbose_name=_("home library"))
+    # A librarian may work for more libraries than their home one (reference.tenancy).
+    other_libraries = models.ManyToManyField(
+        Library, blank=True, related_name="visiting_librarians", verbose_name=_("also works for"),
+        help_text=_("Other libraries of the network this librarian belongs to, with the same rights as at home."))
     display_name = models.CharField(
         _("display name"), max_length=60, help_text=_("The only name patrons see.")
     )
@@ -316,6 +344,13 @@ class Conversation(models.Model):
     topics = models.ManyToManyField(Topic, blank=True, related_name="conversations", verbose_name=_("topics"))
     read_scale = models.PositiveSmallIntegerField(_("READ scale"), null=True, blank=True)
     question_type = models.CharField(_("question type"), max_length=20, choices=QuestionType, blank=True)
+    # A librarian of a partner library took it under a cover agreement (reference.cover). The chat
+    # stays the home library's (its site's); these record who answered for it, for the patron and
+    # the network's reports, and stay when the chat is handed back.
+    cover_agreement = models.ForeignKey("CoverAgreement", on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="conversations", verbose_name=_("cover agreement"))
+    covering_library = models.ForeignKey(Library, on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="covered_conversations", verbose_name=_("answered by"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -346,6 +381,57 @@ class Conversation(models.Model):
     @property
     def is_closed(self):
         return self.status == self.Status.CLOSED
+
+
+class CoverAgreement(models.Model):
+    """Library `home` lets the librarians of library `covering` answer its patrons in `queues`, when
+    `when` says (reference.cover holds the rules). What `covering` sees of `home` stops there."""
+
+    class When(models.TextChoices):
+        AFTER_HOURS = "after_hours", _("When the queue is closed (after the home library's hours)")
+        WAITING = "waiting", _("When a chat has waited longer than the minutes below")
+        ALWAYS = "always", _("Always (a shared queue, such as a school network's homework help)")
+
+    home = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="cover_agreements",
+                             verbose_name=_("home library"))
+    covering = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="covering_agreements",
+                                 verbose_name=_("covering library"))
+    queues = models.ManyToManyField(Queue, related_name="cover_agreements", verbose_name=_("queues covered"),
+                                    help_text=_("The home library's queues whose chats the covering library answers."))
+    when = models.CharField(_("when"), max_length=12, choices=When, default=When.AFTER_HOURS)
+    wait_minutes = models.PositiveSmallIntegerField(
+        _("after waiting (minutes)"), default=5,
+        help_text=_("With “When a chat has waited”: how long a chat waits before the covering library sees it."))
+    hours = models.TextField(
+        _("only at these times"), blank=True,
+        help_text=_("Optional, in the home library's time zone, one rule per line such as “mon-sat 16:00-21:00”. "
+                    "Empty: at any time the condition above holds."))
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(_("until"), null=True, blank=True, help_text=_("Last day of the agreement."))
+    policy_notes = models.TextField(
+        _("notes for covering staff"), blank=True,
+        help_text=_("What a covering librarian needs to answer well: loan rules, opening hours, whom to contact."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["home", "covering"]
+        verbose_name = _("cover agreement")
+        verbose_name_plural = _("cover agreements")
+        constraints = [models.CheckConstraint(condition=~Q(home=models.F("covering")), name="cover_not_self")]
+        permissions = [("view_network_reports", _("Can see the whole network's cover reports"))]
+
+    def __str__(self):
+        return _("%(covering)s covers %(home)s") % {"covering": self.covering, "home": self.home}
+
+    def clean(self):
+        from reference import hours
+
+        if self.home_id is not None and self.home_id == self.covering_id:
+            raise ValidationError(_("A library cannot cover itself."))
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The agreement ends before it starts.")})
+        hours.parse(self.hours)
 
 
 class Message(models.Model):

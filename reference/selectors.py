@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from reference import assessment, frames, history, notes, offline_questions, transcript_search, waiting
+from reference import assessment, frames, history, notes, offline_questions, tenancy, transcript_search, waiting
 from reference.errors import ServiceError
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Role, Transfer
 from reference.presence import roster as presence_roster
@@ -72,22 +72,24 @@ def visible_transcripts(user):
     """The conversations `user` may read, as a filter (Q) on Conversation: the one rule for the
     transcript list and page, the dashboard's earlier chats and the transcript exports.
 
-    Where the conversation's library keeps transcripts by queue (Library.transcripts_by_queue), staff
-    without reference.view_all_transcripts read only the chats of the queues they belong to and the
-    chats they held themselves (held, or offered or handed to or by them). Elsewhere: all of them."""
-    if user.has_perm(ALL_TRANSCRIPTS_PERMISSION):
-        return Q()
-    their_queues = Queue.objects.filter(members__user=user).values("pk")
+    Of their own libraries (reference.tenancy): where the library keeps transcripts by queue
+    (Library.transcripts_by_queue), staff without reference.view_all_transcripts read only the chats
+    of the queues they belong to and the chats they held themselves; elsewhere all of them. Of other
+    libraries: only the chats they held, or offered or handed to or by them (a chat covered under
+    reference.cover stays its home library's)."""
     their_transfers = Transfer.objects.filter(Q(from_user=user) | Q(to_user=user), conversation=OuterRef("pk"))
-    return (Q(site__library__transcripts_by_queue=False) | Q(queue_id__in=their_queues) | Q(librarian=user)
-            | Exists(their_transfers))
+    theirs = Q(librarian=user) | Exists(their_transfers)
+    own = tenancy.in_libraries(user)
+    if user.has_perm(ALL_TRANSCRIPTS_PERMISSION):
+        return own | theirs
+    their_queues = Queue.objects.filter(members__user=user).values("pk")
+    return (own & (Q(site__library__transcripts_by_queue=False) | Q(queue_id__in=their_queues))) | theirs
 
 
 def visible_only(user, conversations):
-    """Those of `conversations` (a list) that `user` may read, in their order: one query, none when
-    the user reads them all."""
-    if not conversations or user.has_perm(ALL_TRANSCRIPTS_PERMISSION):
-        return list(conversations)
+    """Those of `conversations` (a list) that `user` may read, in their order: one query."""
+    if not conversations:
+        return []
     shown = set(Conversation.objects.filter(visible_transcripts(user), pk__in=[c.pk for c in conversations])
                 .values_list("pk", flat=True))
     return [c for c in conversations if c.pk in shown]

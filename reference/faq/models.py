@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from reference.models import default_library
+
 
 class FaqLanguage(models.TextChoices):
     INDONESIAN = "id", _("Indonesian")
@@ -22,6 +24,9 @@ class FaqEntry(models.Model):
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived")
 
+    # Each library has its own FAQ; slugs are unique across the network all the same.
+    library = models.ForeignKey("reference.Library", on_delete=models.CASCADE, related_name="faq_entries",
+                                default=default_library, verbose_name=_("library"))
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     language = models.CharField(_("language"), max_length=2, choices=FaqLanguage, default=FaqLanguage.INDONESIAN)
     question = models.CharField(_("question"), max_length=500)
@@ -169,6 +174,8 @@ class FaqTopic(models.Model):
 class FaqSearchMiss(models.Model):
     """A search that found nothing, counted by its analysed form: the staff to-do list."""
 
+    library = models.ForeignKey("reference.Library", on_delete=models.CASCADE, related_name="+",
+                                default=default_library, verbose_name=_("library"))
     key = models.CharField(max_length=255, unique=True)
     query = models.CharField(_("query"), max_length=500)
     language = models.CharField(_("language"), max_length=2, blank=True)
