@@ -49,7 +49,7 @@ def waiting_in_queues(queue_ids):
 
 def held_by(user):
     return list(
-        Conversation.objects.select_related(*_RELATED)
+        Conversation.objects.select_related(*_RELATED, "site")
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
