@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from reference import surveys
+from reference.admin import LibraryScopedAdmin
 from reference.errors import ServiceError
 from reference.models import SurveyQuestion
 from widgets.models import Site
@@ -31,9 +32,9 @@ class SurveyQuestionInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(LibraryScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "library", "key", "default_queue", "is_active"]
-    list_filter = ["is_active", "default_queue"]
+    list_filter = ["is_active", "library", "default_queue"]
     search_fields = ["name", "key", "allowed_origins"]
     readonly_fields = ["embed_code"]
     fieldsets = [
