@@ -211,6 +211,8 @@ class DeskUserAdmin(LibraryScopedAdmin, UserAdmin):
     whose home library is theirs, cannot hand out superuser status or single permissions, and a user
     they add becomes a librarian of their home library."""
 
+    check_saved_library = False
+
     def get_queryset(self, request):
         users = super().get_queryset(request)
         return users if is_service_admin(request.user) else users.filter(is_superuser=False)
