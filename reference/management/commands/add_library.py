@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
+from django.utils import translation
 from django.utils.text import slugify
 
 from reference.models import LibrarianProfile, Library, Queue
@@ -160,7 +161,8 @@ class Command(BaseCommand):
                **options):
         request = dict(name=name, slug=slug, queue=queue, site_origin=site_origin, admin=admin,
                        admin_email=admin_email, admin_password=admin_password)
-        problems = check_new_library(**request)
+        with translation.override("en"):  # the command speaks English, as the others do
+            problems = check_new_library(**request)
         if problems:
             raise CommandError("Nothing was created: " + " ".join(problems))
         library, first_queue, site, user = do_add_library(**request)
