@@ -95,7 +95,7 @@ class Pair:
     covering: str
     covered: int = 0
     answered: int = 0
-    median_wait: float | None = None  # seconds
+    median_wait: int | None = None  # seconds
 
 
 def pairs(query):
@@ -113,7 +113,8 @@ def pairs(query):
     result = []
     for (_home, _covering), (pair, waits) in sorted(grouped.items()):
         waits.sort()
-        pair.median_wait = percentile(waits, 0.5)
+        median = percentile(waits, 0.5)
+        pair.median_wait = None if median is None else round(median)
         result.append(pair)
     return result
 
