@@ -298,3 +298,38 @@ def test_the_shared_faq_lists_are_read_only_for_a_library_admin(boss_client, net
     assert boss_client.get(reverse("admin:reference_faqsynonym_add")).status_code == 403
     assert boss_client.post(reverse("admin:reference_faqsynonym_change", args=[synonym.pk]),
                             {"words": "x, y", "is_active": "on"}).status_code == 403
+
+
+# ---- widget sites
+
+
+def _site_data(site, **extra):
+    return {"name": site.name, "library": site.library_id, "key": site.key, "allowed_origins": site.allowed_origins,
+            "default_queue": site.default_queue_id, "greeting": "", "is_active": "on", "name_field": "optional",
+            "email_field": "optional", "card_field": "hidden", "queue_field": "optional", "age_group_field": "hidden",
+            "privacy_notice": "", "invite_after": "", "offline_survey_percent": "20",
+            "survey_questions-TOTAL_FORMS": "0", "survey_questions-INITIAL_FORMS": "0", **extra}
+
+
+def test_a_library_admin_saves_their_site_and_only_with_their_queues(boss_client, network):
+    site = network.a.site
+    url = reverse("admin:widgets_site_change", args=[site.pk])
+    refused = boss_client.post(url, _site_data(site, default_queue=network.b.queue.pk), HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    saved = boss_client.post(url, _site_data(site, greeting="Selamat datang"))
+    assert saved.status_code == 302
+    site.refresh_from_db()
+    assert site.greeting == "Selamat datang"
+
+
+def test_a_site_sends_chats_only_to_its_own_librarys_queues(client, network):
+    client.force_login(network.root)
+    site = network.a.site
+    url = reverse("admin:widgets_site_change", args=[site.pk])
+    page = client.post(url, _site_data(site, default_queue=network.b.queue.pk, queue_choices=[network.c.queue.pk]),
+                       HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Choose a queue of the site&#x27;s own library." in text
+    assert "not: Charliequeue" in text
+    site.refresh_from_db()
+    assert site.default_queue == network.a.queue
