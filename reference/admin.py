@@ -69,15 +69,15 @@ def is_service_admin(user):
     return user.is_active and user.is_superuser
 
 
-def in_libraries(model, user, queryset=None):
+def in_libraries(model, user, queryset=None, paths=None):
     """`queryset` (all of `model` by default) limited to `user`'s libraries; unchanged for a
     superuser or a model that belongs to no library (such as the network-wide FAQ word lists)."""
     queryset = model._default_manager.all() if queryset is None else queryset
-    paths = _paths(model)
+    paths = paths or _paths(model)
     if is_service_admin(user) or paths is None:
         return queryset
     ids = tenancy.library_ids(user)
-    if len(paths) == 1 and "__" not in paths[0] and paths[0] != "other_libraries":
+    if len(paths) == 1 and "other_libraries" not in paths[0]:  # a chain of foreign keys: one row each
         return queryset.filter(**{f"{paths[0]}__in": ids})
     wanted = Q()
     for path in paths:
@@ -114,7 +114,7 @@ class LibraryScopedAdmin:
         return _paths(self.model)
 
     def get_queryset(self, request):
-        return in_libraries(self.model, request.user, super().get_queryset(request))
+        return in_libraries(self.model, request.user, super().get_queryset(request), self.library_paths())
 
     def get_changeform_initial_data(self, request):
         """A library's administrator adds into the library their staff pages work in."""
