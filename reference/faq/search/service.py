@@ -66,9 +66,7 @@ def search(query, lang="id", limit=5, threshold=None, library=None):
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
     ids = []
     if terms:
-        budget = setting("FAQ_SEARCH_RANK_BUDGET", 5000)
-        ids = backend.candidates(_selective(terms, df, budget), setting("FAQ_SEARCH_CANDIDATES", 60), budget,
-                                 library_id=library_id)
+        ids = _candidates(backend, terms, df, library_id)
     vector, nearest = _meaning(query, library_id)
     details = _entries(ids=set(ids) | set(nearest), library_id=library_id)
     lexical = _lexical_scores(expanded, df, details, backend) if terms else {}
@@ -103,6 +101,22 @@ def _lexical_scores(expanded, df, details, backend):
     if question_terms:
         df.update(backend.document_frequencies(list(question_terms)))
     return score_entries(expanded, df, rows)
+
+
+def _candidates(backend, terms, df, library_id):
+    """The library's candidate entries from the engine: first for the selective terms (_selective);
+    when they bring fewer than FAQ_SEARCH_CANDIDATES, also for the terms left out. The document
+    frequencies are the network's, so the rarest terms of the network may be absent from this
+    library while its entries hold the common ones: the second ask (rank budget as the first) keeps
+    them from being lost. On one library's index it only runs where the first ask fell short."""
+    budget, wanted = setting("FAQ_SEARCH_RANK_BUDGET", 5000), setting("FAQ_SEARCH_CANDIDATES", 60)
+    chosen = _selective(terms, df, budget)
+    ids = backend.candidates(chosen, wanted, budget, library_id=library_id)
+    rest = sorted(set(terms) - set(chosen))
+    if rest and len(ids) < wanted:
+        found = set(ids)
+        ids += [pk for pk in backend.candidates(rest, wanted, budget, library_id=library_id) if pk not in found]
+    return ids[:wanted]
 
 
 def fuse(lexical, cosines):
