@@ -18,8 +18,10 @@ from reference.faq.models import FaqEntry
 from reference.faq.redaction import LABELS, redact, review_html
 from reference.faq.search import search
 from reference.faq.search.analysis import analyse
+from reference.faq.search.service import library_id_of
 from reference.faq.services import save_entry, unique_slug
 from reference.models import Conversation, Role
+from reference.selectors import visible_transcripts
 
 PLACEHOLDER_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
 
@@ -56,9 +58,11 @@ def redaction_context(conversation):
 
 @transaction.atomic
 def create_draft_from_transcript(*, conversation, message_ids, editor=None, language=None):
-    """A draft entry: the selected patron messages as its question, the librarian's as its answer,
-    with personal data replaced by placeholders ([EMAIL], [NIK]…) that the review page highlights.
-    The audit trail records who drafted it and how many placeholders it holds."""
+    """A draft entry of the conversation's library: the selected patron messages as its question,
+    the librarian's as its answer, with personal data replaced by placeholders ([EMAIL], [NIK]…)
+    that the review page highlights. The audit trail records who drafted it and how many
+    placeholders it holds. The caller checks that `editor` may read the transcript
+    (reference.selectors.visible_transcript)."""
     check_transcript_usable(conversation)
     messages = list(conversation.messages.filter(pk__in=message_ids).order_by("seq"))
     if not messages:
@@ -77,7 +81,7 @@ def create_draft_from_transcript(*, conversation, message_ids, editor=None, lang
     # Each librarian message a Markdown paragraph: their line breaks and numbered steps stay.
     entry = save_entry(slug=unique_slug(question), language=language, question=question[:500],
                        answer_source="\n\n".join(r.text for r in answer_parts), topics=[], editor=editor,
-                       action="draft from transcript")
+                       action="draft from transcript", library=conversation.site.library_id)
     entry.source_conversations.add(conversation)
     audit.record(audit.Action.REDACT, user=editor, actor=None if editor is not None else "system",
                  library_id=conversation.site.library_id, conversation_id=conversation.pk, entry_id=entry.pk,
@@ -114,21 +118,27 @@ def redaction_count(entry):
     return len(PLACEHOLDER_RE.findall(entry.question)) + len(PLACEHOLDER_RE.findall(entry.answer))
 
 
-def candidate_faqs(*, days=30, min_size=2, similarity=0.34, limit=50):
-    """Groups of similar opening questions from recent conversations that no published entry
-    answers well (no confident search result), largest first.
+def candidate_faqs(*, library=None, user=None, days=30, min_size=2, similarity=0.34, limit=50):
+    """Groups of similar opening questions from the library's (None: the first library's) recent
+    conversations (of those `user`
+    may read, when given) that no published entry of the library answers well (no confident search
+    result), largest first.
 
     Returns [{"count", "question", "conversation_ids"}].
     """
     since = timezone.now() - timedelta(days=days)
-    rows = (Conversation.objects.filter(created_at__gte=since, faq_opt_out=False, anonymised_at__isnull=True)
+    library_id = library_id_of(library)
+    conversations = Conversation.objects.filter(site__library_id=library_id)
+    if user is not None:
+        conversations = conversations.filter(visible_transcripts(user))
+    rows = (conversations.filter(created_at__gte=since, faq_opt_out=False, anonymised_at__isnull=True)
             .order_by("created_at").values_list("pk", "subject", "patron__language"))
     groups = []
     for pk, subject, lang in rows:
         terms = set(analyse(subject, lang if lang in ("id", "en") else "id"))
         if not terms:
             continue
-        hits = search(subject, lang=lang or "id", limit=1, threshold=0)
+        hits = search(subject, lang=lang or "id", limit=1, threshold=0, library=library_id)
         if hits.results and hits.results[0].confident:
             continue
         for g in groups:

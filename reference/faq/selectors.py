@@ -1,4 +1,4 @@
-"""Reads for the FAQ pages and the API.
+"""Reads for the FAQ pages and the API: each of one library's FAQ (reference.faq.libraries).
 
 The pages keep to one language: a translation pair (an entry and its published translations, linked
 by `translation_of`) is listed once, by its member in the reader's language, and a question that
@@ -19,8 +19,10 @@ from reference.faq.sanitize import excerpt
 _LISTED_FIELDS = ("id", "slug", "question", "language", "topics", "translation_of_id", "view_count")
 
 
-def published():
-    return FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED)
+def published(library=None):
+    """The published entries of `library` (a Library or its id), or of every library with None."""
+    entries = FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED)
+    return entries if library is None else entries.filter(library_id=getattr(library, "pk", library))
 
 
 @dataclass
@@ -50,10 +52,11 @@ def topic_slugs(topics):
     return list(dict.fromkeys(s for s in (slugify(t) for t in topics or []) if s))
 
 
-def listed_entries(language):
-    """Every published question once, in `language` where the pair has it, most viewed first."""
+def listed_entries(language, library):
+    """Every published question of the library once, in `language` where the pair has it, most
+    viewed first."""
     pairs = {}
-    for entry in published().only(*_LISTED_FIELDS):
+    for entry in published(library).only(*_LISTED_FIELDS):
         pairs.setdefault(pair_key(entry), []).append(entry)
     listed = [_listed(members, language) for members in pairs.values()]
     listed.sort(key=lambda item: (-item.views, item.entry.question.casefold(), item.entry.id))
@@ -87,9 +90,10 @@ def topics_with_entries(listed, language):
     return [(t, by_topic[t.slug]) for t in topics]
 
 
-def topic_page(slug, language):
-    """(Topic, [Listed]) for /faq/topic/<slug>/, or None for a topic neither labelled nor used."""
-    entries = [item for item in listed_entries(language) if slug in item.topics]
+def topic_page(slug, language, library):
+    """(Topic, [Listed]) of the library's questions for /faq/topic/<slug>/, or None for a topic
+    neither labelled (topic labels are the network's) nor used."""
+    entries = [item for item in listed_entries(language, library) if slug in item.topics]
     row = FaqTopic.objects.filter(slug=slug).first()
     if row is None and not entries:
         return None
@@ -104,9 +108,9 @@ def entry_topics(entry, language):
 
 
 def translations_of(entry):
-    """The other published members of the entry's translation pair."""
+    """The other published members of the entry's translation pair (of its library)."""
     key = pair_key(entry)
-    return list(published().filter(Q(pk=key) | Q(translation_of_id=key)).exclude(pk=entry.pk)
+    return list(published(entry.library_id).filter(Q(pk=key) | Q(translation_of_id=key)).exclude(pk=entry.pk)
                 .only(*_LISTED_FIELDS).order_by("language", "pk"))
 
 
@@ -115,24 +119,27 @@ def most_viewed(listed, limit):
     return [item for item in listed if item.views][:limit]
 
 
-def search_misses(limit=100):
-    return list(FaqSearchMiss.objects.filter(resolved=False).order_by("-count", "-last_seen")[:limit])
+def search_misses(library, limit=100):
+    """The library's searches that found nothing, most frequent first."""
+    return list(FaqSearchMiss.objects.filter(resolved=False, library_id=getattr(library, "pk", library))
+                .order_by("-count", "-last_seen")[:limit])
 
 
-def _entry_url(slug, request):
-    url = reverse("faq:detail", args=[slug])
+def _entry_url(slug, request, home):
+    url = f"{home}{slug}/" if home else reverse("faq:detail", args=[slug])
     return request.build_absolute_uri(url) if request is not None else url
 
 
-def hit_payload(hit, request=None):
+def hit_payload(hit, request=None, home=None):
     """One result of /api/faq/search: the entry in the reader's language where its translation pair
-    has one, the pair's other member under "translations"."""
+    has one, the pair's other member under "translations". `home`: the path of the library's FAQ
+    (reference.faq.libraries.home_path), which the links start from; /faq/ without it."""
     return {"slug": hit.slug, "question": hit.question, "answer_excerpt": excerpt(hit.answer, 240),
             "language": hit.language, "score": hit.score, "confident": hit.confident,
-            "url": _entry_url(hit.slug, request),
+            "url": _entry_url(hit.slug, request, home),
             "translations": [{"slug": t["slug"], "question": t["question"], "language": t["language"],
-                              "url": _entry_url(t["slug"], request)} for t in hit.translations]}
+                              "url": _entry_url(t["slug"], request, home)} for t in hit.translations]}
 
 
-def totals():
-    return published().aggregate(views=Sum("view_count"), answered=Sum("answered_in_widget"))
+def totals(library=None):
+    return published(library).aggregate(views=Sum("view_count"), answered=Sum("answered_in_widget"))

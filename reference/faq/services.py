@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from reference.errors import ServiceError
 from reference.faq.answers import check_source, render_markdown
@@ -20,9 +21,13 @@ from reference.faq.models import FaqEntry, FaqRevision, FaqSearchMiss, FaqSynony
 from reference.faq.sanitize import html_to_text, sanitize_html
 from reference.faq.search import reindex_entry
 from reference.faq.search.analysis import analyse_query
+from reference.faq.search.service import library_id_of
 from reference.models import FaqActivity
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Slugs are unique across the network (their pages' addresses stay short): a slug another library's
+# entry has is refused, never taken over.
+SLUG_TAKEN = _("Another library's FAQ already uses this slug: choose another.")
 
 
 def check_entry_fields(*, slug, language, question, answer, topics):
@@ -60,8 +65,10 @@ def _plain_newlines(text):
 
 @transaction.atomic
 def save_entry(*, slug, language, question, answer=None, answer_source=None, topics=(), translation_of=None,
-               status=None, editor=None, entry=None, action="edit"):
-    """Create or update an entry (by slug when `entry` is not given); revision kept.
+               status=None, editor=None, entry=None, action="edit", library=None):
+    """Create or update an entry of `library` (by slug when `entry` is not given); revision kept.
+    `library` (a Library or its id; None: the first library) is the new entry's; an existing
+    entry stays in its own, and a slug of another library's entry is refused (faq_slug_taken).
 
     The answer is either `answer_source` (Markdown, kept and rendered) or `answer` (HTML, as
     imports may hold: sanitized, and the entry then has no Markdown until the editor opens it).
@@ -70,13 +77,19 @@ def save_entry(*, slug, language, question, answer=None, answer_source=None, top
     answer_source = _plain_newlines(answer_source)
     answer = _answer_html(answer, answer_source)
     check_entry_fields(slug=slug, language=language, question=question, answer=answer, topics=topics)
-    if translation_of is not None and (translation_of.slug == slug or translation_of.language == language):
+    library_id = entry.library_id if entry is not None and entry.pk else library_id_of(library)
+    if translation_of is not None and (translation_of.slug == slug or translation_of.language == language
+                                       or translation_of.library_id != library_id):
         raise ServiceError("faq_bad_translation", field="translation_of")
     if entry is None:
         entry = FaqEntry.objects.select_for_update().filter(slug=slug).first()
+        if entry is not None and entry.library_id != library_id:
+            raise ServiceError("faq_slug_taken", SLUG_TAKEN, field="slug")
+    elif FaqEntry.objects.filter(slug=slug).exclude(pk=entry.pk).exclude(library_id=library_id).exists():
+        raise ServiceError("faq_slug_taken", SLUG_TAKEN, field="slug")
     created = entry is None
     if created:
-        entry = FaqEntry(slug=slug, author=editor)
+        entry = FaqEntry(slug=slug, author=editor, library_id=library_id)
     entry.slug, entry.language, entry.question = slug, language, question.strip()
     entry.answer, entry.answer_source = answer, answer_source or ""
     entry.topics, entry.translation_of = topics, translation_of
@@ -114,8 +127,10 @@ def archive(entry, *, editor=None):
 
 
 # --- import / export ------------------------------------------------------------------------------
-def import_records(records, *, publish=True, editor=None):
-    """Upsert records by slug. Returns (saved slugs, [(index, message)] of bad records).
+def import_records(records, *, publish=True, editor=None, library=None):
+    """Upsert records by slug into `library`'s FAQ (a Library or its id; None: the first library).
+    Returns (saved slugs, [(index, message)] of bad records); a slug of another library's entry is
+    a bad record.
 
     A record's answer is "answer_markdown" (Markdown) when it has one, else "answer" (HTML).
 
@@ -124,6 +139,7 @@ def import_records(records, *, publish=True, editor=None):
     if not isinstance(records, list):
         raise ServiceError("faq_import_not_list")
     status = FaqEntry.Status.PUBLISHED if publish else FaqEntry.Status.DRAFT
+    library_id = library_id_of(library)
     saved, errors, links = [], [], []
     for index, rec in enumerate(records):
         try:
@@ -135,7 +151,8 @@ def import_records(records, *, publish=True, editor=None):
             with transaction.atomic():
                 save_entry(slug=rec.get("slug"), language=rec.get("language"), question=rec.get("question"),
                            answer=rec.get("answer"), answer_source=rec.get("answer_markdown"),
-                           topics=rec.get("topics") or [], status=status, editor=editor, action="import")
+                           topics=rec.get("topics") or [], status=status, editor=editor, action="import",
+                           library=library_id)
             saved.append(rec["slug"])
             if link:
                 links.append((index, rec["slug"], link))
@@ -143,7 +160,7 @@ def import_records(records, *, publish=True, editor=None):
             errors.append((index, e.message))
     for index, slug, link in links:
         entry = FaqEntry.objects.get(slug=slug)
-        target = FaqEntry.objects.filter(slug=link).first()
+        target = FaqEntry.objects.filter(slug=link, library_id=library_id).first()
         if target is None or target.language == entry.language:
             errors.append((index, ServiceError("faq_import_unknown_link", slug=link).message))
             continue
@@ -198,9 +215,17 @@ def record_search(*, found, site_id=None):
         record_activity(FaqActivity.Kind.MISS, site_id=site_id)
 
 
-def record_miss(query, *, language, words=None):
-    """Count a search that found nothing on the staff list, keyed by its analysed words (so
-    spellings merge). The caller decides: search() itself writes nothing.
+def miss_key(library_id, words, query):
+    """The row of a search that found nothing: the library's id and the query's analysed words
+    (so spellings merge), e.g. "3|buka jam"; the query itself when no word is left."""
+    words = " ".join(sorted(set(words))) or query.strip().lower()
+    return f"{library_id}|{words}"[:255]
+
+
+def record_miss(query, *, language, words=None, library=None):
+    """Count a search that found nothing on `library`'s staff list (a Library or its id; None: the
+    first library), keyed by the library and its analysed words (miss_key). The caller decides:
+    search() itself writes nothing.
 
     `words` is the search's SearchResponse.words (the key the search itself used to record);
     without it the query is analysed again, which gives the same key unless a synonym phrase of the
@@ -209,9 +234,10 @@ def record_miss(query, *, language, words=None):
         return
     if words is None:
         words = [w for w, _forms in analyse_query(query)]
-    key = " ".join(sorted(set(words)))[:255] or query.strip().lower()[:255]
+    library_id = library_id_of(library)
     miss, _created = FaqSearchMiss.objects.get_or_create(
-        key=key, defaults={"query": query.strip()[:500], "language": language or ""})
+        key=miss_key(library_id, words, query),
+        defaults={"query": query.strip()[:500], "language": language or "", "library_id": library_id})
     FaqSearchMiss.objects.filter(pk=miss.pk).update(count=F("count") + 1, last_seen=timezone.now(),
                                                     resolved=False)
 

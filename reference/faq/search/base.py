@@ -42,8 +42,10 @@ class SearchBackend:
                 out.update(c.fetchall())
         return out
 
-    def candidates(self, terms, limit, rank_budget):
-        """Ids of published entries containing any of `terms`, best first by the engine's rank.
+    def candidates(self, terms, limit, rank_budget, library_id=None):
+        """Ids of the library's published entries containing any of `terms`, best first by the
+        engine's rank (every library's with library_id None). The library is filtered before the
+        engine ranks and cuts: another library's entries take no place.
 
         The engine ranks at most `rank_budget` of the matching entries (the most recently added):
         ranking runs on every row it is given, before LIMIT, and is what a query costs."""

@@ -27,16 +27,19 @@ class PostgresBackend(SearchBackend):
             c.execute("SELECT term, df FROM reference_faqterm WHERE term = ANY(%s)", [terms])
             return dict(c.fetchall())
 
-    def candidates(self, terms, limit, rank_budget):
+    def candidates(self, terms, limit, rank_budget, library_id=None):
         if not terms:
             return []
         tsquery = " | ".join("'" + t.replace("'", "").replace("\\", "") + "'" for t in terms)
-        # ts_rank() on at most rank_budget matches, the most recently added, as on SQLite.
+        where, params = "", [tsquery]
+        if library_id is not None:
+            where, params = " AND library_id = %s", [tsquery, library_id]
+        # ts_rank() on at most rank_budget matches of the library, the most recently added, as on SQLite.
         with self.connection.cursor() as c:
             c.execute(
                 "SELECT id FROM (SELECT id, ts_rank(search_vector, q, 1) AS rank "
                 "FROM reference_faqentry, to_tsquery('simple', %s) AS q "
-                "WHERE status = 'published' AND search_vector @@ q ORDER BY id DESC LIMIT %s) AS matches "
+                f"WHERE status = 'published' AND search_vector @@ q{where} ORDER BY id DESC LIMIT %s) AS matches "
                 "ORDER BY rank DESC, id LIMIT %s",
-                [tsquery, rank_budget, limit])
+                [*params, rank_budget, limit])
             return [row[0] for row in c.fetchall()]

@@ -9,6 +9,7 @@ product (cosine) says how alike two texts are in meaning.
 * An entry's vector is computed from its question and answer (`entry_text`) and stored with it
   (`FaqEntry.embedding`, float16 bytes: the same on SQLite and PostgreSQL); indexing.py writes it.
 * Searches read the published vectors into one in-process matrix (`nearest`, `similarities`),
+  each row's library id kept beside it (a search looks among its own library's rows only),
   reloaded when any vector changed: every change writes a new random stamp into the vocabulary
   table's VECTORS_KEY row (`vectors_changed`), which each process reads (one primary-key lookup)
   every FAQ_SEMANTIC_TTL seconds, and at once in the process that made the change.
@@ -118,12 +119,17 @@ def from_bytes(data):
 
 
 class VectorIndex:
-    """The published vectors of one moment: ids (ascending) and their float16 rows; for a large
-    index also the rows projected on their REDUCED_DIMENSIONS principal axes, to scan."""
+    """The published vectors of one moment: ids (ascending), their float16 rows and each row's
+    library id; for a large index also the rows projected on their REDUCED_DIMENSIONS principal
+    axes, to scan."""
 
-    def __init__(self, ids, rows):
+    def __init__(self, ids, rows, libraries=None):
         self.ids = np.asarray(ids, dtype=np.int64)
         self.rows = rows
+        self.libraries = None if libraries is None else np.asarray(libraries, dtype=np.int64)
+        # {library id: its rows}: a library's own rows are all a search of it may find.
+        self.library_rows = {} if self.libraries is None else {
+            int(lib): count for lib, count in zip(*np.unique(self.libraries, return_counts=True), strict=True)}
         self.projection = None
         if len(ids) > setting("FAQ_SEMANTIC_EXACT_MAX", 20_000):
             self.projection = _principal_axes(rows, REDUCED_DIMENSIONS)
@@ -133,20 +139,26 @@ class VectorIndex:
 
     @property
     def nbytes(self):
-        return self.ids.nbytes + self.rows.nbytes + self.scanned.nbytes
+        extra = self.libraries.nbytes if self.libraries is not None else 0
+        return self.ids.nbytes + self.rows.nbytes + self.scanned.nbytes + extra
 
-    def nearest(self, vector, k):
-        """[(entry id, cosine)] of the k entries most alike `vector`, best first."""
-        if not len(self.ids) or k <= 0:
+    def nearest(self, vector, k, library=None):
+        """[(entry id, cosine)] of the k entries most alike `vector`, best first: of the library
+        with that id, or of every library with None."""
+        available = len(self.ids) if library is None or self.libraries is None else self.library_rows.get(library, 0)
+        if not available or k <= 0:
             return []
         with _one_blas_thread():
-            return self._nearest(vector, k)
+            return self._nearest(vector, k, None if available == len(self.ids) else library, available)
 
-    def _nearest(self, vector, k):
+    def _nearest(self, vector, k, library, available):
         probe = vector if self.projection is None else vector @ self.projection
         rough = self.scanned @ probe
+        if library is not None:
+            # The other libraries' rows can never be chosen: they sort after every row of this one.
+            rough = np.where(self.libraries == library, rough, -np.inf)
         # Reduced scores only choose which rows to score exactly: take many more of them than k.
-        wanted = min(len(rough), k if self.projection is None else max(RESCORED * k, 200))
+        wanted = min(available, k if self.projection is None else max(RESCORED * k, 200))
         rows = np.argpartition(-rough, wanted - 1)[:wanted]
         exact = self.rows[rows].astype(np.float32) @ vector
         order = np.argsort(-exact, kind="stable")[:k]
@@ -211,15 +223,16 @@ def vector_index():
 
 
 def _load(batch=5000):
-    ids, rows = [], []
+    ids, libraries, rows = [], [], []
     with connection.cursor() as c:
-        c.execute("SELECT id, embedding FROM reference_faqentry WHERE status = %s AND embedding IS NOT NULL "
-                  "ORDER BY id", [FaqEntry.Status.PUBLISHED])
+        c.execute("SELECT id, library_id, embedding FROM reference_faqentry "
+                  "WHERE status = %s AND embedding IS NOT NULL ORDER BY id", [FaqEntry.Status.PUBLISHED])
         while chunk := c.fetchmany(batch):
-            for pk, data in chunk:
+            for pk, library_id, data in chunk:
                 vector = from_bytes(data)
                 if vector is not None:
                     ids.append(pk)
+                    libraries.append(library_id)
                     rows.append(vector)
     matrix = np.vstack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=STORED_DTYPE)
-    return VectorIndex(ids, matrix)
+    return VectorIndex(ids, matrix, libraries)

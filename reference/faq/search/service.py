@@ -18,6 +18,7 @@ from reference.faq.search.base import DOCS_KEY, setting
 from reference.faq.search.expansion import expand, forget_synonyms
 from reference.faq.search.indexing import analysed_fields, rebuild_index, reindex_entry
 from reference.faq.search.scoring import score_entries
+from reference.models import default_library
 
 __all__ = ["DOCS_KEY", "Hit", "SearchResponse", "analysed_fields", "expand", "forget_synonyms", "get_backend",
            "rebuild_index", "reindex_entry", "score_entries", "search"]
@@ -48,9 +49,15 @@ class SearchResponse:
     words: list = field(default_factory=list)
 
 
-def search(query, lang="id", limit=5, threshold=None):
-    """The published entries answering `query`, best first (SearchResponse). Writes nothing."""
+def search(query, lang="id", limit=5, threshold=None, library=None):
+    """The published entries of one library answering `query`, best first (SearchResponse).
+    `library`: a Library or its id; None is the first library (the embedded default). Writes nothing.
+
+    Candidates are taken from that library's entries only, by the engine and by the semantic leg,
+    before anything is ranked or cut, so another library's entries never take a place. The words'
+    idf stays the network's (FaqTerm counts every library's published entries): docs/search.md."""
     started = time.perf_counter()
+    library_id = library_id_of(library)
     threshold = setting("FAQ_SEARCH_THRESHOLD", 0.2) if threshold is None else threshold
     response = SearchResponse(query=query)
     backend = get_backend()
@@ -59,25 +66,33 @@ def search(query, lang="id", limit=5, threshold=None):
     terms = sorted({t for _, w in expanded for t in w if t in df and t != DOCS_KEY})
     ids = []
     if terms:
-        budget = setting("FAQ_SEARCH_RANK_BUDGET", 5000)
-        ids = backend.candidates(_selective(terms, df, budget), setting("FAQ_SEARCH_CANDIDATES", 60), budget)
-    vector, nearest = _meaning(query)
-    details = _entries(ids=set(ids) | set(nearest))
+        ids = _candidates(backend, terms, df, library_id)
+    vector, nearest = _meaning(query, library_id)
+    details = _entries(ids=set(ids) | set(nearest), library_id=library_id)
     lexical = _lexical_scores(expanded, df, details, backend) if terms else {}
     cosines = semantic.vector_index().similarities(vector, details) if vector is not None else {}
     scores = fuse(lexical, cosines)
-    response.results = _arrange(scores, details, lang, limit, threshold, _confidence(lexical, cosines, details))
+    response.results = _arrange(scores, details, lang, limit, threshold, _confidence(lexical, cosines, details),
+                                library_id)
     response.took_ms = (time.perf_counter() - started) * 1000
     return response
 
 
-def _meaning(query):
-    """(the query's vector, {entry id: cosine} of the nearest entries), or (None, {}) when the
-    semantic leg is off or the query is blank."""
+def library_id_of(library):
+    """The id of a Library (or an id); None: the first library's."""
+    if library is None:
+        return default_library()
+    return getattr(library, "pk", library)
+
+
+def _meaning(query, library_id):
+    """(the query's vector, {entry id: cosine} of the library's nearest entries), or (None, {}) when
+    the semantic leg is off or the query is blank."""
     if not semantic.enabled() or not query.strip():
         return None, {}
     vector = semantic.query_vector(query)
-    return vector, dict(semantic.vector_index().nearest(vector, setting("FAQ_SEMANTIC_CANDIDATES", 20)))
+    return vector, dict(semantic.vector_index().nearest(vector, setting("FAQ_SEMANTIC_CANDIDATES", 20),
+                                                        library=library_id))
 
 
 def _lexical_scores(expanded, df, details, backend):
@@ -86,6 +101,22 @@ def _lexical_scores(expanded, df, details, backend):
     if question_terms:
         df.update(backend.document_frequencies(list(question_terms)))
     return score_entries(expanded, df, rows)
+
+
+def _candidates(backend, terms, df, library_id):
+    """The library's candidate entries from the engine: first for the selective terms (_selective);
+    when they bring fewer than FAQ_SEARCH_CANDIDATES, also for the terms left out. The document
+    frequencies are the network's, so the rarest terms of the network may be absent from this
+    library while its entries hold the common ones: the second ask (rank budget as the first) keeps
+    them from being lost. On one library's index it only runs where the first ask fell short."""
+    budget, wanted = setting("FAQ_SEARCH_RANK_BUDGET", 5000), setting("FAQ_SEARCH_CANDIDATES", 60)
+    chosen = _selective(terms, df, budget)
+    ids = backend.candidates(chosen, wanted, budget, library_id=library_id)
+    rest = sorted(set(terms) - set(chosen))
+    if rest and len(ids) < wanted:
+        found = set(ids)
+        ids += [pk for pk in backend.candidates(rest, wanted, budget, library_id=library_id) if pk not in found]
+    return ids[:wanted]
 
 
 def fuse(lexical, cosines):
@@ -146,11 +177,12 @@ def _selective(terms, df, budget):
 
 
 _COLUMNS = ("id", "slug", "question", "answer", "language", "translation_of_id", "search_question", "search_answer",
-            "status")
+            "library_id", "status")
 
 
-def _entries(*, ids=(), translations_of=()):
-    """Published entries by id, and those that are translations of the given ids: {id: dict}.
+def _entries(*, ids=(), translations_of=(), library_id):
+    """The library's published entries by id, and those that are translations of the given ids:
+    {id: dict}.
 
     Two indexed lookups (primary key, translation_of_id), not one OR that scans the table."""
     out = {}
@@ -162,12 +194,13 @@ def _entries(*, ids=(), translations_of=()):
             # The status is checked here, not in SQL: given `status = …` SQLite's planner may
             # prefer the status index and scan every published entry.
             c.execute(f"SELECT {', '.join(_COLUMNS)} FROM reference_faqentry WHERE {column} IN ({marks})", values)
-            out.update({row[0]: dict(zip(_COLUMNS, row, strict=True)) for row in c.fetchall()
-                        if row[-1] == "published"})
+            rows = (dict(zip(_COLUMNS, row, strict=True)) for row in c.fetchall())
+            out.update({row["id"]: row for row in rows
+                        if row["status"] == "published" and row["library_id"] == library_id})
     return out
 
 
-def _arrange(scores, details, lang, limit, threshold, confident):
+def _arrange(scores, details, lang, limit, threshold, confident, library_id):
     """One result per translation pair, scored by its best member and shown in the reader's
     language where the pair has one; `confident(group, ids)` (_confidence) marks the answers."""
     # The threshold decides whether the query is answered at all (its best match must pass);
@@ -181,7 +214,7 @@ def _arrange(scores, details, lang, limit, threshold, confident):
     entries = {pk: details[pk] for pk in best}
     # The other members of each pair: originals of matched translations, translations of matches.
     originals = {e["translation_of_id"] for e in entries.values() if e["translation_of_id"]}
-    entries.update(_entries(ids=originals - set(entries), translations_of=best))
+    entries.update(_entries(ids=originals - set(entries), translations_of=best, library_id=library_id))
     group_of = {pk: (e["translation_of_id"] or pk) for pk, e in entries.items()}
     groups = {}
     for pk in best:

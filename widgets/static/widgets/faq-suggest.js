@@ -2,12 +2,14 @@
  *
  *   RuangTanyaFAQ.suggest(options)
  *
- * The widget (chat.js) passes {input, form, answered: true, site}: answers while the patron types a
+ * The widget (chat.js) passes {input, form, answered: true, site}: answers from the FAQ of the site's
+ * library (`site=<key>` on every call) while the patron types a
  * question, before they join the queue; "This answered my question" is counted
  * (POST /api/faq/<slug>/answered) and ends there. (Keeping the question out of the FAQ is the
  * form's own checkbox, sent with the `start` frame: chat.js.)
- * The dashboard (dashboard/faq.js) passes {messages, composer, form}: answers for the patron's
- * latest messages in the open chat, with "Insert link" / "Insert answer" putting text into the
+ * The dashboard (dashboard/faq.js) passes {messages, composer, form, conversation}: answers for the
+ * patron's latest messages in the open chat, from the FAQ of that chat's library (`conversation()`
+ * gives its id, sent as `conversation=<id>`; a chat covered for another library gets that library's), with "Insert link" / "Insert answer" putting text into the
  * reply box for the librarian to send.
  * Either way it never touches the socket. Its strings: the page's faq-strings (faq/_suggest_strings.html).
  *
@@ -40,6 +42,13 @@ window.RuangTanyaFAQ = (function () {
       o.form.parentNode.insertBefore(box, o.form);
     }
     var timer = null, last = "", seq = 0;
+
+    /* Whose FAQ: the widget's site, or the library of the chat open on the dashboard. */
+    function scope() {
+      if (o.site) return "&site=" + encodeURIComponent(o.site);
+      var id = typeof o.conversation === "function" ? o.conversation() : o.conversation;
+      return id ? "&conversation=" + encodeURIComponent(id) : "";
+    }
 
     function link(hit) {
       var a = h("a", "faq-question", hit.question);
@@ -165,11 +174,12 @@ window.RuangTanyaFAQ = (function () {
 
     function lookup() {
       var q = query();
-      if (q === last) return;
-      last = q;
+      var where = scope();
+      if (q + where === last) return;
+      last = q + where;
       if (!q || q.length < (o.minChars || 0)) { render([]); return; }
       var mine = ++seq;
-      var url = "/api/faq/search?limit=3&log=0&lang=" + language() + "&q=" + encodeURIComponent(q.slice(0, 1000));
+      var url = "/api/faq/search?limit=3&log=0&lang=" + language() + where + "&q=" + encodeURIComponent(q.slice(0, 1000));
       fetch(url, { headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (body) { if (mine === seq) render(body.results || []); })
