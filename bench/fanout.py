@@ -613,8 +613,10 @@ def network_report(report):
     for f in report["scenarios"]:
         extra = {k: f[k] for k in ("errors", "unexpected_closes", "foreign_frames", "leak_examples",
                                    "failed_examples", "unattributed_chats") if f[k]}
-        lines.append(f"{f['scenario']}: {f['database']}, {f['layer']}, phases {f['phases_s']}"
-                     + (f", {extra}" if extra else ""))
+        machine = (f.get("server") or {}).get("machine", {})
+        lines.append(f"{f['scenario']}: {f['database']}, {f['layer']}, phases {f['phases_s']}, "
+                     f"cores busy (all processes) {machine.get('cores_busy_pct')}, "
+                     f"load {machine.get('loadavg_1min')}" + (f", {extra}" if extra else ""))
     return "\n".join(lines)
 
 
