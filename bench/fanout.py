@@ -1,7 +1,28 @@
 #!/usr/bin/env python
 """Fan-out benchmark: time from a patron asking to EVERY on-duty dashboard showing the chat.
 
-A measurement, not a test. Against a RUNNING server (one or several daphne processes) it connects
+Two modes. Without `--url`, the NETWORK MODE (issue 22, docs/network-bench.md): it makes its own
+database (a throwaway SQLite file, or DATABASE_URL / REDIS_URL from the environment), starts its own
+daphne(s) on core 0 (itself on core 1), and runs two scenarios with the same number of dashboards:
+
+* `network`: `--libraries` (20) libraries, each with its own queue, widget site and `--per-library`
+  (5) librarians (home library, members of its queue);
+* `single`: one library, one queue, all 100 librarians in it.
+
+Every dashboard connects and says `hello`; then `--chats` patrons (300 per scenario), chat n on
+library n mod L's site, send `start` at `--rate` a second. For each chat it times `start` → each
+dashboard's `queue.added`, and checks which dashboards got it: exactly those of its library
+(`leaks`: others that got it; `misses`: its own that did not within `--timeout`). It prints per
+scenario chats, dashboards, deliveries, leaks, misses, p50/p95/p99/max (ms) and the ratio of the
+two p99s, and exits 1 on any leak, miss or failed chat. It also counts presence frames and welcome
+roster entries about other libraries' librarians, and other frames naming another library's chat.
+
+    .venv/bin/python bench/fanout.py                                  # both scenarios, SQLite
+    .venv/bin/python bench/fanout.py --chats 600 --json /tmp/fanout.json
+    DATABASE_URL=postgres://… REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/fanout.py --servers 2
+
+With `--url`, the ONE-QUEUE MODE (bench/compare.py and bench/before_after.sh use it): against a
+RUNNING server (one or several daphne processes) it connects
 `--librarians` librarian dashboards (protocol v1, docs/protocol.md), all members of one bench
 queue, and only then runs `--rounds` rounds at `--rate` rounds per second. Each round a new patron
 connects, says `hello`, sends a normal (live, not offline) `start`; t0 is taken just before the
@@ -142,6 +163,8 @@ class State:
         self.expect_close = False
         self.expected = {}  # conversation id -> the dashboards that must get it (network mode; else all)
         self.other_frames = defaultdict(lambda: defaultdict(list))  # cid -> dashboard -> other frame types
+        self.presence = defaultdict(Counter)  # dashboard -> {librarian user id: presence frames}
+        self.colleagues = {}  # dashboard -> the librarian user ids of its welcome's roster
 
     def complete(self, cid):
         """Whether every dashboard that must show the chat has it."""
@@ -174,9 +197,10 @@ class Librarian(Socket):
         self.index = index
 
     def on_frame(self, kind, frame, now):
+        if kind == "presence":
+            self.state.presence[self.index][(frame.get("librarian") or {}).get("id")] += 1
         if kind != "queue.added":
-            cid = conversation_named(frame)
-            if cid is not None:
+            for cid in conversations_named(frame):
                 self.state.other_frames[cid][self.index].append(kind)
             return
         cid = frame["conversation"]["id"]
@@ -282,6 +306,7 @@ async def run(args, setup, urls=None, log=print, window_pids=()):
             welcome = await asyncio.wait_for(lib.welcome, args.timeout)
         if welcome.get("waiting"):
             state.errors["bench:librarian-welcome-waiting-not-empty"] += 1
+        state.colleagues[lib.index] = [c.get("id") for c in welcome.get("colleagues") or []]
 
     opened = await asyncio.gather(*(open_librarian(lib) for lib in librarians), return_exceptions=True)
     failed = [r for r in opened if isinstance(r, BaseException)]
@@ -376,12 +401,12 @@ def report(args, setup, state, results, phases):
 SCENARIOS = ("network", "single")
 
 
-def conversation_named(frame):
-    """The conversation id a frame is about (an id or a conversation object), else None."""
-    named = frame.get("conversation")
-    if isinstance(named, dict):
-        named = named.get("id")
-    return named if isinstance(named, int) else None
+def conversations_named(frame):
+    """The conversation ids a frame is about: `conversation` (an id or a conversation object) and
+    `conversations` (a list of either)."""
+    named = [frame.get("conversation"), *(frame.get("conversations") or [])]
+    ids = [c.get("id") if isinstance(c, dict) else c for c in named]
+    return [c for c in ids if isinstance(c, int)]
 
 
 def network_desk(scenario, libraries, per_library, chats, origins, cover=0):
@@ -441,6 +466,7 @@ def network_desk(scenario, libraries, per_library, chats, origins, cover=0):
         "sessions": sessions,
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "dashboard_library": dashboard_library,
+        "user_ids": [user.pk for user in users],
         "libraries": [{"id": d["library"].pk, "queue": d["queue"].pk, "dashboards": d["dashboards"]} for d in desks],
         "covered_by": covered_by,
         "chats": plan,
@@ -491,12 +517,20 @@ def network_figures(setup, state, results, phases):
         for i, kinds in state.other_frames.get(cid, {}).items():
             if i not in expected:
                 foreign.update(kinds)
+    # Presence and the welcome's roster: about librarians of the dashboard's own library only?
+    library_of_user = dict(zip(setup["user_ids"], setup["dashboard_library"], strict=True))
+    own = setup["dashboard_library"]
+    foreign_presence = sum(n for i, seen in state.presence.items() for uid, n in seen.items()
+                           if library_of_user.get(uid) != own[i])
+    foreign_colleagues = sum(1 for i, ids in state.colleagues.items() for uid in ids
+                             if library_of_user.get(uid) != own[i])
     # A chat of the bench the patron never got an ack for cannot be checked against its library.
     unknown = sum(1 for cid in state.arrived if cid not in allowed_of)
     failed = [r for r in results if r["failed"]]
     delivery, chat = percentiles_ms(sorted(per_delivery), (50, 95, 99)), percentiles_ms(sorted(per_chat), (50, 95, 99))
     return {
         "scenario": setup["scenario"],
+        "_samples": {"delivery": per_delivery, "chat": per_chat},
         "libraries": len(setup["libraries"]),
         "dashboards": len(setup["sessions"]),
         "covered_libraries": len(setup["covered_by"]),
@@ -509,6 +543,8 @@ def network_figures(setup, state, results, phases):
         "leaks": leaks,
         "leak_examples": leak_examples,
         "foreign_frames": dict(foreign),
+        "foreign_presence_frames": foreign_presence,
+        "foreign_colleagues_in_welcomes": foreign_colleagues,
         "unattributed_chats": unknown,
         "misses": misses,
         "delivery_ms": delivery,
@@ -520,6 +556,33 @@ def network_figures(setup, state, results, phases):
         "database": setup["database"],
         "layer": setup["layer"],
     }
+
+
+SUMMED = ("chats", "chats_asked", "chats_failed", "deliveries", "expected_deliveries", "leaks", "misses",
+          "foreign_presence_frames", "foreign_colleagues_in_welcomes", "unattributed_chats")
+
+
+def pool(figures):
+    """The figures of several runs of one scenario as one: counts summed, percentiles of all the
+    samples, the servers' CPU averaged."""
+    if len(figures) == 1:
+        return figures[0]
+    out = {**figures[0], "run": "all"}
+    for key in SUMMED:
+        out[key] = sum(f[key] for f in figures)
+    for key in ("failed_examples", "leak_examples"):
+        out[key] = [x for f in figures for x in f[key]][:3]
+    for key in ("foreign_frames", "errors", "unexpected_closes"):
+        out[key] = dict(sum((Counter(f[key]) for f in figures), Counter()))
+    samples = {kind: sorted(x for f in figures for x in f["_samples"][kind]) for kind in ("delivery", "chat")}
+    out["_samples"] = samples
+    out["delivery_ms"] = percentiles_ms(samples["delivery"], (50, 95, 99))
+    out["chat_all_dashboards_ms"] = percentiles_ms(samples["chat"], (50, 95, 99))
+    cpus = [(f.get("server") or {}).get("server_cpu_pct") for f in figures]
+    cpus = [c for c in cpus if c is not None]
+    out["server"] = {"server_cpu_pct": round(sum(cpus) / len(cpus), 1) if cpus else None, "machine": {}}
+    out["phases_s"] = {}
+    return out
 
 
 def network_env(args, workdir):
@@ -544,6 +607,20 @@ def start_servers(env, ports, pin, workdir):
     return processes
 
 
+def one_scenario(args, setup, env, ports, pin, workdir):
+    """Fresh daphne(s), the dashboards and the chats of `setup`; its figures."""
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    processes = start_servers(env, ports, pin, workdir)
+    try:
+        overall = len(setup["sessions"]) / 20 * args.timeout + len(setup["chats"]) / args.rate + args.timeout * 3 + 90
+        state, results, phases = asyncio.run(asyncio.wait_for(
+            run(args, setup, urls, log=lambda *a, **_: say(*a), window_pids=[p.pid for p in processes]), overall))
+    finally:
+        for process in processes:
+            stop(process)
+    return network_figures(setup, state, results, phases)
+
+
 def network_main(args):
     cores = os.cpu_count() or 1
     pin = cores >= 2 and not args.no_pin
@@ -559,30 +636,26 @@ def network_main(args):
     total = args.libraries * args.per_library
     shapes = {"network": (args.libraries, args.per_library), "single": (1, total)}
     figures = []
-    for scenario in args.scenarios:
-        libraries, per_library = shapes[scenario]
-        setup = network_desk(scenario, libraries, per_library, args.chats, urls,
-                             cover=args.cover if scenario == "network" else 0)
-        say(f"{scenario}: {libraries} libraries x {per_library} librarians, {args.chats} chats at {args.rate:g}/s")
-        processes = start_servers(env, ports, pin, workdir)
-        try:
-            overall = total / 20 * args.timeout + args.chats / args.rate + args.timeout * 3 + 90
-            state, results, phases = asyncio.run(asyncio.wait_for(
-                run(args, setup, urls, log=lambda *a, **_: say(*a), window_pids=[p.pid for p in processes]),
-                overall))
-        finally:
-            for process in processes:
-                stop(process)
-        figures.append(network_figures(setup, state, results, phases))
+    for run_number in range(1, args.repeat + 1):  # alternating the order: the machine's load drifts
+        for scenario in args.scenarios if run_number % 2 else args.scenarios[::-1]:
+            libraries, per_library = shapes[scenario]
+            say(f"run {run_number}, {scenario}: {libraries} libraries x {per_library} librarians, "
+                f"{args.chats} chats at {args.rate:g}/s")
+            setup = network_desk(scenario, libraries, per_library, args.chats, urls,
+                                 cover=args.cover if scenario == "network" else 0)
+            figures.append({"run": run_number, **one_scenario(args, setup, env, ports, pin, workdir)})
+    pooled = [pool([f for f in figures if f["scenario"] == scenario]) for scenario in args.scenarios]
     report = {"machine": {"cores": cores, "pinned": pin, "loadavg": os.getloadavg()[0]},
               "servers": args.servers, "chats": args.chats, "rate": args.rate, "cover": args.cover,
-              "scenarios": figures}
-    by = {f["scenario"]: f for f in figures}
+              "repeat": args.repeat, "scenarios": pooled, "runs": figures if args.repeat > 1 else []}
+    by = {f["scenario"]: f for f in pooled}
     if "network" in by and "single" in by:
         net, one = by["network"]["delivery_ms"]["p99"], by["single"]["delivery_ms"]["p99"]
         report["p99_ratio_network_single"] = round(net / one, 2) if net and one else None
     print(network_report(report), flush=True)
     if args.json:
+        for f in [*report["scenarios"], *report["runs"]]:
+            f.pop("_samples", None)
         Path(args.json).write_text(json.dumps(report, indent=2, default=str))
     clean = all(f["leaks"] == 0 and f["misses"] == 0 and not f["chats_failed"] for f in figures)
     if args.keep or not clean:
@@ -594,27 +667,36 @@ def network_main(args):
 
 def network_report(report):
     m = report["machine"]
-    lines = ["", f"== fan-out over a network of libraries: {report['chats']} chats per scenario at "
-                 f"{report['rate']:g}/s, {report['servers']} daphne(s); {m['cores']} cores"
+    lines = ["", f"== fan-out over a network of libraries: {report['chats']} chats per scenario and run at "
+                 f"{report['rate']:g}/s, {report['repeat']} run(s), {report['servers']} daphne(s); {m['cores']} cores"
                  f"{', servers on core 0, bench on core 1' if m['pinned'] else ', not pinned'}"]
     head = ("scenario", "libraries", "dashboards", "chats", "deliveries", "leaks", "misses",
             "p50", "p95", "p99", "max", "chat p99", "server cpu")
-    lines.append("  ".join(f"{h:>10}" for h in head) + "   (latency ms: start -> queue.added)")
-    for f in report["scenarios"]:
+    lines.append(f"{head[0]:>14}  " + "  ".join(f"{h:>10}" for h in head[1:]) + "   (ms: start -> queue.added)")
+
+    def row(f, label):
         d, c = f["delivery_ms"], f["chat_all_dashboards_ms"]
         cpu = (f.get("server") or {}).get("server_cpu_pct")
-        row = (f["scenario"] + (f"+cover{f['covered_libraries']}" if f["covered_libraries"] else ""),
-               f["libraries"], f["dashboards"], f"{f['chats']}/{f['chats_asked']}",
-               f"{f['deliveries']}/{f['expected_deliveries']}", f["leaks"], f["misses"],
-               d["p50"], d["p95"], d["p99"], d["max"], c["p99"], f"{cpu}%")
-        lines.append("  ".join(f"{str(v):>10}" for v in row))
+        values = (label + (f"+cover{f['covered_libraries']}" if f["covered_libraries"] else ""),
+                  f["libraries"], f["dashboards"], f"{f['chats']}/{f['chats_asked']}",
+                  f"{f['deliveries']}/{f['expected_deliveries']}", f["leaks"], f["misses"],
+                  d["p50"], d["p95"], d["p99"], d["max"], c["p99"], f"{cpu}%")
+        return f"{values[0]:>14}  " + "  ".join(f"{str(v):>10}" for v in values[1:])
+
+    for f in report["runs"]:
+        lines.append(row(f, f"{f['scenario']} #{f['run']}"))
+    for f in report["scenarios"]:
+        lines.append(row(f, f["scenario"] + (" (all)" if report["runs"] else "")))
     if "p99_ratio_network_single" in report:
         lines.append(f"p99 ratio network / single: {report['p99_ratio_network_single']}")
-    for f in report["scenarios"]:
+    lines.append("other libraries' librarians shown to a dashboard (presence frames / welcome roster entries): "
+                 + ", ".join(f"{f['scenario']} {f['foreign_presence_frames']} / {f['foreign_colleagues_in_welcomes']}"
+                             for f in report["scenarios"]))
+    for f in report["runs"] or report["scenarios"]:
         extra = {k: f[k] for k in ("errors", "unexpected_closes", "foreign_frames", "leak_examples",
                                    "failed_examples", "unattributed_chats") if f[k]}
         machine = (f.get("server") or {}).get("machine", {})
-        lines.append(f"{f['scenario']}: {f['database']}, {f['layer']}, phases {f['phases_s']}, "
+        lines.append(f"{f['scenario']} #{f['run']}: {f['database']}, {f['layer']}, phases {f['phases_s']}, "
                      f"cores busy (all processes) {machine.get('cores_busy_pct')}, "
                      f"load {machine.get('loadavg_1min')}" + (f", {extra}" if extra else ""))
     return "\n".join(lines)
@@ -634,6 +716,8 @@ def parse_args(argv=None):
     net.add_argument("--libraries", type=int, default=20)
     net.add_argument("--per-library", type=int, default=5, help="librarians (dashboards) per library")
     net.add_argument("--chats", type=int, default=300, help="new chats per scenario, spread over the libraries")
+    net.add_argument("--repeat", type=int, default=1,
+                     help="run the scenarios this many times, in alternating order (figures pooled)")
     net.add_argument("--servers", type=int, default=1, help="daphne processes (more than 1 needs REDIS_URL)")
     net.add_argument("--grace", type=float, default=1.0, help="seconds after the last chat for late (leaked) copies")
     net.add_argument("--no-pin", action="store_true", help="do not pin servers to core 0 and the bench to core 1")
@@ -663,8 +747,8 @@ def parse_args(argv=None):
         parser.error("--libraries 1..100, --per-library 1..100")
     if args.libraries * args.per_library > 1000 or not (1 <= args.chats <= 10000):
         parser.error("at most 1000 dashboards; --chats 1..10000")
-    if not (1 <= args.servers <= 4):
-        parser.error("--servers 1..4")
+    if not (1 <= args.servers <= 4) or not (1 <= args.repeat <= 20):
+        parser.error("--servers 1..4, --repeat 1..20")
     return args
 
 
