@@ -299,11 +299,13 @@ async def run(args, setup, urls=None, log=print, window_pids=()):
     state.librarians = len(librarians)
     limit = asyncio.Semaphore(20)
 
+    connect_timeout = getattr(args, "connect_timeout", args.timeout)
+
     async def open_librarian(lib):
         async with limit:
-            await lib.open(timeout=args.timeout)
+            await lib.open(timeout=connect_timeout)
             await lib.send({"type": "hello", "v": 1, "lang": "en"})
-            welcome = await asyncio.wait_for(lib.welcome, args.timeout)
+            welcome = await asyncio.wait_for(lib.welcome, connect_timeout)
         if welcome.get("waiting"):
             state.errors["bench:librarian-welcome-waiting-not-empty"] += 1
         state.colleagues[lib.index] = [c.get("id") for c in welcome.get("colleagues") or []]
@@ -596,10 +598,10 @@ def network_env(args, workdir):
     return env
 
 
-def start_servers(env, ports, pin, workdir):
+def start_servers(env, ports, pin, workdir, label):
     processes = []
     for port in ports:
-        log = open(os.path.join(workdir, f"daphne-{port}.log"), "w")
+        log = open(os.path.join(workdir, f"daphne-{label}-{port}.log"), "w")
         argv = (["taskset", "-c", "0"] if pin else []) + daphne_command(port)
         process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         processes.append(process)
@@ -607,12 +609,13 @@ def start_servers(env, ports, pin, workdir):
     return processes
 
 
-def one_scenario(args, setup, env, ports, pin, workdir):
+def one_scenario(args, setup, env, ports, pin, workdir, label):
     """Fresh daphne(s), the dashboards and the chats of `setup`; its figures."""
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    processes = start_servers(env, ports, pin, workdir)
+    processes = start_servers(env, ports, pin, workdir, f"{setup['scenario']}-{label}")
     try:
-        overall = len(setup["sessions"]) / 20 * args.timeout + len(setup["chats"]) / args.rate + args.timeout * 3 + 90
+        overall = (len(setup["sessions"]) / 20 * args.connect_timeout + len(setup["chats"]) / args.rate
+                   + args.timeout * 3 + 90)
         state, results, phases = asyncio.run(asyncio.wait_for(
             run(args, setup, urls, log=lambda *a, **_: say(*a), window_pids=[p.pid for p in processes]), overall))
     finally:
@@ -643,7 +646,7 @@ def network_main(args):
                 f"{args.chats} chats at {args.rate:g}/s")
             setup = network_desk(scenario, libraries, per_library, args.chats, urls,
                                  cover=args.cover if scenario == "network" else 0)
-            figures.append({"run": run_number, **one_scenario(args, setup, env, ports, pin, workdir)})
+            figures.append({"run": run_number, **one_scenario(args, setup, env, ports, pin, workdir, run_number)})
     pooled = [pool([f for f in figures if f["scenario"] == scenario]) for scenario in args.scenarios]
     report = {"machine": {"cores": cores, "pinned": pin, "loadavg": os.getloadavg()[0]},
               "servers": args.servers, "chats": args.chats, "rate": args.rate, "cover": args.cover,
@@ -725,6 +728,8 @@ def parse_args(argv=None):
     net.add_argument("--keep", action="store_true", help="keep the work dir (SQLite database, daphne logs)")
     parser.add_argument("--rate", type=float, default=5.0, help="new chats (patrons) per second")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for any one step/delivery")
+    net.add_argument("--connect-timeout", type=float, default=60.0,
+                     help="seconds for a dashboard's handshake and welcome (20 connect at once)")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between connecting and round 1")
     args = parser.parse_args(argv)
     args.cover = 0
