@@ -273,6 +273,10 @@ async def one_round(args, state, token, number, url, origin, results, expected=N
             pass
 
 
+class ConnectFailed(RuntimeError):
+    """Dashboards that could not connect: the bench stops with this message."""
+
+
 def targets_of(urls):
     """(ws base, Origin) of each server URL."""
     targets = []
@@ -297,7 +301,7 @@ async def run(args, setup, urls=None, log=print, window_pids=()):
         librarians.append(Librarian(state, f"{ws_base}/ws/librarian/", origin,
                                     {"Cookie": f"{setup['cookie_name']}={key}"}, i))
     state.librarians = len(librarians)
-    limit = asyncio.Semaphore(20)
+    limit = asyncio.Semaphore(getattr(args, "connect_at_once", 20))
 
     connect_timeout = getattr(args, "connect_timeout", args.timeout)
 
@@ -316,7 +320,7 @@ async def run(args, setup, urls=None, log=print, window_pids=()):
     if failed:
         state.expect_close = True
         await asyncio.gather(*(lib.close() for lib in librarians), return_exceptions=True)
-        raise SystemExit(f"{len(failed)} of {len(librarians)} librarians failed to connect: {failed[0]!r}")
+        raise ConnectFailed(f"{len(failed)} of {len(librarians)} librarians failed to connect: {failed[0]!r}")
     log(f"{len(librarians)} dashboards connected in {phases['librarians_connect_s']:.2f} s", flush=True)
     await asyncio.sleep(args.settle)
 
@@ -614,10 +618,12 @@ def one_scenario(args, setup, env, ports, pin, workdir, label):
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     processes = start_servers(env, ports, pin, workdir, f"{setup['scenario']}-{label}")
     try:
-        overall = (len(setup["sessions"]) / 20 * args.connect_timeout + len(setup["chats"]) / args.rate
-                   + args.timeout * 3 + 90)
+        overall = (len(setup["sessions"]) / args.connect_at_once * args.connect_timeout
+                   + len(setup["chats"]) / args.rate + args.timeout * 3 + 90)
         state, results, phases = asyncio.run(asyncio.wait_for(
             run(args, setup, urls, log=lambda *a, **_: say(*a), window_pids=[p.pid for p in processes]), overall))
+    except ConnectFailed as failed:
+        raise SystemExit(f"{setup['scenario']} run {label}: {failed}; daphne logs in {workdir}") from None
     finally:
         for process in processes:
             stop(process)
@@ -729,7 +735,9 @@ def parse_args(argv=None):
     parser.add_argument("--rate", type=float, default=5.0, help="new chats (patrons) per second")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for any one step/delivery")
     net.add_argument("--connect-timeout", type=float, default=60.0,
-                     help="seconds for a dashboard's handshake and welcome (20 connect at once)")
+                     help="seconds for a dashboard's handshake and welcome")
+    net.add_argument("--connect-at-once", type=int, default=5,
+                     help="dashboards connecting at once (daphne drops a handshake the app has not accepted in 5 s)")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between connecting and round 1")
     args = parser.parse_args(argv)
     args.cover = 0
@@ -752,8 +760,8 @@ def parse_args(argv=None):
         parser.error("--libraries 1..100, --per-library 1..100")
     if args.libraries * args.per_library > 1000 or not (1 <= args.chats <= 10000):
         parser.error("at most 1000 dashboards; --chats 1..10000")
-    if not (1 <= args.servers <= 4) or not (1 <= args.repeat <= 20):
-        parser.error("--servers 1..4, --repeat 1..20")
+    if not (1 <= args.servers <= 4) or not (1 <= args.repeat <= 20) or not (1 <= args.connect_at_once <= 50):
+        parser.error("--servers 1..4, --repeat 1..20, --connect-at-once 1..50")
     return args
 
 
@@ -770,6 +778,8 @@ def main(argv=None):
         state, results, phases = asyncio.run(asyncio.wait_for(run(args, setup), overall))
     except TimeoutError:
         raise SystemExit(f"bench did not finish within {overall:.0f} s; gave up") from None
+    except ConnectFailed as failed:
+        raise SystemExit(str(failed)) from None
     sys.exit(0 if report(args, setup, state, results, phases) else 1)
 
 
