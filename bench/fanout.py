@@ -725,6 +725,9 @@ def parse_args(argv=None):
     net.add_argument("--libraries", type=int, default=20)
     net.add_argument("--per-library", type=int, default=5, help="librarians (dashboards) per library")
     net.add_argument("--chats", type=int, default=300, help="new chats per scenario, spread over the libraries")
+    net.add_argument("--cover", type=int, default=0, metavar="K",
+                     help="network scenario: library i covers library i + 1 for i < K (an `always` cover "
+                          "agreement on its queue), so those chats must reach both libraries' dashboards")
     net.add_argument("--repeat", type=int, default=1,
                      help="run the scenarios this many times, in alternating order (figures pooled)")
     net.add_argument("--servers", type=int, default=1, help="daphne processes (more than 1 needs REDIS_URL)")
@@ -740,7 +743,6 @@ def parse_args(argv=None):
                      help="dashboards connecting at once (daphne drops a handshake the app has not accepted in 5 s)")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between connecting and round 1")
     args = parser.parse_args(argv)
-    args.cover = 0
     if not (0 < args.rate <= 200) or not (0.5 <= args.timeout <= 120):
         parser.error("--rate in (0, 200], --timeout 0.5..120")
     if args.url:
@@ -758,6 +760,8 @@ def parse_args(argv=None):
         parser.error(f"--scenarios: one or both of {', '.join(SCENARIOS)}")
     if not (1 <= args.libraries <= 100) or not (1 <= args.per_library <= 100):
         parser.error("--libraries 1..100, --per-library 1..100")
+    if not (0 <= args.cover < args.libraries):
+        parser.error("--cover 0..LIBRARIES - 1")
     if args.libraries * args.per_library > 1000 or not (1 <= args.chats <= 10000):
         parser.error("at most 1000 dashboards; --chats 1..10000")
     if not (1 <= args.servers <= 4) or not (1 <= args.repeat <= 20) or not (1 <= args.connect_at_once <= 50):
