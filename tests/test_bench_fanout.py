@@ -14,11 +14,11 @@ from reference.models import LibrarianProfile, Queue
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_bench(live_daphne, scenario, libraries, per_library, chats, before=None):
+def run_bench(live_daphne, scenario, libraries, per_library, chats, before=None, cover=0):
     """network_desk, then `before(setup)`, a daphne on the test database, and the chats."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    setup = fanout.network_desk(scenario, libraries, per_library, chats, [url])
+    setup = fanout.network_desk(scenario, libraries, per_library, chats, [url], cover=cover)
     if before:
         before(setup)
     live_daphne(env_extra={"RT_LIMITS": "0"}, port=port)
@@ -34,6 +34,15 @@ def test_each_chat_reaches_its_librarys_dashboards_only(live_daphne):
     assert figures["deliveries"] == figures["expected_deliveries"] == 3 * 2
     assert figures["foreign_frames"] == {} and figures["errors"] == {} and figures["chats_failed"] == 0
     assert figures["delivery_ms"]["p99"] is not None
+    # Presence and the welcome's colleagues are per library too (staff.<library>).
+    assert figures["foreign_presence_frames"] == figures["foreign_colleagues_in_welcomes"] == 0
+
+
+def test_a_covered_chat_reaches_the_covering_library_too_and_no_other(live_daphne):
+    figures = run_bench(live_daphne, "network", 3, 2, 3, cover=1)  # library 0 covers library 1
+    assert figures["covered_libraries"] == 1
+    assert figures["leaks"] == 0 and figures["misses"] == 0
+    assert figures["deliveries"] == figures["expected_deliveries"] == 2 + 4 + 2
 
 
 def test_one_library_of_all_the_librarians(live_daphne):
@@ -58,6 +67,8 @@ def test_the_modes_take_their_own_options():
         fanout.parse_args(["--librarians", "5"])  # the one-queue mode's, without --url
     with pytest.raises(SystemExit):
         fanout.parse_args(["--scenarios", "network,everything"])
+    with pytest.raises(SystemExit):
+        fanout.parse_args(["--libraries", "3", "--cover", "3"])  # library i covers i + 1: at most 2
     args = fanout.parse_args(["--chats", "3", "--libraries", "2", "--per-library", "2"])
     assert (args.scenarios, args.chats, args.url) == (["network", "single"], 3, None)
     assert fanout.parse_args(["--url", "http://127.0.0.1:8000"]).librarians == 50
