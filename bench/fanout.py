@@ -16,9 +16,12 @@ dashboard's `queue.added`, and checks which dashboards got it: exactly those of 
 scenario chats, dashboards, deliveries, leaks, misses, p50/p95/p99/max (ms) and the ratio of the
 two p99s, and exits 1 on any leak, miss or failed chat. It also counts presence frames and welcome
 roster entries about other libraries' librarians, and other frames naming another library's chat.
+With `--cover K`, library i covers library i + 1 (an `always` agreement on its queue) for i < K, and
+those chats must reach both libraries' dashboards and still no other.
 
     .venv/bin/python bench/fanout.py                                  # both scenarios, SQLite
-    .venv/bin/python bench/fanout.py --chats 600 --json /tmp/fanout.json
+    .venv/bin/python bench/fanout.py --chats 600 --repeat 2 --json /tmp/fanout.json
+    .venv/bin/python bench/fanout.py --scenarios network --cover 19   # library i covers i + 1 (always)
     DATABASE_URL=postgres://… REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/fanout.py --servers 2
 
 With `--url`, the ONE-QUEUE MODE (bench/compare.py and bench/before_after.sh use it): against a
