@@ -1,7 +1,31 @@
 #!/usr/bin/env python
 """Fan-out benchmark: time from a patron asking to EVERY on-duty dashboard showing the chat.
 
-A measurement, not a test. Against a RUNNING server (one or several daphne processes) it connects
+Two modes. Without `--url`, the NETWORK MODE (issue 22, docs/network-bench.md): it makes its own
+database (a throwaway SQLite file, or DATABASE_URL / REDIS_URL from the environment), starts its own
+daphne(s) on core 0 (itself on core 1), and runs two scenarios with the same number of dashboards:
+
+* `network`: `--libraries` (20) libraries, each with its own queue, widget site and `--per-library`
+  (5) librarians (home library, members of its queue);
+* `single`: one library, one queue, all 100 librarians in it.
+
+Every dashboard connects and says `hello`; then `--chats` patrons (300 per scenario), chat n on
+library n mod L's site, send `start` at `--rate` a second. For each chat it times `start` → each
+dashboard's `queue.added`, and checks which dashboards got it: exactly those of its library
+(`leaks`: others that got it; `misses`: its own that did not within `--timeout`). It prints per
+scenario chats, dashboards, deliveries, leaks, misses, p50/p95/p99/max (ms) and the ratio of the
+two p99s, and exits 1 on any leak, miss or failed chat. It also counts presence frames and welcome
+roster entries about other libraries' librarians, and other frames naming another library's chat.
+With `--cover K`, library i covers library i + 1 (an `always` agreement on its queue) for i < K, and
+those chats must reach both libraries' dashboards and still no other.
+
+    .venv/bin/python bench/fanout.py                                  # both scenarios, SQLite
+    .venv/bin/python bench/fanout.py --chats 600 --repeat 2 --json /tmp/fanout.json
+    .venv/bin/python bench/fanout.py --scenarios network --cover 19   # library i covers i + 1 (always)
+    DATABASE_URL=postgres://… REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/fanout.py --servers 2
+
+With `--url`, the ONE-QUEUE MODE (bench/compare.py and bench/before_after.sh use it): against a
+RUNNING server (one or several daphne processes) it connects
 `--librarians` librarian dashboards (protocol v1, docs/protocol.md), all members of one bench
 queue, and only then runs `--rounds` rounds at `--rate` rounds per second. Each round a new patron
 connects, says `hello`, sends a normal (live, not offline) `start`; t0 is taken just before the
@@ -42,10 +66,14 @@ Only standard library + websockets. Loopback targets only; every step has a time
 import argparse
 import asyncio
 import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,11 +84,23 @@ if __package__ in (None, ""):  # run as `python bench/fanout.py`
 
 from bench import client  # noqa: E402
 from bench.common import (  # noqa: E402
-    bench_setup,
+    REPO,
+    bench_desk,
     check_local_urls,
+    daphne_command,
+    database_description,
+    django_ready,
+    free_port,
     origin_of,
+    patron_tokens,
     percentiles_ms,
     raise_open_files,
+    say,
+    stop,
+    wait_for_port,
+    window_end,
+    window_figures,
+    window_start,
 )
 
 BENCH_QUEUE_SLUG = "bench-fanout"
@@ -69,11 +109,49 @@ BENCH_USER_PREFIX = "bench-fan-"
 
 
 def django_setup(origins, librarians, rounds):
-    """Create the bench data idempotently; return sessions, tokens and the database used."""
-    return bench_setup(
-        BENCH_QUEUE_SLUG, tokens=rounds, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
+    """Create the bench data idempotently; return sessions, tokens and the database used (what
+    common.bench_setup returns, with this file's `login_sessions`)."""
+    site, users, closed_stale = bench_desk(
+        BENCH_QUEUE_SLUG, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
         site_name="Bench fan-out", origins=origins, librarians=librarians, max_chats=3,
         user_prefix=BENCH_USER_PREFIX, display_prefix="Fan")
+    from django.conf import settings
+    from django.db import connections
+
+    setup = {
+        "site_key": site.key,
+        "sessions": login_sessions(users),
+        "cookie_name": settings.SESSION_COOKIE_NAME,
+        "tokens": patron_tokens(site.key, rounds),
+        "closed_stale": closed_stale,
+        "database": database_description(),
+        "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+    }
+    connections.close_all()
+    return setup
+
+
+def login_sessions(users):
+    """common.login_sessions with the session's backend being the first that can load a user:
+    that one names AUTHENTICATION_BACKENDS[0], which is django-axes' since the login lockout, and
+    axes' backend has no get_user (every socket was refused with a 500). A copy: common.py is not
+    this file's to change."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+
+    backend = next(path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user"))
+    engine = import_module(settings.SESSION_ENGINE)
+    sessions = []
+    for user in users:
+        store = engine.SessionStore()
+        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        sessions.append((store.session_key, user.get_username()))
+    return sessions
 
 
 class State:
@@ -86,6 +164,16 @@ class State:
         self.error_examples = {}
         self.closes = Counter()
         self.expect_close = False
+        self.expected = {}  # conversation id -> the dashboards that must get it (network mode; else all)
+        self.other_frames = defaultdict(lambda: defaultdict(list))  # cid -> dashboard -> other frame types
+        self.presence = defaultdict(Counter)  # dashboard -> {librarian user id: presence frames}
+        self.colleagues = {}  # dashboard -> the librarian user ids of its welcome's roster
+
+    def complete(self, cid):
+        """Whether every dashboard that must show the chat has it."""
+        got = self.arrived.get(cid, {})
+        expected = self.expected.get(cid)
+        return len(got) >= self.librarians if expected is None else expected <= got.keys()
 
     def error(self, side, frame):
         key = f"{side}:{frame.get('code')}"
@@ -112,7 +200,11 @@ class Librarian(Socket):
         self.index = index
 
     def on_frame(self, kind, frame, now):
+        if kind == "presence":
+            self.state.presence[self.index][(frame.get("librarian") or {}).get("id")] += 1
         if kind != "queue.added":
+            for cid in conversations_named(frame):
+                self.state.other_frames[cid][self.index].append(kind)
             return
         cid = frame["conversation"]["id"]
         got = self.state.arrived.setdefault(cid, {})
@@ -121,7 +213,7 @@ class Librarian(Socket):
             return
         got[self.index] = now
         waiter = self.state.waiters.get(cid)
-        if waiter is not None and not waiter.done() and len(got) >= self.state.librarians:
+        if waiter is not None and not waiter.done() and self.state.complete(cid):
             waiter.set_result(None)
 
 
@@ -142,14 +234,14 @@ class Patron(Socket):
             self.ack.set_result(frame.get("conversation"))
 
 
-async def one_round(args, state, setup, number, url, origin, results):
-    """One patron asks; wait until every dashboard has the chat (or the timeout)."""
+async def one_round(args, state, token, number, url, origin, results, expected=None, library=None):
+    """One patron asks; wait until every dashboard (or each of `expected`) has the chat, or the timeout."""
     patron = Patron(state, f"{url}/ws/patron/", origin, {})
-    result = {"round": number, "conversation": None, "t0": None, "failed": None}
+    result = {"round": number, "conversation": None, "t0": None, "failed": None, "library": library}
     results.append(result)
     try:
         await patron.open(timeout=args.timeout)
-        await patron.send({"type": "hello", "v": 1, "lang": "en", "token": setup["tokens"][number]})
+        await patron.send({"type": "hello", "v": 1, "lang": "en", "token": token})
         await asyncio.wait_for(patron.welcome, args.timeout)
         frame = {"type": "start", "client_id": patron.client_id, "text": f"Fan-out question {number}",
                  "name": f"Patron {number}"}
@@ -158,8 +250,10 @@ async def one_round(args, state, setup, number, url, origin, results):
         cid = await asyncio.wait_for(asyncio.shield(patron.ack), args.timeout)
         result["conversation"], result["t0"] = cid, t0
         state.t0[cid] = t0
+        if expected is not None:
+            state.expected[cid] = expected
         waiter = state.waiters[cid] = asyncio.get_running_loop().create_future()
-        if len(state.arrived.get(cid, {})) >= state.librarians:
+        if state.complete(cid):
             waiter.set_result(None)
         remaining = max(0.1, args.timeout - (time.perf_counter() - t0))
         try:
@@ -182,13 +276,26 @@ async def one_round(args, state, setup, number, url, origin, results):
             pass
 
 
-async def run(args, setup):
-    state = State()
+class ConnectFailed(RuntimeError):
+    """Dashboards that could not connect: the bench stops with this message."""
+
+
+def targets_of(urls):
+    """(ws base, Origin) of each server URL."""
     targets = []
-    for url in args.url:
+    for url in urls:
         parts = urlsplit(url)
         targets.append((f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}",
                         f"{parts.scheme}://{parts.netloc}"))
+    return targets
+
+
+async def run(args, setup, urls=None, log=print, window_pids=()):
+    """Connect every dashboard, then ask the chats at `args.rate` a second. The old mode asks
+    `args.rounds` chats that every dashboard must show; with `setup["chats"]` (the network mode),
+    each chat is (token, library, the dashboards that must show it)."""
+    state = State()
+    targets = targets_of(urls or args.url)
     phases = {}
     t = time.perf_counter()
     librarians = []
@@ -197,15 +304,18 @@ async def run(args, setup):
         librarians.append(Librarian(state, f"{ws_base}/ws/librarian/", origin,
                                     {"Cookie": f"{setup['cookie_name']}={key}"}, i))
     state.librarians = len(librarians)
-    limit = asyncio.Semaphore(20)
+    limit = asyncio.Semaphore(getattr(args, "connect_at_once", 20))
+
+    connect_timeout = getattr(args, "connect_timeout", args.timeout)
 
     async def open_librarian(lib):
         async with limit:
-            await lib.open(timeout=args.timeout)
+            await lib.open(timeout=connect_timeout)
             await lib.send({"type": "hello", "v": 1, "lang": "en"})
-            welcome = await asyncio.wait_for(lib.welcome, args.timeout)
+            welcome = await asyncio.wait_for(lib.welcome, connect_timeout)
         if welcome.get("waiting"):
             state.errors["bench:librarian-welcome-waiting-not-empty"] += 1
+        state.colleagues[lib.index] = [c.get("id") for c in welcome.get("colleagues") or []]
 
     opened = await asyncio.gather(*(open_librarian(lib) for lib in librarians), return_exceptions=True)
     failed = [r for r in opened if isinstance(r, BaseException)]
@@ -213,22 +323,32 @@ async def run(args, setup):
     if failed:
         state.expect_close = True
         await asyncio.gather(*(lib.close() for lib in librarians), return_exceptions=True)
-        raise SystemExit(f"{len(failed)} of {len(librarians)} librarians failed to connect: {failed[0]!r}")
-    print(f"{len(librarians)} dashboards connected in {phases['librarians_connect_s']:.2f} s", flush=True)
+        raise ConnectFailed(f"{len(failed)} of {len(librarians)} librarians failed to connect: {failed[0]!r}")
+    log(f"{len(librarians)} dashboards connected in {phases['librarians_connect_s']:.2f} s", flush=True)
     await asyncio.sleep(args.settle)
 
+    chats = setup.get("chats")
+    rounds = len(chats) if chats is not None else args.rounds
     results, tasks = [], []
+    window = window_start(window_pids)
     t = start = time.perf_counter()
-    for n in range(args.rounds):
+    for n in range(rounds):
         due = start + n / args.rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         ws_base, origin = targets[n % len(targets)]
-        tasks.append(asyncio.create_task(one_round(args, state, setup, n, ws_base, origin, results)))
+        if chats is None:
+            work = one_round(args, state, setup["tokens"][n], n, ws_base, origin, results)
+        else:
+            token, library, expected = chats[n]
+            work = one_round(args, state, token, n, ws_base, origin, results, expected=expected, library=library)
+        tasks.append(asyncio.create_task(work))
     await asyncio.wait(tasks, timeout=args.timeout * 3 + 30)
     phases["rounds_s"] = time.perf_counter() - t
-    await asyncio.sleep(0.5)
+    window_end(window, window_pids)
+    state.window = window_figures(window, phases["rounds_s"])
+    await asyncio.sleep(getattr(args, "grace", 0.5))  # late copies (leaks) still count
     state.expect_close = True
     await asyncio.gather(*(lib.close() for lib in librarians), return_exceptions=True)
     return state, results, phases
@@ -283,26 +403,380 @@ def report(args, setup, state, results, phases):
     return missing == 0 and not failed and started == args.rounds
 
 
+# ------------------------------------------------------------------------------------------------
+# The network mode (no --url): libraries as tenants, in a database and on daphnes of its own
+# ------------------------------------------------------------------------------------------------
+
+SCENARIOS = ("network", "single")
+
+
+def conversations_named(frame):
+    """The conversation ids a frame is about: `conversation` (an id or a conversation object) and
+    `conversations` (a list of either)."""
+    named = [frame.get("conversation"), *(frame.get("conversations") or [])]
+    ids = [c.get("id") if isinstance(c, dict) else c for c in named]
+    return [c for c in ids if isinstance(c, int)]
+
+
+def network_desk(scenario, libraries, per_library, chats, origins, cover=0):
+    """Idempotently, through Django in this process: `libraries` libraries, each with a queue, a
+    widget site (allowing `origins`) and `per_library` staff librarians (home library, member of its
+    queue); `cover` agreements (library i covers library i + 1, `always`). Returns the run's plan:
+    {"sessions", "cookie_name", "dashboard_library", "libraries", "chats" [(token, library,
+    {dashboards that must show it})], "database", "layer"}. Chat n is library n mod `libraries`'s."""
+    django_ready()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connections, transaction
+    from django.utils import timezone
+
+    from reference.models import Conversation, LibrarianProfile, Library, Queue, Role
+    from widgets.models import Site
+
+    desks, users, dashboard_library = [], [], []
+    with transaction.atomic():
+        for i in range(libraries):
+            slug = f"fan-{scenario}-{i:02d}"
+            library, _ = Library.objects.update_or_create(slug=slug, defaults={"name": f"Fan-out {scenario} {i:02d}"})
+            queue, _ = Queue.objects.update_or_create(slug=slug, defaults={
+                "name": f"Fan-out {scenario} {i:02d}", "library": library, "is_active": True})
+            site, _ = Site.objects.update_or_create(key=slug, defaults={
+                "name": f"Fan-out {scenario} {i:02d}", "library": library, "allowed_origins": "\n".join(origins),
+                "default_queue": queue, "greeting": "Bench", "is_active": True})
+            Conversation.objects.filter(site=site).exclude(status=Conversation.Status.CLOSED).update(
+                status=Conversation.Status.CLOSED, closed_at=timezone.now(), closed_by_role=Role.SYSTEM)
+            dashboards = []
+            for j in range(per_library):
+                user, created = get_user_model().objects.get_or_create(
+                    username=f"{slug}-{j:02d}", defaults={"is_staff": True, "is_active": True})
+                if created or not (user.is_staff and user.is_active):
+                    user.is_staff = user.is_active = True
+                    user.set_unusable_password()
+                    user.save()
+                profile, _ = LibrarianProfile.objects.update_or_create(user=user, defaults={
+                    "display_name": f"Fan {scenario} {i:02d}-{j:02d}", "max_chats": 3, "library": library})
+                profile.queues.set([queue])
+                profile.other_libraries.clear()
+                dashboards.append(len(users))
+                users.append(user)
+                dashboard_library.append(i)
+            desks.append({"library": library, "queue": queue, "site_key": site.key, "dashboards": dashboards})
+        covered_by = add_cover(desks, cover)
+    sessions = login_sessions(users)
+    plan = []
+    for n in range(chats):
+        i = n % libraries
+        expected = set(desks[i]["dashboards"])
+        if i in covered_by:
+            expected |= set(desks[covered_by[i]]["dashboards"])
+        plan.append((patron_tokens(desks[i]["site_key"], 1)[0], i, frozenset(expected)))
+    setup = {
+        "scenario": scenario,
+        "sessions": sessions,
+        "cookie_name": settings.SESSION_COOKIE_NAME,
+        "dashboard_library": dashboard_library,
+        "user_ids": [user.pk for user in users],
+        "libraries": [{"id": d["library"].pk, "queue": d["queue"].pk, "dashboards": d["dashboards"]} for d in desks],
+        "covered_by": covered_by,
+        "chats": plan,
+        "database": database_description(),
+        "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+    }
+    connections.close_all()
+    return setup
+
+
+def add_cover(desks, cover):
+    """Library i covers library i + 1 (`always`, its queue) for i < `cover`; earlier agreements
+    between the bench's libraries are removed. Returns {covered library index: covering index}."""
+    from reference.models import CoverAgreement
+
+    libraries = [d["library"] for d in desks]
+    CoverAgreement.objects.filter(home__in=libraries).delete()
+    covered_by = {}
+    for i in range(min(cover, len(desks) - 1)):
+        agreement = CoverAgreement.objects.create(
+            home=libraries[i + 1], covering=libraries[i], when=CoverAgreement.When.ALWAYS)
+        agreement.queues.set([desks[i + 1]["queue"]])
+        covered_by[i + 1] = i
+    return covered_by
+
+
+def network_figures(setup, state, results, phases):
+    """Per scenario: chats, dashboards, deliveries, leaks, misses, latencies (ms)."""
+    per_delivery, per_chat, leaks, misses, foreign = [], [], 0, 0, Counter()
+    leak_examples = []
+    allowed_of = {}
+    started = [r for r in results if r["conversation"] is not None]
+    for r in started:
+        cid = r["conversation"]
+        expected = state.expected.get(cid, frozenset())
+        allowed_of[cid] = expected
+        got = state.arrived.get(cid, {})
+        lat = [got[i] - r["t0"] for i in expected if i in got]
+        per_delivery.extend(lat)
+        misses += len(expected) - len(lat)
+        if len(lat) == len(expected) and lat:
+            per_chat.append(max(lat))
+        strays = sorted(set(got) - expected)
+        leaks += len(strays)
+        if strays and len(leak_examples) < 3:
+            leak_examples.append({"chat": r["round"], "library": r["library"],
+                                  "to_libraries": sorted({setup["dashboard_library"][i] for i in strays})})
+        for i, kinds in state.other_frames.get(cid, {}).items():
+            if i not in expected:
+                foreign.update(kinds)
+    # Presence and the welcome's roster: about librarians of the dashboard's own library only?
+    library_of_user = dict(zip(setup["user_ids"], setup["dashboard_library"], strict=True))
+    own = setup["dashboard_library"]
+    foreign_presence = sum(n for i, seen in state.presence.items() for uid, n in seen.items()
+                           if library_of_user.get(uid) != own[i])
+    foreign_colleagues = sum(1 for i, ids in state.colleagues.items() for uid in ids
+                             if library_of_user.get(uid) != own[i])
+    # A chat of the bench the patron never got an ack for cannot be checked against its library.
+    unknown = sum(1 for cid in state.arrived if cid not in allowed_of)
+    failed = [r for r in results if r["failed"]]
+    delivery, chat = percentiles_ms(sorted(per_delivery), (50, 95, 99)), percentiles_ms(sorted(per_chat), (50, 95, 99))
+    return {
+        "scenario": setup["scenario"],
+        "_samples": {"delivery": per_delivery, "chat": per_chat},
+        "libraries": len(setup["libraries"]),
+        "dashboards": len(setup["sessions"]),
+        "covered_libraries": len(setup["covered_by"]),
+        "chats": len(started),
+        "chats_asked": len(results),
+        "chats_failed": len(failed),
+        "failed_examples": [r["failed"] for r in failed[:3]],
+        "deliveries": len(per_delivery),
+        "expected_deliveries": sum(len(e) for e in allowed_of.values()),
+        "leaks": leaks,
+        "leak_examples": leak_examples,
+        "foreign_frames": dict(foreign),
+        "foreign_presence_frames": foreign_presence,
+        "foreign_colleagues_in_welcomes": foreign_colleagues,
+        "unattributed_chats": unknown,
+        "misses": misses,
+        "delivery_ms": delivery,
+        "chat_all_dashboards_ms": chat,
+        "errors": dict(state.errors),
+        "unexpected_closes": dict(state.closes),
+        "phases_s": {k: round(v, 2) for k, v in phases.items()},
+        "server": state.window,
+        "database": setup["database"],
+        "layer": setup["layer"],
+    }
+
+
+SUMMED = ("chats", "chats_asked", "chats_failed", "deliveries", "expected_deliveries", "leaks", "misses",
+          "foreign_presence_frames", "foreign_colleagues_in_welcomes", "unattributed_chats")
+
+
+def pool(figures):
+    """The figures of several runs of one scenario as one: counts summed, percentiles of all the
+    samples, the servers' CPU averaged."""
+    if len(figures) == 1:
+        return figures[0]
+    out = {**figures[0], "run": "all"}
+    for key in SUMMED:
+        out[key] = sum(f[key] for f in figures)
+    for key in ("failed_examples", "leak_examples"):
+        out[key] = [x for f in figures for x in f[key]][:3]
+    for key in ("foreign_frames", "errors", "unexpected_closes"):
+        out[key] = dict(sum((Counter(f[key]) for f in figures), Counter()))
+    samples = {kind: sorted(x for f in figures for x in f["_samples"][kind]) for kind in ("delivery", "chat")}
+    out["_samples"] = samples
+    out["delivery_ms"] = percentiles_ms(samples["delivery"], (50, 95, 99))
+    out["chat_all_dashboards_ms"] = percentiles_ms(samples["chat"], (50, 95, 99))
+    cpus = [(f.get("server") or {}).get("server_cpu_pct") for f in figures]
+    cpus = [c for c in cpus if c is not None]
+    out["server"] = {"server_cpu_pct": round(sum(cpus) / len(cpus), 1) if cpus else None, "machine": {}}
+    out["phases_s"] = {}
+    return out
+
+
+def network_env(args, workdir):
+    """The servers' environment: the caller's, a throwaway SQLite file unless DATABASE_URL is set,
+    and the abuse limits off (every bench patron comes from 127.0.0.1)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatserver.settings", "RT_LIMITS": "0"}
+    if not env.get("DATABASE_URL"):
+        env["SQLITE_PATH"] = os.path.join(workdir, "fanout.sqlite3")
+    if args.servers > 1 and not env.get("REDIS_URL"):
+        raise SystemExit("--servers > 1 needs REDIS_URL (a channel layer the processes share)")
+    return env
+
+
+def start_servers(env, ports, pin, workdir, label):
+    processes = []
+    for port in ports:
+        log = open(os.path.join(workdir, f"daphne-{label}-{port}.log"), "w")
+        argv = (["taskset", "-c", "0"] if pin else []) + daphne_command(port)
+        process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        wait_for_port(port, process, f"daphne (log {log.name})")
+    return processes
+
+
+def one_scenario(args, setup, env, ports, pin, workdir, label):
+    """Fresh daphne(s), the dashboards and the chats of `setup`; its figures."""
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    processes = start_servers(env, ports, pin, workdir, f"{setup['scenario']}-{label}")
+    try:
+        overall = (len(setup["sessions"]) / args.connect_at_once * args.connect_timeout
+                   + len(setup["chats"]) / args.rate + args.timeout * 3 + 90)
+        state, results, phases = asyncio.run(asyncio.wait_for(
+            run(args, setup, urls, log=lambda *a, **_: say(*a), window_pids=[p.pid for p in processes]), overall))
+    except ConnectFailed as failed:
+        raise SystemExit(f"{setup['scenario']} run {label}: {failed}; daphne logs in {workdir}") from None
+    finally:
+        for process in processes:
+            stop(process)
+    return network_figures(setup, state, results, phases)
+
+
+def network_main(args):
+    cores = os.cpu_count() or 1
+    pin = cores >= 2 and not args.no_pin
+    workdir = tempfile.mkdtemp(prefix="rt-fanout-")
+    env = network_env(args, workdir)
+    ports = [free_port() for _ in range(args.servers)]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    say(f"work dir {workdir}; migrating {env.get('DATABASE_URL') or env['SQLITE_PATH']}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+    os.environ.update({k: env[k] for k in ("SQLITE_PATH", "DATABASE_URL", "REDIS_URL") if env.get(k)})
+    if pin:
+        os.sched_setaffinity(0, {1})  # the servers on core 0, the bench on core 1
+    total = args.libraries * args.per_library
+    shapes = {"network": (args.libraries, args.per_library), "single": (1, total)}
+    figures = []
+    for run_number in range(1, args.repeat + 1):  # alternating the order: the machine's load drifts
+        for scenario in args.scenarios if run_number % 2 else args.scenarios[::-1]:
+            libraries, per_library = shapes[scenario]
+            say(f"run {run_number}, {scenario}: {libraries} libraries x {per_library} librarians, "
+                f"{args.chats} chats at {args.rate:g}/s")
+            setup = network_desk(scenario, libraries, per_library, args.chats, urls,
+                                 cover=args.cover if scenario == "network" else 0)
+            figures.append({"run": run_number, **one_scenario(args, setup, env, ports, pin, workdir, run_number)})
+    pooled = [pool([f for f in figures if f["scenario"] == scenario]) for scenario in args.scenarios]
+    report = {"machine": {"cores": cores, "pinned": pin, "loadavg": os.getloadavg()[0]},
+              "servers": args.servers, "chats": args.chats, "rate": args.rate, "cover": args.cover,
+              "repeat": args.repeat, "scenarios": pooled, "runs": figures if args.repeat > 1 else []}
+    by = {f["scenario"]: f for f in pooled}
+    if "network" in by and "single" in by:
+        net, one = by["network"]["delivery_ms"]["p99"], by["single"]["delivery_ms"]["p99"]
+        report["p99_ratio_network_single"] = round(net / one, 2) if net and one else None
+    print(network_report(report), flush=True)
+    if args.json:
+        for f in [*report["scenarios"], *report["runs"]]:
+            f.pop("_samples", None)
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+    clean = all(f["leaks"] == 0 and f["misses"] == 0 and not f["chats_failed"] for f in figures)
+    if args.keep or not clean:
+        say(f"kept {workdir} (database unless DATABASE_URL, daphne logs)")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if clean else 1
+
+
+def network_report(report):
+    m = report["machine"]
+    lines = ["", f"== fan-out over a network of libraries: {report['chats']} chats per scenario and run at "
+                 f"{report['rate']:g}/s, {report['repeat']} run(s), {report['servers']} daphne(s); {m['cores']} cores"
+                 f"{', servers on core 0, bench on core 1' if m['pinned'] else ', not pinned'}"]
+    head = ("scenario", "libraries", "dashboards", "chats", "deliveries", "leaks", "misses",
+            "p50", "p95", "p99", "max", "chat p99", "server cpu")
+    lines.append(f"{head[0]:>14}  " + "  ".join(f"{h:>10}" for h in head[1:]) + "   (ms: start -> queue.added)")
+
+    def row(f, label):
+        d, c = f["delivery_ms"], f["chat_all_dashboards_ms"]
+        cpu = (f.get("server") or {}).get("server_cpu_pct")
+        values = (label + (f"+cover{f['covered_libraries']}" if f["covered_libraries"] else ""),
+                  f["libraries"], f["dashboards"], f"{f['chats']}/{f['chats_asked']}",
+                  f"{f['deliveries']}/{f['expected_deliveries']}", f["leaks"], f["misses"],
+                  d["p50"], d["p95"], d["p99"], d["max"], c["p99"], f"{cpu}%")
+        return f"{values[0]:>14}  " + "  ".join(f"{str(v):>10}" for v in values[1:])
+
+    for f in report["runs"]:
+        lines.append(row(f, f"{f['scenario']} #{f['run']}"))
+    for f in report["scenarios"]:
+        lines.append(row(f, f["scenario"] + (" (all)" if report["runs"] else "")))
+    if "p99_ratio_network_single" in report:
+        lines.append(f"p99 ratio network / single: {report['p99_ratio_network_single']}")
+    lines.append("other libraries' librarians shown to a dashboard (presence frames / welcome roster entries): "
+                 + ", ".join(f"{f['scenario']} {f['foreign_presence_frames']} / {f['foreign_colleagues_in_welcomes']}"
+                             for f in report["scenarios"]))
+    for f in report["runs"] or report["scenarios"]:
+        extra = {k: f[k] for k in ("errors", "unexpected_closes", "foreign_frames", "leak_examples",
+                                   "failed_examples", "unattributed_chats") if f[k]}
+        machine = (f.get("server") or {}).get("machine", {})
+        lines.append(f"{f['scenario']} #{f['run']}: {f['database']}, {f['layer']}, phases {f['phases_s']}, "
+                     f"cores busy (all processes) {machine.get('cores_busy_pct')}, "
+                     f"load {machine.get('loadavg_1min')}" + (f", {extra}" if extra else ""))
+    return "\n".join(lines)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", action="append", help="a running server (loopback only); repeatable")
-    parser.add_argument("--librarians", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=5.0, help="rounds (new patrons) per second")
+    parser.add_argument("--url", action="append",
+                        help="a running server (loopback only), repeatable: the one-queue mode. Without it, "
+                             "the network mode starts its own database and daphne(s)")
+    one = parser.add_argument_group("one queue, against --url")
+    one.add_argument("--librarians", type=int)
+    one.add_argument("--rounds", type=int)
+    net = parser.add_argument_group("network of libraries, its own servers (no --url)")
+    net.add_argument("--scenarios", default=",".join(SCENARIOS),
+                     help="network (LIBRARIES x PER-LIBRARY) and/or single (1 x the same number); default both")
+    net.add_argument("--libraries", type=int, default=20)
+    net.add_argument("--per-library", type=int, default=5, help="librarians (dashboards) per library")
+    net.add_argument("--chats", type=int, default=300, help="new chats per scenario, spread over the libraries")
+    net.add_argument("--cover", type=int, default=0, metavar="K",
+                     help="network scenario: library i covers library i + 1 for i < K (an `always` cover "
+                          "agreement on its queue), so those chats must reach both libraries' dashboards")
+    net.add_argument("--repeat", type=int, default=1,
+                     help="run the scenarios this many times, in alternating order (figures pooled)")
+    net.add_argument("--servers", type=int, default=1, help="daphne processes (more than 1 needs REDIS_URL)")
+    net.add_argument("--grace", type=float, default=1.0, help="seconds after the last chat for late (leaked) copies")
+    net.add_argument("--no-pin", action="store_true", help="do not pin servers to core 0 and the bench to core 1")
+    net.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    net.add_argument("--keep", action="store_true", help="keep the work dir (SQLite database, daphne logs)")
+    parser.add_argument("--rate", type=float, default=5.0, help="new chats (patrons) per second")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for any one step/delivery")
+    net.add_argument("--connect-timeout", type=float, default=60.0,
+                     help="seconds for a dashboard's handshake and welcome")
+    net.add_argument("--connect-at-once", type=int, default=5,
+                     help="dashboards connecting at once (daphne drops a handshake the app has not accepted in 5 s)")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between connecting and round 1")
     args = parser.parse_args(argv)
-    args.url = args.url or ["http://127.0.0.1:8000"]
-    check_local_urls(parser, args.url)
-    if not (1 <= args.librarians <= 1000) or not (1 <= args.rounds <= 10000):
-        parser.error("--librarians 1..1000, --rounds 1..10000")
     if not (0 < args.rate <= 200) or not (0.5 <= args.timeout <= 120):
         parser.error("--rate in (0, 200], --timeout 0.5..120")
+    if args.url:
+        check_local_urls(parser, args.url)
+        args.librarians = 50 if args.librarians is None else args.librarians
+        args.rounds = 200 if args.rounds is None else args.rounds
+        if not (1 <= args.librarians <= 1000) or not (1 <= args.rounds <= 10000):
+            parser.error("--librarians 1..1000, --rounds 1..10000")
+        return args
+    if args.librarians is not None or args.rounds is not None:
+        parser.error("--librarians and --rounds go with --url; the network mode takes --libraries, "
+                     "--per-library and --chats")
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    if not args.scenarios or set(args.scenarios) - set(SCENARIOS):
+        parser.error(f"--scenarios: one or both of {', '.join(SCENARIOS)}")
+    if not (1 <= args.libraries <= 100) or not (1 <= args.per_library <= 100):
+        parser.error("--libraries 1..100, --per-library 1..100")
+    if not (0 <= args.cover < args.libraries):
+        parser.error("--cover 0..LIBRARIES - 1")
+    if args.libraries * args.per_library > 1000 or not (1 <= args.chats <= 10000):
+        parser.error("at most 1000 dashboards; --chats 1..10000")
+    if not (1 <= args.servers <= 4) or not (1 <= args.repeat <= 20) or not (1 <= args.connect_at_once <= 50):
+        parser.error("--servers 1..4, --repeat 1..20, --connect-at-once 1..50")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if not args.url:
+        raise_open_files(args.libraries * args.per_library + int(args.rate * args.timeout) + 256)
+        sys.exit(network_main(args))
     raise_open_files(args.librarians + int(args.rate * args.timeout) + 256)
     origins = list(dict.fromkeys(origin_of(u) for u in args.url))
     setup = django_setup(origins, args.librarians, args.rounds)
@@ -311,6 +785,8 @@ def main(argv=None):
         state, results, phases = asyncio.run(asyncio.wait_for(run(args, setup), overall))
     except TimeoutError:
         raise SystemExit(f"bench did not finish within {overall:.0f} s; gave up") from None
+    except ConnectFailed as failed:
+        raise SystemExit(str(failed)) from None
     sys.exit(0 if report(args, setup, state, results, phases) else 1)
 
 
