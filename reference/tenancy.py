@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from reference.models import Library, LibrarianProfile
+from reference.models import LibrarianProfile, Library
 
 SESSION_KEY = "current_library"
 
