@@ -53,7 +53,10 @@ def test_a_covering_librarian_answers_and_sends_the_chat_back_with_a_note(
     page_url = write_page(service, site.key, lang="en")
 
     budi = logged_in_dashboard(service, "budi", "Budi")
+    ani = logged_in_dashboard(service, "ani", "Ani")   # A's own librarian, on duty but busy elsewhere
     chat = ask(new_page, page_url, "Do you have the 1958 city map?", email="rina@example.org")
+    expect(ani.locator("#queue-list .queue-item").filter(has_text="1958 city map")).to_have_count(1, timeout=15000)
+    expect(ani.locator(".cover-group")).to_have_count(0)   # A's own chat, in A's own list
 
     # B's dashboard: in a section of its own, with a badge naming A.
     section = budi.locator(".cover-group")
@@ -94,8 +97,7 @@ def test_a_covering_librarian_answers_and_sends_the_chat_back_with_a_note(
     expect(budi.locator("#chat-list .chat-item")).to_have_count(0, timeout=15000)
     expect(budi.locator("#capacity-held")).to_have_text("0")
 
-    # A's librarian finds it in A's own queue, with B's note, and takes it.
-    ani = logged_in_dashboard(service, "ani", "Ani")
+    # A's librarian finds it back in A's own queue, with B's note, and takes it.
     waiting = ani.locator("#queue-list .queue-item").filter(has_text="1958 city map")
     expect(waiting).to_have_count(1, timeout=15000)
     expect(waiting.locator(".qi-note")).to_contain_text(NOTE)
