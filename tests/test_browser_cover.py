@@ -71,6 +71,7 @@ def test_a_covering_librarian_answers_and_sends_the_chat_back_with_a_note(
     item.get_by_role("button").click()
     expect(chat.locator("#status-text")).to_contain_text("Budi", timeout=15000)
     expect(chat.locator("#answered-by")).to_have_text(f"Answered by a librarian of {COVERING}, helping {HOME}")
+    assert_accessible(chat.owner.element_handle().content_frame(), "the panel of a chat another library answers")
     expect(budi.locator(".cover-group")).to_have_count(0)
 
     # The chat's panel: for whom, A's notes as text with their line breaks, the ways back.
