@@ -173,3 +173,25 @@ def test_leaving_a_covered_chat_for_email_needs_the_patrons_address(
             expect(chat.locator("#ended")).to_be_visible(timeout=15000)
             expect(budi.locator("#global-alerts")).to_contain_text(f"offline list of {HOME}", timeout=15000)
             expect(budi.locator("#chat-list .chat-entry:not(.is-closed)")).to_have_count(0)
+
+
+def test_when_the_agreement_ends_its_waiting_chats_leave_the_covering_dashboard(
+        live_daphne, host_page, django_user_model, new_page, logged_in_dashboard):
+    """The sweep's `cover.waiting` replaces the covered sections: an agreement switched off empties them."""
+    from playwright.sync_api import expect
+
+    origin, write_page = host_page
+    site, _, deal = network(django_user_model, origin)
+    service = live_daphne({"RT_HEARTBEAT_INTERVAL": "1"})   # the sweep runs on the heartbeats, every 5 s
+    page_url = write_page(service, site.key, lang="en")
+
+    budi = logged_in_dashboard(service, "budi", "Budi")
+    ask(new_page, page_url, "Where can I park my bicycle?", email="rina@example.org")
+    expect(budi.locator(".cover-group .queue-item").filter(has_text="bicycle")).to_have_count(1, timeout=15000)
+    expect(budi.locator("#waiting-count")).to_have_text("1")
+    budi.wait_for_timeout(6500)   # one sweep has sent B's list at least once
+
+    CoverAgreement.objects.filter(pk=deal.pk).update(is_active=False)
+    expect(budi.locator(".cover-group")).to_have_count(0, timeout=15000)
+    expect(budi.locator("#waiting-count")).to_have_text("0")
+    expect(budi.locator("#queue-empty")).to_be_visible()
