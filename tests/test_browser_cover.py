@@ -160,8 +160,9 @@ def test_leaving_a_covered_chat_for_email_needs_the_patrons_address(
         budi.fill("#cover-note", "Needs the loans desk.")
         budi.click("#cover-send")
         if not email:
-            # The server's email_required message, in the form, which stays open; the chat stays.
-            expect(budi.locator("#cover-status.is-error")).not_to_be_empty(timeout=15000)
+            # The server's patron_email_missing message, in the form, which stays open; the chat stays.
+            expect(budi.locator("#cover-status.is-error")).to_have_text(
+                "The patron gave no email address: send the chat back to a queue instead.", timeout=15000)
             expect(budi.locator("#cover-form")).to_be_visible()
             expect(chat.locator("#status-text")).to_contain_text("Budi")
             budi.click("#cover-cancel")

@@ -8,7 +8,7 @@
  *     through `conversation.released` like any transfer);
  *   - "Leave for <home library> to answer by email": `return.offline` with a note. The server ends
  *     the live chat for the patron and leaves the question in the home library's offline list; an
- *     `error` whose ref is "return.offline" (such as `email_required`: the patron gave no address) is
+ *     `error` whose ref is "return.offline" (such as `patron_email_missing`: the patron gave no address) is
  *     shown in the form, which stays open.
  * It hooks into the dashboard as a plugin: the `frame` hook (before main.js) and the `render` hook of
  * chat.js. Server text is only ever inserted as text. */
