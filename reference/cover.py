@@ -132,10 +132,15 @@ def coverable(library_ids, now=None):
 
 
 def payload(agreement):
-    """What a covering librarian's dashboard shows of the agreement (the `cover` key of a chat)."""
+    """What a covering librarian's dashboard shows of the agreement (the `cover` key of a chat):
+    the home library, its notes for covering staff, its queues to send the chat back to, and its
+    topics to assess the chat with."""
+    from reference import assessment
+
     if agreement is None:
         return None
     return {
+        "assessment": assessment.setup(agreement.home),
         "agreement": agreement.pk,
         "home_library": {"id": agreement.home_id, "name": agreement.home.name},
         "policy_notes": agreement.policy_notes,

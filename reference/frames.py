@@ -259,15 +259,15 @@ def queue_added(conv, transfers=None, cover_of=None):
     return {"type": "queue.added", "conversation": payload}
 
 
+@builds("queue.removed")
+def queue_removed(conversation_id, reason):
+    return {"type": "queue.removed", "conversation": conversation_id, "reason": reason}
+
+
 @builds("cover.waiting")
 def cover_waiting(payloads):
     """The whole list of other libraries' chats a covering library may take now (reference.cover)."""
     return {"type": "cover.waiting", "conversations": payloads}
-
-
-@builds("queue.removed")
-def queue_removed(conversation_id, reason):
-    return {"type": "queue.removed", "conversation": conversation_id, "reason": reason}
 
 
 @builds("offline.added")

@@ -49,7 +49,7 @@ def waiting_in_queues(queue_ids):
 
 def held_by(user):
     return list(
-        Conversation.objects.select_related(*_RELATED)
+        Conversation.objects.select_related(*_RELATED, "site")
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
@@ -191,11 +191,19 @@ def conversation_for_holder(conversation_id):
 def holder_workbench(conversation, viewer=None):
     """What librarians only see with a chat: its notes and its patron's, and the patron's earlier
     chats (keyword arguments of frames.conversation for its holder; the transcript page's too).
-    The earlier chats listed are those `viewer` (default: the holder) may read."""
+    The earlier chats listed are those `viewer` (default: the holder) may read. A librarian of
+    another library (covering it, reference.cover) sees only this chat's own notes: the home
+    library's notes about its patron stay the home library's."""
     earlier = history.patron_history(conversation)
     viewer = viewer or conversation.librarian
     shown = visible_only(viewer, earlier) if viewer is not None else earlier
+    if viewer is not None and not _of_their_library(viewer, conversation):
+        return {"notes": notes.conversation_notes(conversation), "history": shown}
     return {"notes": notes.notes_of(conversation, earlier), "history": shown}
+
+
+def _of_their_library(user, conversation):
+    return conversation.site.library_id in tenancy.library_ids(user)
 
 
 # ---- what a socket's welcome carries
@@ -242,6 +250,8 @@ def librarian_welcome(user, *, queue_ids, since):
     histories = history.histories(conversations)
     held_notes = notes.notes_by_conversation(conversations, histories)
     for conversation in conversations:
+        if not _of_their_library(user, conversation):  # covered: as in holder_workbench
+            held_notes[conversation.pk] = notes.conversation_notes(conversation)
         payload = frames.conversation_payload(conversation, for_librarian=True)
         after = since.get(conversation.pk, 0)
         payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]

@@ -302,3 +302,25 @@ async def test_the_sweep_sends_the_covered_list_when_an_agreement_comes_into_for
     await bima.close()
     await patron.close()
 
+
+
+def test_a_covering_librarian_sees_the_chat_but_not_the_home_librarys_notes_about_the_patron(network):
+    from reference.notes import do_add_note
+
+    agree(network)
+    earlier = asked(network)
+    lifecycle.do_claim(user=network["siti"], conversation_id=earlier.pk)
+    do_add_note(user=network["siti"], conversation_id=earlier.pk, text="Sering terlambat mengembalikan.",
+                about="patron")
+    lifecycle.do_close_by_librarian(user=network["siti"], conversation_id=earlier.pk)
+    conversation = Conversation.objects.create(patron=earlier.patron, site=network["site"], queue=network["queue"],
+                                               subject="Perpanjang pinjaman?")
+    lifecycle.do_claim(user=network["bima"], conversation_id=conversation.pk)
+    do_add_note(user=network["bima"], conversation_id=conversation.pk, text="Sudah dijelaskan aturan A.")
+    seen = selectors.holder_workbench(selectors.conversation_for_holder(conversation.pk))
+    assert [n.text for n in seen["notes"]] == ["Sudah dijelaskan aturan A."]
+    assert seen["history"] == []
+    (held,) = selectors.librarian_welcome(network["bima"], queue_ids=[], since={})["conversations"]
+    assert [n["text"] for n in held["notes"]] == ["Sudah dijelaskan aturan A."]
+    at_home = selectors.holder_workbench(selectors.conversation_for_holder(conversation.pk), viewer=network["siti"])
+    assert "Sering terlambat mengembalikan." in [n.text for n in at_home["notes"]]
