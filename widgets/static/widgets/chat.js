@@ -229,9 +229,19 @@
       if (closed) text = S.closed;
     }
     if (statusText.textContent !== text) statusText.textContent = text;
+    renderAnsweredBy(formView);
     if (!foot.hidden) autosize();
     renderDesk(closed);
     hook("render", conv);
+  }
+  /* A chat another library answers under a cover agreement names both libraries (`answered_by`). */
+  function renderAnsweredBy(formView) {
+    var line = $("answered-by");
+    var by = !formView && conv && conv.answered_by;
+    line.hidden = !by;
+    if (!by) return;
+    var text = D.format(S.answeredBy, { library: by.library || "", home: by.home_library || "" });
+    if (line.textContent !== text) line.textContent = text;
   }
   /* Nobody on duty (or outside opening hours): say so, and the question is left for an answer by
      email, so the email address becomes required. */

@@ -15,6 +15,7 @@
  *   history.js     the patron's earlier chats, one opened read-only in the chat pane
  *   duty.js        chats requeued while away; asking before leaving with chats held (docs/staying-on-duty.md)
  *   canned.js      canned replies: the "/" picker and the management dialog (docs/canned-replies.md)
+ *   cover.js       a chat answered for another library: its notes, sending it back (docs/network.md)
  *   main.js        the connection: frames to the modules, welcome, errors; starts everything
  * Each module is an IIFE that takes `window.RuangTanyaDashboard` (this object) and puts its
  * functions on it (app.queue, app.chat, app.handoff, app.team). Everything people typed is inserted
@@ -45,7 +46,7 @@ window.RuangTanyaDashboard = (function () {
   app.state = {
     me: { id: null, name: config.name || "", max_chats: parseInt(config.maxChats, 10) || 1 },
     queues: [],
-    waiting: new Map(),   // id -> conversation payload (status queued)
+    waiting: new Map(),   // id -> conversation payload (status queued; `cover` set: another library's)
     convs: new Map(),     // id -> held conversation (see chat.js newConv)
     order: [],            // ids of held conversations, in the order they were taken
     stray: new Map(),     // conversation id -> messages that arrived before their conversation
@@ -70,7 +71,7 @@ window.RuangTanyaDashboard = (function () {
     connDot: $("conn-dot"), connDotText: $("conn-dot-text"),
     sessionEnded: $("session-ended"),
     globalAlerts: $("global-alerts"), queueAlerts: $("queue-alerts"), chatAlerts: $("chat-alerts"),
-    waitingCount: $("waiting-count"), queueEmpty: $("queue-empty"), queueList: $("queue-list"),
+    waitingCount: $("waiting-count"), queueEmpty: $("queue-empty"), queueList: $("queue-list"), coverWaiting: $("cover-waiting"),
     capacity: $("capacity"), capacityHeld: $("capacity-held"), capacityMax: $("capacity-max"),
     chatsEmpty: $("chats-empty"), chatList: $("chat-list"),
     placeholder: $("chat-placeholder"), chat: $("chat"),

@@ -507,6 +507,9 @@
     return { li: li, button: button, name: name, badge: badge, badgeNumber: badgeNumber, badgeLabel: badgeLabel, status: status, preview: preview, remove: remove };
   }
 
+  /* The home library of a chat answered under a cover agreement (cover.js). */
+  function coverHome(conv) { return (conv.cover && conv.cover.home_library && conv.cover.home_library.name) || ""; }
+
   /* A message's text, or the name of the file it sends when it has no text. */
   function shownText(m) { return m.text || (m.attachment ? m.attachment.name : ""); }
   function lastMessage(conv) {
@@ -530,7 +533,9 @@
     entry.status.className = "ci-status" + (conv.status === "closed" ? " is-closed" : conv.typingIn.active ? " is-typing" : "");
     var last = lastMessage(conv);
     var preview = last ? (last.role === "librarian" ? t("you") + ": " : "") + app.truncate(shownText(last), 80) : app.truncate(conv.question, 80);
-    entry.preview.textContent = ((conv.queue && conv.queue.name) ? conv.queue.name + " · " : "") + preview;
+    var where = conv.cover ? t("cover_badge", { library: coverHome(conv) }) : (conv.queue && conv.queue.name) || "";
+    entry.preview.textContent = (where ? where + " · " : "") + preview;
+    entry.li.classList.toggle("is-covered", !!conv.cover);
     entry.remove.hidden = conv.status !== "closed";
     entry.remove.setAttribute("aria-label", t("remove_label", { name: app.patronName(conv) }));
     entry.remove.title = t("remove_label", { name: app.patronName(conv) });
@@ -554,6 +559,7 @@
     if (conv.patron && conv.patron.card) el.chatMeta.appendChild(h("span", "tag", t("card", { number: conv.patron.card })));
     if (conv.patron && conv.patron.age_group === "child") el.chatMeta.appendChild(h("span", "tag tag-child", t("child")));
     if (conv.queue && conv.queue.name) el.chatMeta.appendChild(h("span", "tag", conv.queue.name));
+    if (conv.cover) el.chatMeta.appendChild(h("span", "tag tag-cover", t("cover_badge", { library: coverHome(conv) })));
     el.chatMeta.appendChild(h("span", "chat-times"));
     tick();
     el.chatQuestion.textContent = conv.question || "";

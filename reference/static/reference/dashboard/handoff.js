@@ -155,7 +155,9 @@
       el.transferLibrarians.appendChild(none);
     }
     el.transferQueues.textContent = "";
-    state.transferQueues.forEach(function (q) {
+    // A chat answered for another library goes back to that library's queues, not to ours (cover.js).
+    var queues = conv.cover ? (conv.cover.return_queues || []) : state.transferQueues;
+    queues.forEach(function (q) {
       if (conv.queue && q.id === conv.queue.id) return;
       var option = h("option", "", q.name);
       option.value = "q:" + q.id;

@@ -13,6 +13,7 @@
       case "welcome": onWelcome(frame); break;
       case "queue.added": app.queue.onAdded(frame.conversation); break;
       case "queue.removed": app.queue.onRemoved(frame.conversation); break;
+      case "cover.waiting": app.queue.onCoverWaiting(frame.conversations); break;
       case "conversation": app.chat.onConversation(frame.conversation); break;
       case "message": app.chat.onMessage(frame.message, true); break;
       case "typing": app.chat.onTyping(frame); break;

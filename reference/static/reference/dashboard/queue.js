@@ -1,4 +1,9 @@
-/* Ruang Tanya dashboard: the waiting list ("Waiting") and claiming a chat from it. */
+/* Ruang Tanya dashboard: the waiting list ("Waiting") and claiming a chat from it.
+ *
+ * Chats of another library that this librarian may take under a cover agreement (their payload's
+ * `cover` is not null; docs/network.md) wait in sections of their own below the library's own, one
+ * per home library ("Covering for …"), each chat with a badge naming that library. `cover.waiting`
+ * brings the complete list of them at any time: it replaces those sections. */
 (function (app) {
   "use strict";
   if (!app) return;
@@ -24,6 +29,26 @@
       app.announce(text);
       app.emit("waiting", { conversation: c.id, text: text });
     }
+    render();
+  }
+
+  /* `cover.waiting`: every covered chat this dashboard may take now; the ones not listed are gone. */
+  function onCoverWaiting(list) {
+    var fresh = new Map();
+    (Array.isArray(list) ? list : []).forEach(function (c) {
+      if (c && typeof c.id === "number" && c.status !== "closed" && c.cover) fresh.set(c.id, c);
+    });
+    state.waiting.forEach(function (c, id) { if (c.cover && !fresh.has(id)) state.waiting.delete(id); });
+    fresh.forEach(function (c, id) {
+      if (state.convs.has(id) && state.convs.get(id).status !== "queued") return;   // ours already
+      var isNew = !state.waiting.has(id);
+      state.waiting.set(id, Object.assign({}, state.waiting.get(id) || {}, c));
+      if (isNew) {
+        var text = t("announce_waiting", { name: app.patronName(c), question: app.truncate(c.question, 140) });
+        app.announce(text);
+        app.emit("waiting", { conversation: id, text: text });
+      }
+    });
     render();
   }
 
@@ -71,6 +96,31 @@
   }
 
   var queueEls = new Map();
+  var groups = new Map();   // home library id -> {section, title, list}: the "Covering for …" sections
+
+  function homeOf(c) { return (c.cover && c.cover.home_library) || {}; }
+
+  /* The list a waiting chat goes in: the library's own, or its home library's section. */
+  function listFor(c) {
+    if (!c.cover) return el.queueList;
+    var home = homeOf(c), key = String(home.id);
+    var group = groups.get(key);
+    if (!group) {
+      var section = h("section", "cover-group");
+      var title = h("h3", "cover-group-title");
+      title.id = "cover-group-" + key;
+      var list = h("ol", "queue-list cover-list");
+      list.setAttribute("aria-labelledby", title.id);
+      section.appendChild(title);
+      section.appendChild(list);
+      group = { section: section, title: title, list: list };
+      groups.set(key, group);
+    }
+    var text = t("covering_for", { library: home.name || "" });
+    if (group.title.textContent !== text) group.title.textContent = text;
+    return group.list;
+  }
+
   function render() {
     var items = Array.from(state.waiting.values()).sort(function (a, b) {
       return (app.parseTime(a.created_at) - app.parseTime(b.created_at)) || (a.id - b.id);
@@ -78,21 +128,32 @@
     el.waitingCount.textContent = String(items.length);
     el.waitingCount.classList.toggle("has-items", items.length > 0);
     el.queueEmpty.hidden = items.length > 0;
-    var keep = new Set();
-    items.forEach(function (c, index) {
+    var keep = new Set(), filled = new Map(), usedGroups = [];
+    items.forEach(function (c) {
       keep.add(c.id);
+      var list = listFor(c);
+      var index = filled.get(list) || 0;
+      filled.set(list, index + 1);
+      if (c.cover && usedGroups.indexOf(list.parentNode) === -1) usedGroups.push(list.parentNode);
       var entry = queueEls.get(c.id);
       if (!entry) { entry = buildItem(c); queueEls.set(c.id, entry); }
       updateItem(entry, c);
-      if (el.queueList.children[index] !== entry.li) el.queueList.insertBefore(entry.li, el.queueList.children[index] || null);
+      if (list.children[index] !== entry.li) list.insertBefore(entry.li, list.children[index] || null);
     });
     queueEls.forEach(function (entry, id) {
       if (!keep.has(id)) {
         var hadFocus = entry.li.contains(document.activeElement);
         entry.li.remove();
         queueEls.delete(id);
-        if (hadFocus) { var b = el.queueList.querySelector("button") || el.queueEmpty; if (b.focus) b.focus(); }
+        if (hadFocus) { var b = el.queueList.querySelector("button") || el.coverWaiting.querySelector("button") || el.queueEmpty; if (b.focus) b.focus(); }
       }
+    });
+    // The sections in the order of their longest-waiting chat; an emptied one goes.
+    usedGroups.forEach(function (section, index) {
+      if (el.coverWaiting.children[index] !== section) el.coverWaiting.insertBefore(section, el.coverWaiting.children[index] || null);
+    });
+    groups.forEach(function (group, key) {
+      if (usedGroups.indexOf(group.section) === -1) { group.section.remove(); groups.delete(key); }
     });
     tick();
     app.renderTitle();
@@ -106,10 +167,14 @@
     var meta = h("p", "qi-meta");
     var name = h("span", "qi-name");
     var queue = h("span", "tag");
+    var cover = h("span", "tag tag-cover");
     meta.appendChild(name);
+    meta.appendChild(cover);
     meta.appendChild(queue);
+    var note = h("p", "qi-note");
     main.appendChild(question);
     main.appendChild(meta);
+    main.appendChild(note);
     var side = h("div", "qi-side");
     var wait = h("span", "qi-wait");
     var waitTime = h("time", "qi-wait-time");
@@ -121,7 +186,8 @@
     side.appendChild(button);
     li.appendChild(main);
     li.appendChild(side);
-    return { li: li, question: question, name: name, queue: queue, wait: wait, waitTime: waitTime, button: button, c: c };
+    return { li: li, question: question, name: name, queue: queue, cover: cover, note: note, wait: wait, waitTime: waitTime,
+             button: button, c: c };
   }
 
   function updateItem(entry, c) {
@@ -129,6 +195,16 @@
     entry.question.textContent = app.truncate(c.question, 280);
     entry.name.textContent = app.patronName(c);
     entry.queue.textContent = (c.queue && c.queue.name) || "";
+    var home = homeOf(c);
+    entry.cover.hidden = !c.cover;
+    entry.cover.textContent = c.cover ? t("cover_badge", { library: home.name || "" }) : "";
+    entry.cover.title = c.cover ? t("cover_badge_title", { library: home.name || "" }) : "";
+    entry.li.classList.toggle("is-covered", !!c.cover);
+    // A chat handed to the queue with a note (a colleague's, or a covering library's on sending it back).
+    var noted = (c.transfers || []).filter(function (tr) { return tr.note; });
+    var last = noted[noted.length - 1];
+    entry.note.hidden = !last;
+    entry.note.textContent = last ? t("note_line", { from: last.from, to: last.to || last.to_queue || "", note: last.note }) : "";
     var pending = state.pendingClaims.has(c.id);
     entry.button.textContent = pending ? t("claiming") : t("claim");
     entry.button.disabled = pending || !app.ready();
@@ -150,6 +226,7 @@
     });
   }
 
-  app.queue = { welcome: welcome, onAdded: onAdded, onRemoved: onRemoved, unpark: unpark, claim: claim, onClaimError: onClaimError,
+  app.queue = { welcome: welcome, onAdded: onAdded, onRemoved: onRemoved, onCoverWaiting: onCoverWaiting, unpark: unpark,
+                claim: claim, onClaimError: onClaimError,
                 render: render, tick: tick };
 })(window.RuangTanyaDashboard);

@@ -64,12 +64,14 @@
     app.chat.select(state.order[next], true);
   }
 
+  /* The library's own oldest waiting chat; another library's (a cover agreement's) only when none of ours waits. */
   function claimOldest() {
     var oldest = null;
     state.waiting.forEach(function (c) {
       if (state.pendingClaims.has(c.id)) return;
       var age = app.parseTime(c.created_at), best = oldest && app.parseTime(oldest.created_at);
-      if (!oldest || age < best || (age === best && c.id < oldest.id)) oldest = c;
+      var first = oldest && !!c.cover !== !!oldest.cover ? !c.cover : age < best || (age === best && c.id < oldest.id);
+      if (!oldest || first) oldest = c;
     });
     if (oldest) app.queue.claim(oldest.id);   // opens the chat once it is ours, as a click does
     else app.announce(t("nobody_waiting"));
