@@ -284,18 +284,20 @@ def bench_desk(slug, *, queue_name, site_name, origins, librarians, max_chats, u
 
 def login_sessions(users):
     """A logged-in Django session per staff user, made directly in the session store (no HTTP
-    login): [(session key, username)]. Django must be set up, on the server's database."""
+    login): [(session key, username)]. Django must be set up, on the server's database. The backend
+    recorded is the first that can load a user (axes' cannot)."""
     from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 
     engine = import_module(settings.SESSION_ENGINE)
+    backend = next(path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user"))
     sessions = []
     for user in users:
         store = engine.SessionStore()
         store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[BACKEND_SESSION_KEY] = backend
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.save()
         sessions.append((store.session_key, user.get_username()))

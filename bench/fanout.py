@@ -91,6 +91,7 @@ from bench.common import (  # noqa: E402
     database_description,
     django_ready,
     free_port,
+    login_sessions,
     origin_of,
     patron_tokens,
     percentiles_ms,
@@ -110,7 +111,7 @@ BENCH_USER_PREFIX = "bench-fan-"
 
 def django_setup(origins, librarians, rounds):
     """Create the bench data idempotently; return sessions, tokens and the database used (what
-    common.bench_setup returns, with this file's `login_sessions`)."""
+    common.bench_setup returns)."""
     site, users, closed_stale = bench_desk(
         BENCH_QUEUE_SLUG, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
         site_name="Bench fan-out", origins=origins, librarians=librarians, max_chats=3,
@@ -129,29 +130,6 @@ def django_setup(origins, librarians, rounds):
     }
     connections.close_all()
     return setup
-
-
-def login_sessions(users):
-    """common.login_sessions with the session's backend being the first that can load a user:
-    that one names AUTHENTICATION_BACKENDS[0], which is django-axes' since the login lockout, and
-    axes' backend has no get_user (every socket was refused with a 500). A copy: common.py is not
-    this file's to change."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
-
-    backend = next(path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user"))
-    engine = import_module(settings.SESSION_ENGINE)
-    sessions = []
-    for user in users:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = backend
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        sessions.append((store.session_key, user.get_username()))
-    return sessions
 
 
 class State:
