@@ -43,6 +43,7 @@ def waiting_in_queues(queue_ids):
     return list(
         Conversation.objects.select_related(*_RELATED)
         .filter(status=Conversation.Status.QUEUED, queue_id__in=queue_ids)
+        .prefetch_related(transfers_prefetch())
         .order_by("created_at")
     )
 
@@ -274,8 +275,9 @@ def librarian_welcome(user, *, queue_ids, since):
         "offers": [frames.transfer_payload(t) for t in open_offers_to(user)],
         "assignments": [frames.offer_payload(o) for o in open_assignments_to(user)],
         "queues": [{"id": q.pk, "name": q.name} for q in queues],
-        "waiting": [frames.conversation_payload(c, for_librarian=True, cover_of=None)
-                    for c in waiting_in_queues(queue_ids)] + covered,
+        # With their transfers: the note of a chat sent back to the queue shows in the list.
+        "waiting": [frames.conversation(c, for_librarian=True, transfers=c.transfers.all(),
+                                        cover_of=None)["conversation"] for c in waiting_in_queues(queue_ids)] + covered,
         "conversations": held,
         "assessment": assessment.setup(profile.library),
         "requeued_while_away": profile.requeued_while_away,  # reference.duty
