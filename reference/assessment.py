@@ -153,7 +153,7 @@ def setup(library):
 def announce_setup(library, outbox=None):
     """The library's topics or its requirement changed: open dashboards update without a reload
     (each keeps only its own library's)."""
-    outbox_or_direct(outbox).publish(groups.STAFF, frames.assessment_setup(setup(library)))
+    outbox_or_direct(outbox).publish(groups.staff(library.pk), frames.assessment_setup(setup(library)))
 
 
 def do_save_topic(*, library, label_id, label_en, topic=None, outbox=None):

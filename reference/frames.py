@@ -7,7 +7,7 @@ table; no frame dict is written anywhere else (tests/test_frames.py holds the tw
 from django.conf import settings
 from django.utils import timezone
 
-from reference import attachments, protocol, surveys
+from reference import attachments, cover, protocol, surveys
 from reference.history import SHOWN as HISTORY_SHOWN
 
 BUILDERS = {}  # frame type -> builder
@@ -32,7 +32,13 @@ def librarian_name(user):
     return profile.display_name if profile else (user.get_short_name() or user.get_username())
 
 
-def conversation_payload(conversation, *, for_librarian=False):
+_UNSET = object()
+
+
+def conversation_payload(conversation, *, for_librarian=False, cover_of=_UNSET):
+    """A conversation as either side sees it. A librarian's copy has `cover`: the agreement under
+    which a librarian of another library takes or holds it (`cover_of`, default: the one it is held
+    under), else None; the patron's has `answered_by`: which library answers, when it is not theirs."""
     patron = {"name": conversation.patron.name}
     if for_librarian:
         patron["email"] = conversation.patron.email
@@ -58,7 +64,18 @@ def conversation_payload(conversation, *, for_librarian=False):
         "read": {"patron": conversation.patron_read_seq, "librarian": conversation.librarian_read_seq},
         "rating": ({"rating": conversation.rating, "comment": conversation.rating_comment}
                    if conversation.rating else None),
+        **_cover_keys(conversation, for_librarian, cover_of),
     }
+
+
+def _cover_keys(conversation, for_librarian, cover_of):
+    held_under = conversation.cover_agreement if conversation.cover_agreement_id else None
+    if for_librarian:
+        return {"cover": cover.payload(held_under if cover_of is _UNSET else cover_of)}
+    answered_by = None
+    if held_under is not None and conversation.status == "active":
+        answered_by = {"library": held_under.covering.name, "home_library": held_under.home.name}
+    return {"answered_by": answered_by}
 
 
 def message_payload(message):
@@ -175,8 +192,9 @@ def messages(conversation_id, found, more):
 
 
 @builds("conversation")
-def conversation(conv, *, for_librarian=False, messages=None, transfers=None, notes=None, history=None):
-    payload = conversation_payload(conv, for_librarian=for_librarian)
+def conversation(conv, *, for_librarian=False, messages=None, transfers=None, notes=None, history=None,
+                 cover_of=_UNSET):
+    payload = conversation_payload(conv, for_librarian=for_librarian, cover_of=cover_of)
     if messages is not None:
         payload["messages"] = [message_payload(m) for m in messages]
     if transfers is not None:
@@ -234,14 +252,22 @@ def transcript_sent(conversation_id, address):
 # ---- librarian endpoint
 
 @builds("queue.added")
-def queue_added(conv, transfers=None):
-    payload = conversation(conv, for_librarian=True, transfers=transfers)["conversation"]
+def queue_added(conv, transfers=None, cover_of=None):
+    """To a queue's members (`cover_of` None: the chat is their library's) or, with the agreement
+    that lets them take it, to a covering library's dashboards."""
+    payload = conversation(conv, for_librarian=True, transfers=transfers, cover_of=cover_of)["conversation"]
     return {"type": "queue.added", "conversation": payload}
 
 
 @builds("queue.removed")
 def queue_removed(conversation_id, reason):
     return {"type": "queue.removed", "conversation": conversation_id, "reason": reason}
+
+
+@builds("cover.waiting")
+def cover_waiting(payloads):
+    """The whole list of other libraries' chats a covering library may take now (reference.cover)."""
+    return {"type": "cover.waiting", "conversations": payloads}
 
 
 @builds("offline.added")

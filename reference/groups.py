@@ -6,13 +6,26 @@
 | `patron.<uuid>` | every widget of one patron (a conversation started in one tab reaches the others) |
 | `librarian.<user id>` | every dashboard of one librarian |
 | `queue.<id>` | every dashboard of the queue's members |
-| `staff` | every dashboard: colleagues' presence and load |
+| `cover.<library id>` | every dashboard of the library's librarians: chats of others it may take |
+| `staff.<library id>` | every staff page of the library's librarians: presence, load, topics |
 | `session.<hash>` | every staff socket opened with one login session: closed when it logs out |
 """
 
 import hashlib
 
-STAFF = "staff"
+
+def staff(library_id):
+    return f"staff.{library_id}"
+
+
+def cover(library_id):
+    return f"cover.{library_id}"
+
+
+def cover_library_of(group):
+    """The library id of a `cover` group name, else None."""
+    prefix, _dot, library_id = group.partition(".")
+    return int(library_id) if prefix == "cover" else None
 
 
 def conversation(conversation_id):

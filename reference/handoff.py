@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from reference import frames, groups, lifecycle, selectors
+from reference import frames, groups, lifecycle, selectors, tenancy
 from reference.errors import ServiceError
 from reference.events import outbox_or_direct
 from reference.models import Conversation, LibrarianProfile, Queue, Transfer
@@ -27,6 +27,7 @@ def do_offer_transfer(*, user, conversation_id, to_user_id, note="", outbox=None
     note = check_note(note)
     conversation = check_held(user, conversation_id)
     target = _colleague(to_user_id)
+    check_may_hold(target.user, conversation)
     if target.user_id == user.pk:
         raise ServiceError("transfer_to_self")
     check_can_take(target)
@@ -83,8 +84,9 @@ def do_transfer_to_queue(*, user, conversation_id, queue_id, note="", outbox=Non
     """Send a held chat to another queue: it waits there (by its age) for a member to claim it. An
     offer of it to a colleague still waiting for an answer expires, and both are told."""
     note = check_note(note)
-    check_held(user, conversation_id)
-    queue = Queue.objects.filter(pk=queue_id, is_active=True).first()
+    conversation = check_held(user, conversation_id)
+    # Within the chat's own library: a covering librarian sends it back home this way.
+    queue = Queue.objects.filter(pk=queue_id, is_active=True, library_id=conversation.queue.library_id).first()
     if queue is None:
         raise ServiceError("unknown_queue")
     outbox = outbox_or_direct(outbox)
@@ -96,6 +98,23 @@ def do_transfer_to_queue(*, user, conversation_id, queue_id, note="", outbox=Non
                                           outbox=outbox)
 
 
+def do_return_offline(*, user, conversation_id, note="", outbox=None):
+    """A covering librarian (reference.cover) leaves a chat they hold for its home library to answer
+    by email, with a note for the librarians there. The patron must have given an email address."""
+    note = check_note(note)
+    conversation = check_held(user, conversation_id)
+    if conversation.cover_agreement_id is None:
+        raise ServiceError("not_covered")
+    if not conversation.patron.email:
+        raise ServiceError("patron_email_missing")
+    outbox = outbox_or_direct(outbox)
+    with transaction.atomic():
+        Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
+        for transfer in Transfer.objects.filter(conversation_id=conversation_id, status=Transfer.Status.OFFERED):
+            _answer(transfer, Transfer.Status.EXPIRED, outbox)
+        return lifecycle.do_leave_for_email(user=user, conversation_id=conversation_id, note=note, outbox=outbox)
+
+
 # ---- rules
 
 def check_note(note):
@@ -105,8 +124,19 @@ def check_note(note):
     return note
 
 
+def check_may_hold(user, conversation):
+    """A chat goes only to a librarian of its library or, while covered, of the covering library;
+    anyone else is "no such librarian" (another library's staff are not shown)."""
+    libraries = {conversation.queue.library_id}
+    if conversation.cover_agreement_id is not None:
+        libraries.add(conversation.cover_agreement.covering_id)
+    if not libraries & tenancy.library_ids(user):
+        raise ServiceError("unknown_librarian")
+
+
 def check_held(user, conversation_id):
-    conversation = Conversation.objects.select_related("patron").filter(pk=conversation_id).first()
+    conversation = (Conversation.objects.select_related("patron", "queue", "cover_agreement")
+                    .filter(pk=conversation_id).first())
     if conversation is None:
         raise ServiceError("not_found")
     if conversation.status != Conversation.Status.ACTIVE or conversation.librarian_id != user.pk:

@@ -52,11 +52,13 @@ def _days(spec):
     return days
 
 
-def is_open(text, at=None):
+def is_open(text, at=None, tz=None):
+    """Is `at` (now by default) within the hours? `tz`: the zone they are written in (default:
+    settings.TIME_ZONE)."""
     rules = parse(text)
     if not rules:
         return True
-    local = timezone.localtime(at)
+    local = timezone.localtime(at, tz)
     return any(local.weekday() in days and opens <= local.time() < closes for days, opens, closes in rules)
 
 

@@ -7,6 +7,7 @@
                  ├─do_roll_over (to the fallback queue), stays queued
                  └─do_close_by_patron / do_abandon ─► closed
     do_start(offline=True) ─► closed, offline ──do_answer_offline_question──► answered by email
+    active (covered) ──do_leave_for_email──► closed, offline (reference.cover)
 
 Each `do_*` checks its rules first (a ServiceError before anything changes; `check_*` where a rule
 is worth naming), makes the change under the conversation's row lock, and ends in `_changed`, which
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 from reference import (
     assessment,
     audit,
+    cover,
     frames,
     groups,
     offline_questions,
@@ -36,6 +38,7 @@ from reference import (
     presence,
     routing,
     selectors,
+    tenancy,
     waiting,
 )
 from reference.errors import ServiceError
@@ -147,14 +150,19 @@ def _leave_offline(conversation, outbox):
 
 # ---- a librarian takes it
 
-def check_claim(profile, conversation):
-    """May this librarian claim this conversation? (The capacity check needs the profile's lock.)"""
-    if conversation.librarian_id != profile.user_id and not profile.queues.filter(pk=conversation.queue_id).exists():
-        raise ServiceError("not_member")
+def check_claim(profile, conversation, now=None):
+    """May this librarian claim this conversation? A member of its queue may; a librarian of another
+    library may under a cover agreement in force (reference.cover): returns that agreement, else
+    None. (The capacity check needs the profile's lock.)"""
     if conversation.is_closed:
         raise ServiceError("conversation_closed")
     if conversation.status != Status.QUEUED:
         raise ServiceError("already_claimed")
+    if profile.queues.filter(pk=conversation.queue_id).exists():
+        return None
+    if tenancy.belongs(profile.user, conversation.queue.library_id):
+        raise ServiceError("not_member")
+    return cover.check_cover(profile.user, conversation, now)
 
 
 def do_claim(*, user, conversation_id, outbox=None):
@@ -164,14 +172,16 @@ def do_claim(*, user, conversation_id, outbox=None):
         conversation = _locked(conversation_id)
         if conversation.status == Status.ACTIVE and conversation.librarian_id == user.pk:
             return conversation  # a repeated claim from another tab: already ours
-        check_claim(profile, conversation)
+        agreement = check_claim(profile, conversation)
         _check_room(user.pk, "at_capacity")
         before = _Before.of(conversation)
         conversation.status = Status.ACTIVE
         conversation.librarian = user
         conversation.assigned_at = timezone.now()
         conversation.first_assigned_at = conversation.first_assigned_at or conversation.assigned_at
-        conversation.save(update_fields=["status", "librarian", "assigned_at", "first_assigned_at"])
+        _held_under(conversation, agreement)
+        conversation.save(update_fields=["status", "librarian", "assigned_at", "first_assigned_at",
+                                         "cover_agreement", "covering_library"])
         _changed(conversation, before, outbox_or_direct(outbox), reason="claimed",
                  notice=lambda: _("%(name)s joined the chat.") % {"name": profile.display_name})
     return conversation
@@ -188,7 +198,9 @@ def do_hand_over(*, transfer, user, outbox=None):
         before = _Before.of(conversation)
         conversation.librarian = user
         conversation.assigned_at = timezone.now()
-        conversation.save(update_fields=["librarian", "assigned_at"])
+        if tenancy.belongs(user, conversation.queue.library_id):
+            _held_under(conversation, None)  # back with its own library
+        conversation.save(update_fields=["librarian", "assigned_at", "cover_agreement"])
         name = frames.librarian_name(user)
         _changed(conversation, before, outbox_or_direct(outbox), reason="transferred", to=name,
                  notice=lambda: _("%(name)s has taken over the chat.") % {"name": name})
@@ -254,7 +266,16 @@ def _requeue(conversation, queue):
     conversation.queued_at = timezone.now()  # the fallback clock starts again; its place is by age
     conversation.librarian = None
     conversation.assigned_at = None
-    conversation.save(update_fields=["status", "queue", "queued_at", "librarian", "assigned_at"])
+    conversation.cover_agreement = None  # nobody holds it under an agreement any more
+    conversation.save(update_fields=["status", "queue", "queued_at", "librarian", "assigned_at", "cover_agreement"])
+
+
+def _held_under(conversation, agreement):
+    """Record the cover agreement the chat is now held under (None: by its own library). The
+    covering library stays recorded after the chat goes home, for the network's reports."""
+    conversation.cover_agreement = agreement
+    if agreement is not None:
+        conversation.covering_library_id = agreement.covering_id
 
 
 # ---- the end
@@ -307,6 +328,35 @@ def _close(conversation_id, outbox, *, role, notice, user=None, only_waiting=Fal
         conversation.closed_by = user
         conversation.save(update_fields=["status", "closed_at", "closed_by_role", "closed_by"])
         _changed(conversation, before, outbox_or_direct(outbox), reason="closed", notice=notice)
+    return conversation
+
+
+def do_leave_for_email(*, user, conversation_id, note="", outbox=None):
+    """A covering librarian leaves a chat they hold for its own library to answer by email
+    (reference.handoff.do_return_offline checks who may): the live chat ends for the patron, and the
+    question waits among the home library's offline questions with the note, as if left offline."""
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status != Status.ACTIVE or conversation.librarian_id != user.pk:
+            raise ServiceError("not_assigned")
+        home = conversation.cover_agreement.home
+        Transfer.objects.create(conversation=conversation, from_user=user, to_queue=conversation.queue, note=note,
+                                status=Transfer.Status.REQUEUED, answered_at=timezone.now())
+        before = _Before.of(conversation)
+        conversation.status = Status.CLOSED
+        conversation.is_offline = True
+        conversation.first_response_at = None  # the e-mail is the answer the offline list waits for
+        conversation.closed_at = timezone.now()
+        conversation.closed_by_role = Role.LIBRARIAN
+        conversation.closed_by = user
+        conversation.cover_agreement = None
+        conversation.save(update_fields=["status", "is_offline", "first_response_at", "closed_at", "closed_by_role",
+                                         "closed_by", "cover_agreement"])
+        outbox = outbox_or_direct(outbox)
+        _changed(conversation, before, outbox, reason="closed", notice=lambda: _(
+            "%(library)s will answer your question by email at %(email)s. Everything you wrote is kept.")
+            % {"library": home.name, "email": conversation.patron.email})
+        outbox.publish(groups.queue(conversation.queue_id), frames.offline_added(conversation.pk))
     return conversation
 
 
@@ -371,11 +421,13 @@ def _changed_queues(conversation, before, now, outbox, reason):
     joined = now.queue_id if now.status == Status.QUEUED else None
     if left is not None and left != joined:
         outbox.publish(groups.queue(left), frames.queue_removed(conversation.pk, reason))
+        cover.publish_removed(conversation.pk, left, reason, outbox)
         routing.settle_assignments(conversation, outbox, taken_by=now.librarian_id)
         waiting.publish_positions(left, outbox)
     if joined is not None and joined != left:
         transfers = conversation.transfers.all() if reason == "transferred" else None
         outbox.publish(groups.queue(joined), frames.queue_added(conversation, transfers=transfers))
+        cover.publish_added(conversation, outbox, transfers=transfers)
         if before is not NEW:  # a new chat joins at the back: nobody ahead moves
             waiting.publish_positions(joined, outbox)
         routing.assign_later([joined], outbox)
@@ -397,7 +449,8 @@ def _notice(conversation, outbox, text):
 
 def _locked(conversation_id):
     conversation = (Conversation.objects.select_for_update(of=("self",))
-                    .select_related("patron", "queue", "librarian__librarian_profile")
+                    .select_related("patron", "queue", "librarian__librarian_profile",
+                                    "cover_agreement__home", "cover_agreement__covering")
                     .filter(pk=conversation_id).first())
     if conversation is None:
         raise ServiceError("not_found")

@@ -141,7 +141,8 @@ class Queue(models.Model):
         help_text=_("Automatic routing: an offer not accepted in this time goes to the next librarian."))
     fallback_queue = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("fallback queue"),
-        help_text=_("A chat nobody here picks up in time rolls over to this queue (a partner library, say)."))
+        help_text=_("A chat nobody here picks up in time rolls over to this queue of the same library. (Partner "
+                    "libraries answer each other's chats under cover agreements.)"))
     opening_hours = models.TextField(
         _("opening hours"), blank=True,
         help_text=_("One line per rule, in the library's time zone, e.g. “mon-fri 08:00-16:00” and "
@@ -162,6 +163,8 @@ class Queue(models.Model):
         from reference import hours
 
         hours.parse(self.opening_hours)
+        if self.fallback_queue is not None and self.fallback_queue.library_id != self.library_id:
+            raise ValidationError({"fallback_queue": _("The fallback queue must be one of the same library's.")})
 
 
 class LibrarianProfile(models.Model):

@@ -11,6 +11,7 @@ its survey (reference.surveys.offline_survey_url).
 
 import time
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from reference import hours, mail, surveys
@@ -31,13 +32,29 @@ def desk_state(queue_id):
         state = {"open": False, "reason": "closed", "hours": queue.opening_hours}
     else:
         queue_ids = [queue.pk] + ([queue.fallback_queue_id] if queue.fallback_queue_id else [])
-        members = list(LibrarianProfile.objects.filter(
-            queues__in=queue_ids, status=LibrarianProfile.Status.AVAILABLE, user__is_active=True,
-        ).values_list("user_id", flat=True).distinct())
-        on_duty = bool(members) and bool(get_store().connected(members))
+        on_duty = _anyone_on_duty(LibrarianProfile.objects.filter(queues__in=queue_ids))
         state = {"open": on_duty, "reason": None if on_duty else "nobody", "hours": queue.opening_hours}
+    if not state["open"] and _covered_now(queue):
+        state = {"open": True, "reason": None, "hours": queue.opening_hours}
     _desk_cache[queue.pk] = (time.monotonic() + _DESK_CACHE_SECONDS, state)
     return state
+
+
+def _anyone_on_duty(profiles):
+    members = list(profiles.filter(status=LibrarianProfile.Status.AVAILABLE, user__is_active=True)
+                   .values_list("user_id", flat=True).distinct())
+    return bool(members) and bool(get_store().connected(members))
+
+
+def _covered_now(queue):
+    """A partner library covers the queue now (reference.cover) and one of its librarians is on
+    duty: a new chat will be answered live. (An agreement for chats that wait counts too: the
+    patron waits, then the partner sees it.)"""
+    from reference import cover
+
+    libraries = cover.covering_now(queue)
+    return bool(libraries) and _anyone_on_duty(LibrarianProfile.objects.filter(
+        Q(library_id__in=libraries) | Q(other_libraries__in=libraries)))
 
 
 def forget_desk_states():

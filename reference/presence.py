@@ -122,12 +122,21 @@ def announce(profile, *, origin=None, now=None, outbox=None):
     at = None if now is None else datetime.fromtimestamp(now, tz=UTC)
     duty.record_duty(profile, connected and profile.status != LibrarianProfile.Status.OFFLINE, at)
     held = Conversation.objects.filter(librarian_id=profile.user_id, status=Conversation.Status.ACTIVE).count()
-    outbox_or_direct(outbox).publish(groups.STAFF, frames.presence(profile, connected, held), origin=origin)
+    outbox = outbox_or_direct(outbox)
+    frame = frames.presence(profile, connected, held)
+    for library_id in profile_library_ids(profile):
+        outbox.publish(groups.staff(library_id), frame, origin=origin)
 
 
-def roster():
-    """Everyone with a librarian profile, with presence and load, for a dashboard's welcome."""
-    profiles = list(LibrarianProfile.objects.filter(user__is_active=True, user__is_staff=True).annotate(
+def profile_library_ids(profile):
+    return {profile.library_id, *profile.other_libraries.values_list("pk", flat=True)}
+
+
+def roster(library_ids):
+    """The librarians of these libraries, with presence and load, for a dashboard's welcome."""
+    colleagues = LibrarianProfile.objects.filter(Q(library_id__in=library_ids) | Q(other_libraries__in=library_ids))
+    profiles = list(LibrarianProfile.objects.filter(
+        pk__in=colleagues.values("pk"), user__is_active=True, user__is_staff=True).annotate(
         held=Count("user__conversations", filter=Q(user__conversations__status=Conversation.Status.ACTIVE))
     ).order_by("display_name"))
     connected = get_store().connected([p.user_id for p in profiles])

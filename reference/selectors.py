@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from reference import assessment, frames, history, notes, offline_questions, tenancy, transcript_search, waiting
+from reference import assessment, cover, frames, history, notes, offline_questions, tenancy, transcript_search, waiting
 from reference.errors import ServiceError
 from reference.models import AssignmentOffer, Conversation, LibrarianProfile, Message, Queue, Role, Transfer
 from reference.presence import roster as presence_roster
@@ -13,7 +13,8 @@ from reference.presence import roster as presence_roster
 # A reload within this time after a chat closed still shows how it ended.
 RECENTLY_CLOSED = timedelta(hours=1)
 
-_RELATED = ("patron", "patron__library_card", "queue", "librarian__librarian_profile")
+_RELATED = ("patron", "patron__library_card", "queue", "librarian__librarian_profile",
+            "cover_agreement__home", "cover_agreement__covering")
 
 
 def transfers_prefetch():
@@ -48,7 +49,7 @@ def waiting_in_queues(queue_ids):
 
 def held_by(user):
     return list(
-        Conversation.objects.select_related(*_RELATED)
+        Conversation.objects.select_related(*_RELATED, "site")
         .filter(librarian=user, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.select_related("attachment")),
@@ -190,11 +191,19 @@ def conversation_for_holder(conversation_id):
 def holder_workbench(conversation, viewer=None):
     """What librarians only see with a chat: its notes and its patron's, and the patron's earlier
     chats (keyword arguments of frames.conversation for its holder; the transcript page's too).
-    The earlier chats listed are those `viewer` (default: the holder) may read."""
+    The earlier chats listed are those `viewer` (default: the holder) may read. A librarian of
+    another library (covering it, reference.cover) sees only this chat's own notes: the home
+    library's notes about its patron stay the home library's."""
     earlier = history.patron_history(conversation)
     viewer = viewer or conversation.librarian
     shown = visible_only(viewer, earlier) if viewer is not None else earlier
+    if viewer is not None and not _of_their_library(viewer, conversation):
+        return {"notes": notes.conversation_notes(conversation), "history": shown}
     return {"notes": notes.notes_of(conversation, earlier), "history": shown}
+
+
+def _of_their_library(user, conversation):
+    return conversation.site.library_id in tenancy.library_ids(user)
 
 
 # ---- what a socket's welcome carries
@@ -219,9 +228,10 @@ def position_of(conversation):
 
 
 def librarian_groups(user):
-    """The ids of the librarian's active queues and of the chats they hold: what their sockets follow."""
+    """The ids of the librarian's libraries, of their active queues and of the chats they hold:
+    what their sockets follow."""
     queue_ids = list(Queue.objects.filter(members__user=user, is_active=True).values_list("pk", flat=True))
-    return queue_ids, held_ids(user.pk)
+    return sorted(tenancy.library_ids(user)), queue_ids, held_ids(user.pk)
 
 
 def unread_by_librarian(conversation):
@@ -240,6 +250,8 @@ def librarian_welcome(user, *, queue_ids, since):
     histories = history.histories(conversations)
     held_notes = notes.notes_by_conversation(conversations, histories)
     for conversation in conversations:
+        if not _of_their_library(user, conversation):  # covered: as in holder_workbench
+            held_notes[conversation.pk] = notes.conversation_notes(conversation)
         payload = frames.conversation_payload(conversation, for_librarian=True)
         after = since.get(conversation.pk, 0)
         payload["messages"] = [frames.message_payload(m) for m in conversation.messages.all() if m.seq > after]
@@ -250,15 +262,20 @@ def librarian_welcome(user, *, queue_ids, since):
         payload["history"] = frames.history_payload(visible_only(user, histories[conversation.pk]))
         held.append(payload)
     queues = list(Queue.objects.filter(pk__in=queue_ids))
+    library_ids = tenancy.library_ids(user)
+    covered = [frames.conversation_payload(c, for_librarian=True, cover_of=a)
+               for c, a in cover.coverable(library_ids)]
     return {
         "librarian": {"id": user.pk, "name": profile.display_name, "max_chats": profile.max_chats,
                       "status": profile.status},
-        "colleagues": presence_roster(),
-        "transfer_queues": [{"id": q.pk, "name": q.name} for q in Queue.objects.filter(is_active=True)],
+        "colleagues": presence_roster(library_ids),
+        "transfer_queues": [{"id": q.pk, "name": q.name}
+                            for q in Queue.objects.filter(is_active=True, library_id__in=library_ids)],
         "offers": [frames.transfer_payload(t) for t in open_offers_to(user)],
         "assignments": [frames.offer_payload(o) for o in open_assignments_to(user)],
         "queues": [{"id": q.pk, "name": q.name} for q in queues],
-        "waiting": [frames.conversation_payload(c, for_librarian=True) for c in waiting_in_queues(queue_ids)],
+        "waiting": [frames.conversation_payload(c, for_librarian=True, cover_of=None)
+                    for c in waiting_in_queues(queue_ids)] + covered,
         "conversations": held,
         "assessment": assessment.setup(profile.library),
         "requeued_while_away": profile.requeued_while_away,  # reference.duty

@@ -7,7 +7,7 @@ import time
 
 from django.db import transaction
 
-from reference import dbthreads, duty, handoff, lifecycle, presence, routing, selectors
+from reference import cover, dbthreads, duty, handoff, lifecycle, presence, routing, selectors
 from reference.presence_store import get_store, off_db_thread
 
 SWEEP_EVERY = 5  # seconds
@@ -26,6 +26,7 @@ def sweep(now, outbox=None):
     routing.do_expire_assignments(outbox=outbox)
     roll_over(outbox=outbox)
     routing.do_assign_all(outbox)
+    cover.publish_waiting(outbox)  # agreements come into force, chats wait long enough
 
 
 def requeue_lapsed(now, outbox=None):

@@ -10,27 +10,30 @@ Staff pages (transcripts, reports, FAQ editing, topics, canned replies…) work 
 time: the current one, which a librarian of several picks in the staff bar; it is kept in the login
 session. The dashboard follows the queues the librarian is a member of, whichever library they are in.
 
-A superuser is the service's administrator: in the admin they see and add every library; a library's
-own administrators (staff with admin rights) see only their libraries' objects there (reference.admin).
+A superuser is the service's administrator: they belong to every library, and in the admin they see
+and add every library; a library's own administrators (staff with admin rights) see only their
+libraries' objects there (reference.admin).
 """
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from reference.models import Library, LibrarianProfile
+from reference.models import LibrarianProfile, Library
 
 SESSION_KEY = "current_library"
 
 
 def library_ids(user):
-    """The ids of the libraries `user` belongs to (empty for someone without a librarian profile).
-    Kept on the user object for the request."""
+    """The ids of the libraries `user` belongs to (empty for someone without a librarian profile;
+    every library for a superuser, the service's administrator). Kept on the user object."""
     cached = getattr(user, "_library_ids", None)
     if cached is not None:
         return cached
     ids = frozenset()
-    if user is not None and user.is_authenticated:
+    if user is not None and user.is_authenticated and user.is_superuser:
+        ids = frozenset(Library.objects.values_list("pk", flat=True))
+    elif user is not None and user.is_authenticated:
         profile = LibrarianProfile.objects.filter(user=user).only("library_id").first()
         if profile is not None:
             ids = frozenset([profile.library_id, *profile.other_libraries.values_list("pk", flat=True)])
@@ -46,8 +49,8 @@ def libraries_of(user):
 
 
 def home_library_id(user):
-    profile = getattr(user, "librarian_profile", None)
-    return profile.library_id if profile is not None else None
+    profile = LibrarianProfile.objects.filter(user=user).only("library_id").first()
+    return profile.library_id if profile is not None else min(library_ids(user), default=None)
 
 
 def belongs(user, library_id):

@@ -94,17 +94,18 @@ def _faq_lists_as_migrate_left_them(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
-    """Each test starts with an empty layer, presence store and rate-limit counters (in-process) or its
-    own key prefixes (Redis)."""
+    """Each test starts with an empty layer, presence store, rate-limit counters and cover lists sent
+    (in-process) or its own key prefixes (Redis)."""
     from channels.layers import channel_layers
 
-    from reference import limits
+    from reference import cover, limits
     from reference.offline_questions import forget_desk_states
     from reference.presence_store import reset_store
 
     channel_layers.backends.clear()
     reset_store()
     forget_desk_states()
+    cover.forget_sent()
     if settings.REDIS_URL:
         prefix = f"rt:test:{uuid.uuid4().hex[:8]}"
         settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix

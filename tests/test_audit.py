@@ -239,6 +239,10 @@ def test_the_rule_follows_each_conversations_own_library(desk, queue, make_libra
     theirs = closed(site=their_site, queue=desk.b, subject="Di sana")
     by_queue(desk.library)  # only here
     visible = set(Conversation.objects.filter(selectors.visible_transcripts(desk.siti)).values_list("pk", flat=True))
+    assert visible == {desk.in_a.pk}  # another library's chats: not even the rule applies (reference.tenancy)
+    desk.siti.librarian_profile.other_libraries.add(other)  # Siti works for both libraries
+    del desk.siti._library_ids
+    visible = set(Conversation.objects.filter(selectors.visible_transcripts(desk.siti)).values_list("pk", flat=True))
     assert visible == {desk.in_a.pk, theirs.pk}
 
 

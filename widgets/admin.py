@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from reference import surveys
+from reference.admin import LibraryScopedAdmin
 from reference.errors import ServiceError
 from reference.models import SurveyQuestion
 from widgets.models import Site
@@ -30,10 +31,29 @@ class SurveyQuestionInline(admin.TabularInline):
     extra = 0
 
 
+class SiteForm(forms.ModelForm):
+    """A site sends its chats to its own library's queues."""
+
+    def clean(self):
+        cleaned = super().clean()
+        library = cleaned.get("library")
+        if library is None:
+            return cleaned
+        default_queue = cleaned.get("default_queue")
+        if default_queue is not None and default_queue.library_id != library.pk:
+            self.add_error("default_queue", _("Choose a queue of the site's own library."))
+        foreign = [queue.name for queue in cleaned.get("queue_choices") or () if queue.library_id != library.pk]
+        if foreign:
+            self.add_error("queue_choices", _("Only the site's own library's queues, not: %(queues)s")
+                           % {"queues": ", ".join(foreign)})
+        return cleaned
+
+
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(LibraryScopedAdmin, admin.ModelAdmin):
+    form = SiteForm
     list_display = ["name", "library", "key", "default_queue", "is_active"]
-    list_filter = ["is_active", "default_queue"]
+    list_filter = ["is_active", "library", "default_queue"]
     search_fields = ["name", "key", "allowed_origins"]
     readonly_fields = ["embed_code"]
     fieldsets = [

@@ -26,16 +26,18 @@ from reference.protocol import field, id_list
 class LibrarianConsumer(StaffConsumer):
     frame_types = frozenset({"hello", "fetch", "read", "claim", "message", "typing", "close", "status", "capacity",
                              "heartbeat", "transfer", "transfer.accept", "transfer.decline", "assignment.decline",
-                             "assess", "note", "duty.dismiss", "block", "ping"})
+                             "assess", "note", "duty.dismiss", "block", "return.offline", "ping"})
     held = frozenset()
 
     async def hello(self, frame):
         since = self._since(frame)
         profile = await dbthreads.run(presence.librarian_profile)(self.user)
         self.name = profile.display_name
-        queue_ids, held_ids = await dbthreads.run(selectors.librarian_groups)(self.user)
+        library_ids, queue_ids, held_ids = await dbthreads.run(selectors.librarian_groups)(self.user)
+        self.library_ids = library_ids
         # Join first, read second: anything published in between arrives twice, never zero times.
-        for group in [groups.STAFF, groups.librarian(self.user.pk), *map(groups.queue, queue_ids),
+        for group in [*map(groups.staff, library_ids), *map(groups.cover, library_ids),
+                      groups.librarian(self.user.pk), *map(groups.queue, queue_ids),
                       *map(groups.conversation, held_ids)]:
             await self.join(group)
         self.held = set(held_ids)
@@ -64,6 +66,11 @@ class LibrarianConsumer(StaffConsumer):
         if self.ready:
             await presence.socket_gone(user=self.user, socket_id=self.channel_name)
 
+    def _own_library_chat(self, frame):
+        conversation = frame.get("conversation")
+        cover = conversation.get("cover") if isinstance(conversation, dict) else None
+        return bool(cover) and cover["home_library"]["id"] in self.library_ids
+
     async def on_heartbeat(self, frame):
         """The dashboard's beat: proof that this librarian is really here."""
         await presence.socket_beat(user=self.user, socket_id=self.channel_name)
@@ -89,6 +96,11 @@ class LibrarianConsumer(StaffConsumer):
         else:
             await dbthreads.change(handoff.do_transfer_to_queue)(
                 user=self.user, conversation_id=conversation_id, queue_id=to_queue, note=note)
+
+    async def on_return_offline(self, frame):
+        conversation_id = field(frame, "conversation", int)
+        note = field(frame, "note", str, required=False, default="")
+        await dbthreads.change(handoff.do_return_offline)(user=self.user, conversation_id=conversation_id, note=note)
 
     async def on_transfer_accept(self, frame):
         transfer_id = field(frame, "transfer", int)
@@ -178,6 +190,8 @@ class LibrarianConsumer(StaffConsumer):
         conversation_id = groups.conversation_of(group)
         if conversation_id is not None and conversation_id not in self.held:
             return  # a claim still in flight (or one that failed), or a chat released just now
+        if groups.cover_library_of(group) is not None and self._own_library_chat(frame):
+            return  # a chat of one of our own libraries: its queue's members see it there
         if frame["type"] == "conversation.released":
             await self.unfollow(frame["conversation"])
         if frame["type"] == "conversation":

@@ -13,9 +13,10 @@ class StaffPageConsumer(StaffConsumer):
 
     async def hello(self, frame):
         # Listen first, then read: a change in between arrives as a frame too.
-        await self.join(groups.STAFF)
-        await self.join(groups.librarian(self.user.pk))
         profile = await dbthreads.run(presence.librarian_profile)(self.user)
+        for library_id in await dbthreads.run(presence.profile_library_ids)(profile):
+            await self.join(groups.staff(library_id))
+        await self.join(groups.librarian(self.user.pk))
         await presence.socket_beat(user=self.user, socket_id=self.channel_name)
         welcome = await dbthreads.run(selectors.staff_page_welcome)(profile)
         await self.send_frame(frames.welcome(**welcome))

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from reference.admin import LibraryScopedAdmin, is_service_admin
 from reference.errors import ServiceError
 from reference.faq.answers import check_source, render_markdown, source_for_editing
 from reference.faq.defaults import ensure_topics
@@ -30,8 +31,16 @@ class FaqEntryForm(forms.ModelForm):
 
     class Meta:
         model = FaqEntry
-        fields = ["slug", "language", "question", "answer_source", "topics", "status", "translation_of",
+        fields = ["library", "slug", "language", "question", "answer_source", "topics", "status", "translation_of",
                   "source_conversations"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "library" in self.fields:  # left empty: the entry stays where it is (a new one: the first library)
+            self.fields["library"].required = False
+
+    def clean_library(self):
+        return self.cleaned_data.get("library") or self.instance.library
 
     def clean_answer_source(self):
         source = self.cleaned_data["answer_source"]
@@ -45,10 +54,11 @@ class FaqEntryForm(forms.ModelForm):
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(admin.ModelAdmin):
+class FaqEntryAdmin(LibraryScopedAdmin, admin.ModelAdmin):
     form = FaqEntryForm
-    list_display = ["question", "slug", "language", "status", "view_count", "helpful_yes", "answered_in_widget"]
-    list_filter = ["status", "language"]
+    list_display = ["question", "library", "slug", "language", "status", "view_count", "helpful_yes",
+                    "answered_in_widget"]
+    list_filter = ["library", "status", "language"]
     search_fields = ["question", "slug"]
     raw_id_fields = ["translation_of", "source_conversations"]
     readonly_fields = ["author", "published_by", "published_at", "view_count", "helpful_yes", "helpful_no",
@@ -78,29 +88,43 @@ class FaqEntryAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
 
 
+class NetworkListAdmin(admin.ModelAdmin):
+    """The word lists and topic labels every library's FAQ search shares: a library's own
+    administrator reads them; the service's administrator (a superuser) changes them."""
+
+    def has_add_permission(self, request):
+        return is_service_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_service_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_service_admin(request.user)
+
+
 @admin.register(FaqSynonym)
-class FaqSynonymAdmin(admin.ModelAdmin):
+class FaqSynonymAdmin(NetworkListAdmin):
     list_display = ["words", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["words"]
 
 
 @admin.register(FaqSearchMiss)
-class FaqSearchMissAdmin(admin.ModelAdmin):
-    list_display = ["query", "count", "language", "last_seen", "resolved"]
-    list_filter = ["resolved", "language"]
+class FaqSearchMissAdmin(LibraryScopedAdmin, admin.ModelAdmin):
+    list_display = ["query", "library", "count", "language", "last_seen", "resolved"]
+    list_filter = ["library", "resolved", "language"]
     search_fields = ["query"]
 
 
 @admin.register(FaqTopic)
-class FaqTopicAdmin(admin.ModelAdmin):
+class FaqTopicAdmin(NetworkListAdmin):
     list_display = ["slug", "label_id", "label_en"]
     list_editable = ["label_id", "label_en"]
     search_fields = ["slug", "label_id", "label_en"]
 
 
 @admin.register(FaqSpelling)
-class FaqSpellingAdmin(admin.ModelAdmin):
+class FaqSpellingAdmin(NetworkListAdmin):
     list_display = ["informal", "standard", "is_active", "updated_at"]
     list_editable = ["standard", "is_active"]
     list_filter = ["is_active"]

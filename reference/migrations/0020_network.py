@@ -105,4 +105,9 @@ class Migration(migrations.Migration):
             model_name='coveragreement',
             constraint=models.CheckConstraint(condition=models.Q(('home', models.F('covering')), _negated=True), name='cover_not_self'),
         ),
+        migrations.AlterField(
+            model_name='queue',
+            name='fallback_queue',
+            field=models.ForeignKey(blank=True, help_text="A chat nobody here picks up in time rolls over to this queue of the same library. (Partner libraries answer each other's chats under cover agreements.)", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reference.queue', verbose_name='fallback queue'),
+        ),
     ]

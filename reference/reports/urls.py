@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reference.reports import export_views, views
+from reference.reports import export_views, network_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     path("staff/reports/export/transcripts.csv", export_views.transcripts_csv, name="export_transcripts_csv"),
     path("staff/reports/export/transcripts.json", export_views.transcripts_json, name="export_transcripts_json"),
     path("staff/reports/export/<slug:name>.csv", views.export_table, name="export_table"),
+    path("staff/reports/network/", network_views.network_page, name="network"),
+    path("staff/reports/network/<slug:name>.csv", network_views.network_csv, name="network_csv"),
 ]
