@@ -94,8 +94,10 @@ def _librarian(django_user_model, username, name, library, queue):
                                                  email=f"{username}@example.org")
     profile = LibrarianProfile.objects.create(user=user, display_name=name, library=library)
     profile.queues.add(queue)
-    # Everything a library's own administrator may hold.
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["reference", "widgets"]))
+    # Everything a library's own administrator may hold; reading the whole network's cover report is
+    # for the network's coordinators (reports:network), not a library's staff.
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["reference", "widgets"])
+                              .exclude(codename="view_network_reports"))
     return user
 
 
@@ -109,6 +111,7 @@ def world(django_user_model, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     alfa = Library.objects.create(name="Perpustakaan Alfa")
     beta = Library.objects.create(name="Perpustakaan Beta")
+    gamma = Library.objects.create(name="Perpustakaan Gamma")  # covers for A
     a_queue = Queue.objects.create(name="Antrean Alfa", slug="alfa", library=alfa)
     b_queue = Queue.objects.create(name="Antrean Beta", slug="beta", library=beta)
     a_site = Site.objects.create(name="Situs Alfa", key="alfa-site", default_queue=a_queue, library=alfa)
@@ -139,6 +142,11 @@ def world(django_user_model, settings, tmp_path):
     active = Conversation.objects.create(patron=rina, site=a_site, queue=a_queue, librarian=a_staff, status="active",
                                          subject="Naskah kuno alfazeta", first_assigned_at=now, assigned_at=now)
     _message(active, 1, "patron", "pesan rahasia alfazeta lagi", author_name="Rina Alfarizi")
+    g_staff = _librarian(django_user_model, "gamma_admin", "Gamma Pustakawan", gamma, a_queue)
+    covered = Conversation.objects.create(patron=rina, site=a_site, queue=a_queue, librarian=g_staff, status="closed",
+                                          subject="Naskah kuno alfazeta", covering_library=gamma, closed_at=now,
+                                          first_assigned_at=now, first_response_at=now)
+    _message(covered, 1, "librarian", "Dari Gamma", author=g_staff, author_name="Gamma Pustakawan")
     offline = Conversation.objects.create(patron=Patron.objects.create(site=a_site), site=a_site, queue=a_queue,
                                           status="closed", is_offline=True, closed_at=now,
                                           subject="pertanyaan offline alfazeta")
@@ -375,6 +383,16 @@ def _export(name):
     return scenario
 
 
+def s_network(client, w):
+    # B's staff read the pairs B is in; A covered by Gamma is none of theirs.
+    url = reverse("reports:network")
+    assert_none_of_alfa(client.get(url))
+    for name in ("pairs", "librarians"):
+        response = client.get(reverse("reports:network_csv", args=[name]))
+        assert_none_of_alfa(response)
+        assert "Gamma" not in _text(response)
+
+
 def s_export_table(client, w):
     for name in tables.TABLES:
         url = reverse("reports:export_table", args=[name])
@@ -410,6 +428,8 @@ SCENARIOS = {
     "reports:export_transcripts_csv": _export("reports:export_transcripts_csv"),
     "reports:export_transcripts_json": _export("reports:export_transcripts_json"),
     "reports:export_table": s_export_table,
+    "reports:network": s_network,
+    "reports:network_csv": s_network,
 }
 FAQ_SCOPED_ELSEWHERE = {"faq:staff_misses", "faq:staff_candidates", "faq:staff_edit", "faq:draft_from_transcript"}
 
@@ -450,3 +470,5 @@ def test_library_a_sees_its_own(client, world):
     assert client.get(attachments.signed_url(world.upload)).status_code == 200
     found = client.get(reverse("reference:patron_data"), {"card_number": "ALFA-0042"})
     assert "Rina Alfarizi" in found.content.decode()
+    network = _text(client.get(reverse("reports:network_csv", args=["pairs"])))
+    assert "Perpustakaan Alfa" in network and "Perpustakaan Gamma" in network
