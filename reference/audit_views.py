@@ -1,5 +1,6 @@
 """The audit trail page (/staff/audit/): who opened, searched, exported or erased patrons' data.
-Readable with reference.view_audit_trail only; reading it is itself recorded (docs/audit.md)."""
+Readable with reference.view_audit_trail only, for the current library (reference.library_scope);
+reading it is itself recorded (docs/audit.md)."""
 
 import datetime as dt
 import zoneinfo
@@ -10,9 +11,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from reference import audit, frames
+from reference import audit, frames, library_scope
 from reference.forms import AuditFilterForm
-from reference.models import Conversation, Library
+from reference.models import Conversation
 from reference.views import staff_member_required
 
 PER_PAGE = 50
@@ -49,10 +50,11 @@ def _readable(cleaned):
 def audit_trail(request):
     if not audit.may_read(request.user):
         raise PermissionDenied
-    library_id = audit.library_id_of(request.user)
-    library = Library.objects.filter(pk=library_id).first() if library_id is not None else None
+    library = library_scope.current_library(request)
+    library_id = library.pk
     tz = _time_zone(library)
     form = AuditFilterForm(request.GET or None)
+    form.fields["user"].queryset = library_scope.staff_of(library)
     context = {"form": form, "library": library, "time_zone": str(tz), "page": None, "rows": []}
     if form.is_bound and not form.is_valid():
         return render(request, "reference/audit.html", context, status=400)

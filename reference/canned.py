@@ -1,11 +1,14 @@
 """Canned replies: texts a librarian inserts into the reply box instead of typing them again.
 
 A reply is personal (its owner's), shared with the members of a queue, or shared with the whole
-library (`LibrarianProfile.library`). Personal replies are changed only by their owner; shared ones
-only by staff with `reference.manage_shared_cannedreply` (superusers have it), within their own
-library. Each reply has an Indonesian and an English text; using one in a chat gives the text in the
-patron's language with its {variables} filled in (VARIABLES), and counts the use. The text then goes
-into the reply box, where the librarian may still edit it, and out as an ordinary chat message.
+library. Personal replies are changed only by their owner; shared ones only by staff with
+`reference.manage_shared_cannedreply` (superusers have it), within the library the staff page works
+in (`library_id`: the current library, reference.library_scope; by default their home library). In
+a chat, the shared replies are those of the chat's library; a librarian covering for another
+library (reference.cover) gets only the replies it shares with the chat's queue. Each reply has an
+Indonesian and an English text; using one in a chat gives the text in the patron's language with
+its {variables} filled in (VARIABLES), and counts the use. The text then goes into the reply box,
+where the librarian may still edit it, and out as an ordinary chat message.
 
 In a text, `{name}` is a variable and `{{` / `}}` stand for a brace itself; anything else in braces,
 or a brace on its own, is refused when the reply is saved, so using a reply never fails on its text.
@@ -22,7 +25,7 @@ from django.utils.dateformat import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reference import frames, handoff, hours, presence
+from reference import frames, handoff, hours, presence, tenancy
 from reference.errors import ServiceError
 from reference.models import CannedReply, Queue
 from reference.validation import clean_text
@@ -126,29 +129,39 @@ def can_manage_shared(user):
     return user.has_perm(MANAGE_SHARED)
 
 
-def _usable(user, profile, queue_ids=()):
+def library_of(user, profile, library_id=None):
+    """The library whose shared replies a page works with: `library_id` if `user` belongs to it
+    (else ServiceError), by default their home library."""
+    if library_id is None:
+        return profile.library_id
+    if not tenancy.belongs(user, library_id):
+        raise ServiceError("canned_not_found")
+    return library_id
+
+
+def _usable(user, profile, library_id, queue_ids=()):
     """Own personal replies, and the library's: shared with all of it, or with one of `profile`'s queues
     (or of `queue_ids`)."""
     queues = Q(queue__in=profile.queues.all())
     if queue_ids:
         queues |= Q(queue_id__in=list(queue_ids))
     return (Q(scope=Scope.PERSONAL, owner=user)
-            | Q(library_id=profile.library_id) & (Q(scope=Scope.LIBRARY) | Q(scope=Scope.QUEUE) & queues))
+            | Q(library_id=library_id) & (Q(scope=Scope.LIBRARY) | Q(scope=Scope.QUEUE) & queues))
 
 
-def _listed(user, profile):
+def _listed(user, profile, library_id):
     """What the management dialog lists: every usable reply and, for staff who manage shared
-    replies, every shared reply of their library."""
-    condition = _usable(user, profile)
+    replies, every shared reply of the library."""
+    condition = _usable(user, profile, library_id)
     if can_manage_shared(user):
-        condition |= Q(library_id=profile.library_id) & ~Q(scope=Scope.PERSONAL)
+        condition |= Q(library_id=library_id) & ~Q(scope=Scope.PERSONAL)
     return condition
 
 
-def may_change(user, profile, reply):
+def may_change(user, profile, reply, library_id=None):
     if reply.scope == Scope.PERSONAL:
         return reply.owner_id == user.pk
-    return reply.library_id == profile.library_id and can_manage_shared(user)
+    return reply.library_id == library_of(user, profile, library_id) and can_manage_shared(user)
 
 
 def _search(replies, query):
@@ -162,24 +175,38 @@ def _search(replies, query):
 
 # ---- selectors ---------------------------------------------------------------------------------
 
-def usable_replies(user, *, conversation=None, query=""):
-    """The replies `user` may insert, most used first. For a conversation, the replies shared with
-    its queue count too (a colleague may have handed over a chat from a queue one is not a member of)."""
+def usable_replies(user, *, conversation=None, query="", library_id=None):
+    """The replies `user` may insert, most used first. For a conversation, those of its library, and
+    the replies shared with its queue count too (a colleague may have handed over a chat from a queue
+    one is not a member of); covering another library's chat, only its queue's and one's own."""
     profile = presence.librarian_profile(user)
-    queue_ids = [conversation.queue_id] if conversation is not None else []
-    return _search(CannedReply.objects.filter(_usable(user, profile, queue_ids)), query)
+    if conversation is None:
+        return _search(CannedReply.objects.filter(_usable(user, profile, library_of(user, profile, library_id))),
+                       query)
+    chat_library = conversation.site.library_id
+    if tenancy.belongs(user, chat_library):
+        condition = _usable(user, profile, chat_library, [conversation.queue_id])
+    else:
+        condition = (Q(scope=Scope.PERSONAL, owner=user)
+                     | Q(library_id=chat_library, scope=Scope.QUEUE, queue_id=conversation.queue_id))
+    return _search(CannedReply.objects.filter(condition), query)
 
 
-def listed_replies(user, *, query=""):
+def listed_replies(user, *, query="", library_id=None):
     """[(reply, may change it)] for the management dialog, most used first."""
     profile = presence.librarian_profile(user)
-    return [(reply, may_change(user, profile, reply))
-            for reply in _search(CannedReply.objects.filter(_listed(user, profile)), query)]
+    library_id = library_of(user, profile, library_id)
+    return [(reply, may_change(user, profile, reply, library_id))
+            for reply in _search(CannedReply.objects.filter(_listed(user, profile, library_id)), query)]
 
 
-def share_queues(user):
-    """The queues `user` may share a reply with: any active queue for staff who manage shared replies."""
-    return list(Queue.objects.filter(is_active=True)) if can_manage_shared(user) else []
+def share_queues(user, library_id=None):
+    """The queues `user` may share a reply with: the library's active queues, for staff who manage
+    shared replies."""
+    if not can_manage_shared(user):
+        return []
+    library_id = library_of(user, presence.librarian_profile(user), library_id)
+    return list(Queue.objects.filter(is_active=True, library_id=library_id))
 
 
 def replies_for_conversation(user, *, conversation_id, query=""):
@@ -207,7 +234,7 @@ def payload(reply, *, editable=None, preview=None):
 
 # ---- services ----------------------------------------------------------------------------------
 
-def _clean(user, *, title, text_id, text_en, scope, queue_id):
+def _clean(user, *, title, text_id, text_en, scope, queue_id, library_id):
     """The fields to store, checked in the order of the form; ServiceError (with `field`) on the first fault."""
     if not isinstance(title, str):
         raise ServiceError("invalid_frame", field="title")
@@ -226,7 +253,7 @@ def _clean(user, *, title, text_id, text_en, scope, queue_id):
             raise ServiceError("canned_queue_required", field="queue")
         if isinstance(queue_id, bool) or not str(queue_id).isdigit():
             raise ServiceError("unknown_queue", field="queue")
-        queue = Queue.objects.filter(pk=int(queue_id), is_active=True).first()
+        queue = Queue.objects.filter(pk=int(queue_id), is_active=True, library_id=library_id).first()
         if queue is None:
             raise ServiceError("unknown_queue", field="queue")
     texts = {field: _clean_template(text, field=field) for field, text in (("text_id", text_id), ("text_en", text_en))}
@@ -247,44 +274,49 @@ def _clean_template(text, *, field):
     return text
 
 
-def _changeable(user, profile, reply_id):
+def _changeable(user, profile, reply_id, library_id):
     """The reply `user` is about to change, under its row lock: 404 when they cannot see it, 403 when
     they may see but not change it."""
-    reply = (CannedReply.objects.select_for_update().filter(_listed(user, profile), pk=reply_id).first()
+    reply = (CannedReply.objects.select_for_update().filter(_listed(user, profile, library_id), pk=reply_id).first()
              if isinstance(reply_id, int) else None)
     if reply is None:
         raise ServiceError("canned_not_found")
-    if not may_change(user, profile, reply):
+    if not may_change(user, profile, reply, library_id):
         raise ServiceError("canned_forbidden")
     return reply
 
 
-def do_create_reply(*, user, title, text_id, text_en, scope=Scope.PERSONAL, queue_id=None):
+def do_create_reply(*, user, title, text_id, text_en, scope=Scope.PERSONAL, queue_id=None, library_id=None):
     profile = presence.librarian_profile(user)
-    fields = _clean(user, title=title, text_id=text_id, text_en=text_en, scope=scope, queue_id=queue_id)
-    return CannedReply.objects.create(library_id=profile.library_id,
+    library_id = library_of(user, profile, library_id)
+    fields = _clean(user, title=title, text_id=text_id, text_en=text_en, scope=scope, queue_id=queue_id,
+                    library_id=library_id)
+    return CannedReply.objects.create(library_id=library_id,
                                       owner=user if scope == Scope.PERSONAL else None, **fields)
 
 
-def do_update_reply(*, user, reply_id, title, text_id, text_en, scope=Scope.PERSONAL, queue_id=None):
+def do_update_reply(*, user, reply_id, title, text_id, text_en, scope=Scope.PERSONAL, queue_id=None,
+                    library_id=None):
     """Change a reply's title, texts and sharing; its usage count stays."""
     profile = presence.librarian_profile(user)
+    library_id = library_of(user, profile, library_id)
     with transaction.atomic():
-        reply = _changeable(user, profile, reply_id)
-        fields = _clean(user, title=title, text_id=text_id, text_en=text_en, scope=scope, queue_id=queue_id)
+        reply = _changeable(user, profile, reply_id, library_id)
+        fields = _clean(user, title=title, text_id=text_id, text_en=text_en, scope=scope, queue_id=queue_id,
+                        library_id=library_id)
         for name, value in fields.items():
             setattr(reply, name, value)
         reply.owner = user if scope == Scope.PERSONAL else None
-        reply.library_id = profile.library_id
+        reply.library_id = library_id
         # Not usage_count: a use counted meanwhile must not be written over.
         reply.save(update_fields=[*fields, "owner", "library", "updated_at"])
     return reply
 
 
-def do_delete_reply(*, user, reply_id):
+def do_delete_reply(*, user, reply_id, library_id=None):
     profile = presence.librarian_profile(user)
     with transaction.atomic():
-        _changeable(user, profile, reply_id).delete()
+        _changeable(user, profile, reply_id, library_of(user, profile, library_id)).delete()
 
 
 def do_use_reply(*, user, reply_id, conversation_id):

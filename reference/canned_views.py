@@ -16,7 +16,7 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reference import canned, presence
+from reference import canned, library_scope, presence
 from reference.errors import ServiceError
 from reference.protocol import id_from_text
 
@@ -54,11 +54,17 @@ def _fields(body):
             "scope": body.get("scope", canned.Scope.PERSONAL), "queue_id": body.get("queue")}
 
 
+def _library_id(request):
+    """The shared replies listed and changed here are the current library's (reference.library_scope)."""
+    return library_scope.current_library(request).pk
+
+
 @require_http_methods(["GET", "POST"])
 @_json_view
 def replies(request):
     if request.method == "POST":
-        reply = canned.do_create_reply(user=request.user, **_fields(_body(request)))
+        reply = canned.do_create_reply(user=request.user, library_id=_library_id(request),
+                                       **_fields(_body(request)))
         return JsonResponse({"reply": canned.payload(reply, editable=True)}, status=201)
     query = request.GET.get("q", "")[:200]
     if "conversation" in request.GET:
@@ -66,13 +72,14 @@ def replies(request):
             request.user, conversation_id=id_from_text(request.GET["conversation"], "conversation"), query=query)
         listed = [canned.payload(reply, preview=preview) for reply, preview in found]
     else:
-        listed = [canned.payload(reply, editable=editable)
-                  for reply, editable in canned.listed_replies(request.user, query=query)]
+        listed = [canned.payload(reply, editable=editable) for reply, editable in canned.listed_replies(
+            request.user, query=query, library_id=_library_id(request))]
     return JsonResponse({
         "replies": listed,
         "variables": list(canned.PLACEHOLDERS),
         "can_manage_shared": canned.can_manage_shared(request.user),
-        "queues": [{"id": queue.pk, "name": queue.name} for queue in canned.share_queues(request.user)],
+        "queues": [{"id": queue.pk, "name": queue.name}
+                   for queue in canned.share_queues(request.user, _library_id(request))],
     })
 
 
@@ -80,9 +87,10 @@ def replies(request):
 @_json_view
 def reply(request, pk):
     if request.method == "DELETE":
-        canned.do_delete_reply(user=request.user, reply_id=pk)
+        canned.do_delete_reply(user=request.user, reply_id=pk, library_id=_library_id(request))
         return JsonResponse({"deleted": pk})
-    changed = canned.do_update_reply(user=request.user, reply_id=pk, **_fields(_body(request)))
+    changed = canned.do_update_reply(user=request.user, reply_id=pk, library_id=_library_id(request),
+                                     **_fields(_body(request)))
     return JsonResponse({"reply": canned.payload(changed, editable=True)})
 
 

@@ -61,8 +61,10 @@ def forget_desk_states():
     _desk_cache.clear()
 
 
-def waiting_questions():
-    return (Conversation.objects.filter(is_offline=True, first_response_at__isnull=True, anonymised_at=None)
+def waiting_questions(library):
+    """The questions left offline at `library`'s sites that nobody has answered yet, oldest first."""
+    return (Conversation.objects.filter(is_offline=True, first_response_at__isnull=True, anonymised_at=None,
+                                        site__library=library)
             .select_related("patron", "queue", "site").prefetch_related("messages").order_by("created_at"))
 
 

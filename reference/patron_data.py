@@ -3,9 +3,9 @@ copy (`export_zip`) or erase it (`erase`). Both are recorded in the audit trail.
 
 One person is found as the history finds them (reference.history): by their widget identity (the
 patron of a conversation), the same e-mail address (any case) or the same library card number, on
-the sites of the staff member's library. Erasing anonymises their conversations (the figures stay,
-reference.anonymise), deletes their files from storage, their notes and card number, and then the
-patrons themselves.
+the sites of one library (the staff page's current one). Erasing anonymises their conversations
+(the figures stay, reference.anonymise), deletes their files from storage, their notes and card
+number, and then the patrons themselves.
 """
 
 import json
@@ -78,9 +78,10 @@ class PatronRecords:
         return [c for c in self.conversations if c.status != Conversation.Status.CLOSED]
 
 
-def find(user, lookup):
-    """Every record of the person `lookup` describes, in the staff member's library."""
-    library = librarian_profile(user).library
+def find(user, lookup, library=None):
+    """Every record of the person `lookup` describes, in `library` (the staff page's current library;
+    by default the staff member's home library)."""
+    library = library if library is not None else librarian_profile(user).library
     in_library = Patron.objects.filter(site__library=library)
     same = Q(pk__in=[])
     if lookup.email:

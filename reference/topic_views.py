@@ -1,4 +1,4 @@
-"""/staff/topics/: the library's topics librarians tag chats with (reference.assessment).
+"""/staff/topics/: the current library's topics librarians tag chats with (reference.assessment).
 
 Every staff member sees the list; changing it takes the `reference.add_topic` /
 `reference.change_topic` permissions (superusers have them). Parse → one service call → answer.
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from reference import assessment, presence
+from reference import assessment, library_scope
 from reference.errors import ServiceError
 from reference.models import Library, Topic
 from reference.views import staff_member_required
@@ -43,7 +43,7 @@ def _save(form, library, topic=None):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def topic_list(request):
-    library = presence.librarian_profile(request.user).library
+    library = library_scope.current_library(request)
     may = _may_change(request.user)
     form = TopicForm(prefix="new")
     if request.method == "POST":
@@ -79,7 +79,7 @@ def topic_list(request):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def topic_edit(request, pk):
-    library = presence.librarian_profile(request.user).library
+    library = library_scope.current_library(request)
     topic = get_object_or_404(Topic, pk=pk, library=library)
     if not request.user.has_perm("reference.change_topic"):
         raise PermissionDenied

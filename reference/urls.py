@@ -5,6 +5,7 @@ from reference import audit_views, survey_views, views
 app_name = "reference"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("staff/library/", views.choose_library, name="choose_library"),
     path("staff/offline/", views.offline_question_list, name="offline_questions"),
     path("staff/transcripts/", views.transcript_list, name="transcripts"),
     path("staff/transcripts/<id:pk>/", views.transcript_detail, name="transcript"),

@@ -7,13 +7,27 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reference import assessment, attachments, audit, frames, lifecycle, limits, offline_questions, presence, selectors
+from reference import (
+    assessment,
+    attachments,
+    audit,
+    frames,
+    library_scope,
+    lifecycle,
+    limits,
+    offline_questions,
+    presence,
+    selectors,
+    tenancy,
+)
 from reference.errors import ServiceError
 from reference.forms import OfflineAnswerForm, TranscriptFilterForm
 from reference.models import Attachment, Conversation, Patron
@@ -37,8 +51,28 @@ def dashboard(request):
 
 
 @staff_member_required
+@require_POST
+def choose_library(request):
+    """The staff bar's library switch: the staff pages work in the chosen library from now on.
+    404 for a library the person does not belong to (or none), and nothing changes."""
+    chosen = request.POST.get("library", "")
+    if not (chosen.isdigit() and is_int(int(chosen))):
+        raise Http404
+    library_scope.current_library(request)  # a new colleague's profile first
+    tenancy.choose_library(request, int(chosen))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = reverse("reference:dashboard")
+    return redirect(back)
+
+
+@staff_member_required
 def transcript_list(request):
-    form = TranscriptFilterForm(request.GET or None)
+    """The current library's closed chats, and those its librarians answered for another library
+    under a cover agreement (of these, only the ones the reader may see: selectors.visible_transcripts)."""
+    library = library_scope.current_library(request)
+    form = library_scope.limit_choices(TranscriptFilterForm(request.GET or None), library)
     filters = form.cleaned_data if form.is_valid() else {}
     conversations = selectors.transcripts(
         user=request.user,
@@ -48,11 +82,11 @@ def transcript_list(request):
         librarian=filters.get("librarian"),
         text=filters.get("text", ""),
         topic=filters.get("topic"),
-    )
+    ).filter(Q(site__library=library) | Q(covering_library=library))
     page = Paginator(conversations, 25).get_page(request.GET.get("page"))
     searched = {name: value for name, value in filters.items() if value not in (None, "")}
     if searched:  # a search over patrons' words or a filtered list, once per request
-        audit.record(audit.Action.SEARCH_TRANSCRIPTS, user=request.user, library_id=audit.library_id_of(request.user),
+        audit.record(audit.Action.SEARCH_TRANSCRIPTS, user=request.user, library_id=library.pk,
                      text=searched.pop("text", ""), filters=_readable_filters(searched),
                      conversations=page.paginator.count)
     query = request.GET.copy()
@@ -130,10 +164,13 @@ def _assessment_form(user, conversation, error):
 @require_http_methods(["GET", "POST"])
 def offline_question_list(request):
     """Questions left while nobody was on duty, oldest first; an answer goes out by email."""
+    library = library_scope.current_library(request)
     failed_id, error, draft = None, None, ""
     if request.method == "POST":
         form = OfflineAnswerForm(request.POST)
         if form.is_valid():
+            if not Conversation.objects.filter(pk=form.cleaned_data["conversation"], site__library=library).exists():
+                raise Http404  # another library's question is not told apart from a missing one
             try:
                 lifecycle.do_answer_offline_question(
                     user=request.user, conversation_id=form.cleaned_data["conversation"],
@@ -149,7 +186,7 @@ def offline_question_list(request):
     rows = [{"conversation": c, "question": c.messages.all()[0].text,
              "error": error if str(c.pk) == failed_id else None,
              "draft": draft if str(c.pk) == failed_id else ""}
-            for c in offline_questions.waiting_questions()]
+            for c in offline_questions.waiting_questions(library)]
     status = 400 if error else 200
     return render(request, "reference/offline_questions.html", {"rows": rows, "error": error}, status=status)
 
@@ -225,6 +262,10 @@ def staff_upload(request):
     def upload(uploaded, conversation_id):
         if not (request.user.is_authenticated and request.user.is_active and request.user.is_staff):
             raise ServiceError("not_authenticated")
+        held = Conversation.objects.filter(pk=conversation_id).values("librarian_id", "site__library_id").first()
+        if held and held["librarian_id"] != request.user.pk and not tenancy.belongs(request.user,
+                                                                                   held["site__library_id"]):
+            raise ServiceError("not_found")  # another library's chat is not told apart from a missing one
         return attachments.upload_for_librarian(user=request.user, conversation_id=conversation_id,
                                                 uploaded=uploaded)
 
@@ -234,7 +275,8 @@ def staff_upload(request):
 @never_cache
 @require_GET
 def attachment_download(request, token):
-    """A file, for whoever holds a link that is still valid; the link is the permission."""
+    """A file, for whoever holds a link that is still valid; the link is the permission. Staff read
+    only the files of their libraries' chats and of those they held."""
     try:
         attachment = attachments.from_signed(token)
     except signing.SignatureExpired:
@@ -242,6 +284,10 @@ def attachment_download(request, token):
     except (signing.BadSignature, ValueError, Attachment.DoesNotExist):
         return render(request, "reference/attachment_link.html", {"expired": False}, status=403)
     if request.user.is_authenticated and request.user.is_staff:  # staff reading a chat's file
+        conversation = attachment.conversation
+        if not (tenancy.belongs(request.user, conversation.site.library_id)
+                or selectors.visible_only(request.user, [conversation])):
+            raise Http404  # a file of another library's chat, whatever link they were given
         audit.record(audit.Action.VIEW_TRANSCRIPT, user=request.user,
                      library_id=attachment.conversation.site.library_id, conversation_id=attachment.conversation_id,
                      file=attachment.name)

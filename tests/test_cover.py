@@ -195,7 +195,8 @@ def test_a_covering_librarian_leaves_the_question_for_the_home_library_to_answer
     handoff.do_return_offline(user=network["bima"], conversation_id=covered.pk, note="Tanya soal denda.")
     covered.refresh_from_db()
     assert (covered.status, covered.is_offline, covered.first_response_at) == ("closed", True, None)
-    assert covered.pk in [c.pk for c in offline_questions.waiting_questions()]
+    assert covered.pk in [c.pk for c in offline_questions.waiting_questions(network["home"])]
+    assert covered.pk not in [c.pk for c in offline_questions.waiting_questions(network["covering"])]
     notice = covered.messages.order_by("seq").last().text
     assert network["home"].name in notice and "rina@example.org" in notice
     answer = lifecycle.do_answer_offline_question(user=network["siti"], conversation_id=covered.pk,

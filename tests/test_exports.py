@@ -74,8 +74,8 @@ def note(chat, patron, when, author, text):
 def desk(db, django_user_model):
     """Two librarians of one library, and five conversations around November 2026 (Asia/Jakarta)."""
     library = Library.objects.create(name="Perpustakaan Tebing Tinggi", time_zone="Asia/Jakarta")
-    general = Queue.objects.create(name="Umum", slug="umum")
-    local = Queue.objects.create(name="Sejarah lokal", slug="lokal")
+    general = Queue.objects.create(name="Umum", slug="umum", library=library)
+    local = Queue.objects.create(name="Sejarah lokal", slug="lokal", library=library)
     site = Site.objects.create(name="Situs utama", key="export-site", default_queue=general, library=library)
 
     def librarian(username, display_name):

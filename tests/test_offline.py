@@ -84,7 +84,7 @@ def leave(site, identity, text="Apakah ada e-book?", language="id"):
 def test_the_answer_goes_by_email_in_the_patrons_language_and_stays(
         site, identity, librarian, django_capture_on_commit_callbacks):
     conversation = leave(site, identity, text="Do you lend e-books?", language="en")
-    assert list(offline_questions.waiting_questions()) == [conversation]
+    assert list(offline_questions.waiting_questions(site.library)) == [conversation]
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation.pk,
                                              text="Yes, through https://ipusnas.example")
@@ -93,7 +93,7 @@ def test_the_answer_goes_by_email_in_the_patrons_language_and_stays(
     assert "Do you lend e-books?" in sent.body and "Yes, through https://ipusnas.example" in sent.body
     html = sent.alternatives[0][0]
     assert '<a href="https://ipusnas.example"' in html
-    assert list(offline_questions.waiting_questions()) == []
+    assert list(offline_questions.waiting_questions(site.library)) == []
     assert conversation.messages.last().role == "librarian"  # kept in the transcript
     with pytest.raises(ServiceError) as error:
         lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation.pk, text="Again")
@@ -108,7 +108,7 @@ def test_bad_answers_change_nothing(site, identity, librarian, queue):
         with pytest.raises(ServiceError) as error:
             lifecycle.do_answer_offline_question(user=librarian, conversation_id=conversation_id, text=text)
         assert error.value.code == code
-    assert list(offline_questions.waiting_questions()) == [conversation] and not mail.outbox
+    assert list(offline_questions.waiting_questions(site.library)) == [conversation] and not mail.outbox
 
 
 def test_the_offline_questions_page(site, identity, librarian, client, django_capture_on_commit_callbacks):

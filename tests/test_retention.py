@@ -215,7 +215,7 @@ def test_an_anonymised_question_can_no_longer_be_answered_rated_or_surveyed(make
     asked = offline_question(identity=make_identity())
     link = surveys.link_token(asked.pk)
     apply_retention(now=later(library.offline_retention_days + 1))
-    assert asked.pk not in [c.pk for c in offline_questions.waiting_questions()]
+    assert asked.pk not in [c.pk for c in offline_questions.waiting_questions(asked.site.library)]
     with pytest.raises(ServiceError) as refused:
         lifecycle.do_answer_offline_question(user=librarian, conversation_id=asked.pk, text="Buka jam 9")
     assert refused.value.code == "anonymised"

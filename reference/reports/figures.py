@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import connections
-from django.db.models import Count, FloatField, Func, Sum
+from django.db.models import Count, FloatField, Func, Q, Sum
 from django.utils import timezone
 
 from reference import surveys
@@ -34,6 +34,7 @@ from reference.models import (
     FaqActivity,
     FaqEntry,
     LibrarianProfile,
+    Library,
     QuestionType,
     Topic,
     Transfer,
@@ -360,8 +361,14 @@ def _topics(conversations):
 
 
 def _faq_activity(query):
+    """The library's FAQ use in the period: counted at its widget sites or on its entries. Counts
+    tied to neither (a search on the public FAQ pages) are the first library's, whose FAQ /faq/ is."""
     since, until = query.bounds()
-    activity = FaqActivity.objects.filter(hour__gte=since, hour__lt=until)
+    library = query.library
+    mine = Q(site__library=library) | Q(site__isnull=True, entry__library=library)
+    if library.pk == Library.objects.order_by("pk").values_list("pk", flat=True).first():
+        mine |= Q(site__isnull=True, entry__isnull=True)
+    activity = FaqActivity.objects.filter(mine, hour__gte=since, hour__lt=until)
     if query.site:
         activity = activity.filter(site=query.site)
     return activity
@@ -388,7 +395,8 @@ def _faq_entries(query):
 
 
 def _librarians(rows, transfers, query):
-    profiles = LibrarianProfile.objects.filter(library=query.library, user__is_staff=True)
+    profiles = (LibrarianProfile.objects.filter(Q(library=query.library) | Q(other_libraries=query.library),
+                                                user__is_staff=True).distinct())
     if query.librarian:
         profiles = profiles.filter(user=query.librarian)
     figures = {p.user_id: LibrarianFigures(p.user_id, p.display_name) for p in profiles}

@@ -84,10 +84,12 @@ class ReportError(ValueError):
         self.messages = messages
 
 
-def report_query(user, data):
-    """The ReportQuery the GET parameters ask for, as this user may see it. Returns (form, query);
-    query is None when the form is invalid (form.errors says why)."""
-    library = librarian_profile(user).library
+def report_query(user, data, library=None):
+    """The ReportQuery the GET parameters ask for in `library` (the staff page's current library,
+    reference.library_scope; by default the user's home library), as this user may see it. Returns
+    (form, query); query is None when the form is invalid (form.errors says why)."""
+    if library is None:
+        library = librarian_profile(user).library
     whole_desk = can_see_whole_desk(user)
     form = ReportFilterForm(data, library=library, whole_desk=whole_desk)
     if not form.is_valid():
@@ -100,9 +102,9 @@ def report_query(user, data):
     return form, query
 
 
-def report_query_or_error(user, data):
+def report_query_or_error(user, data, library=None):
     """For exports, which have no form to show: the query, or ReportError with readable messages."""
-    form, query = report_query(user, data)
+    form, query = report_query(user, data, library)
     if query is None:
         raise ReportError([str(message) for messages in form.errors.values() for message in messages])
     return query

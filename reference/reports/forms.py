@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reference import library_scope
 from reference.forms import LibrarianChoiceField
 from reference.models import Queue
 from widgets.models import Site
@@ -21,7 +22,7 @@ class ReportFilterForm(forms.Form):
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     queue = forms.ModelChoiceField(
-        label=_("Queue"), queryset=Queue.objects.all(), required=False, empty_label=_("All queues"),
+        label=_("Queue"), queryset=Queue.objects.none(), required=False, empty_label=_("All queues"),
         error_messages={"invalid_choice": _("There is no such queue.")})
     librarian = LibrarianChoiceField(
         label=_("Librarian"), queryset=get_user_model().objects.none(), required=False,
@@ -33,11 +34,11 @@ class ReportFilterForm(forms.Form):
     def __init__(self, data, *, library, whole_desk):
         super().__init__(data)
         self.library = library
+        # The library's own queues, sites and librarians (home or other): another's is "no such".
+        self.fields["queue"].queryset = Queue.objects.filter(library=library)
         self.fields["site"].queryset = Site.objects.filter(library=library)
         if whole_desk:
-            self.fields["librarian"].queryset = get_user_model().objects.filter(
-                is_staff=True, librarian_profile__library=library).select_related("librarian_profile").order_by(
-                "librarian_profile__display_name")
+            self.fields["librarian"].queryset = library_scope.staff_of(library)
         else:
             del self.fields["librarian"]
 

@@ -1,0 +1,41 @@
+"""The staff pages' library (reference.tenancy.current_library) as the views use it: the current
+library of the person asking, and the choices of a filter form limited to that library.
+
+A staff page that works "in a library" (topics, canned replies, reports, the audit trail, offline
+questions, a patron's data) reads and changes that library's things only; a page about one object
+(a transcript, a file) checks the object's library instead (tenancy.check_library or
+selectors.visible_transcripts). docs/network.md, "Staff pages and the current library".
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from reference import presence, tenancy
+from reference.models import Queue, Topic
+
+
+def current_library(request):
+    """The library this staff page works in. A new colleague's profile (in the default library) is
+    made on first use, as on the dashboard."""
+    if not tenancy.library_ids(request.user):
+        presence.librarian_profile(request.user)
+        request.user._library_ids = None  # read again now that the profile exists
+    return tenancy.current_library(request)
+
+
+def staff_of(library):
+    """The staff who belong to `library`: it is their home or one of their other libraries."""
+    return (get_user_model().objects.filter(is_staff=True)
+            .filter(Q(librarian_profile__library=library) | Q(librarian_profile__other_libraries=library))
+            .distinct().select_related("librarian_profile").order_by("librarian_profile__display_name", "pk"))
+
+
+def limit_choices(form, library, *, queue="queue", librarian="librarian", topic="topic"):
+    """A filter form's queue, librarian and topic menus with `library`'s only; a value of another
+    library is then refused by the form like one that does not exist."""
+    choices = {queue: Queue.objects.filter(library=library), librarian: staff_of(library),
+               topic: Topic.objects.filter(library=library)}
+    for name, queryset in choices.items():
+        if name in form.fields:
+            form.fields[name].queryset = queryset
+    return form
