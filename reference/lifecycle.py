@@ -366,6 +366,8 @@ def do_answer_offline_question(*, user, conversation_id, text, outbox=None):
     text = clean_text(text)
     with transaction.atomic():
         conversation = _locked(conversation_id)
+        if not tenancy.belongs(user, conversation.site.library_id):
+            raise ServiceError("not_found")  # another library's question: answered by its own staff
         if not conversation.is_offline:
             raise ServiceError("not_offline")
         if conversation.first_response_at is not None:

@@ -325,3 +325,12 @@ def test_a_covering_librarian_sees_the_chat_but_not_the_home_librarys_notes_abou
     assert [n["text"] for n in held["notes"]] == ["Sudah dijelaskan aturan A."]
     at_home = selectors.holder_workbench(selectors.conversation_for_holder(conversation.pk), viewer=network["siti"])
     assert "Sering terlambat mengembalikan." in [n.text for n in at_home["notes"]]
+
+
+def test_only_the_home_librarys_staff_answer_a_question_left_for_it(network, covered):
+    handoff.do_return_offline(user=network["bima"], conversation_id=covered.pk)
+    with pytest.raises(ServiceError) as refused:
+        lifecycle.do_answer_offline_question(user=network["citra"], conversation_id=covered.pk, text="Jawaban C")
+    assert refused.value.code == "not_found"
+    covered.refresh_from_db()
+    assert (covered.first_response_at, covered.messages.filter(text="Jawaban C").exists()) == (None, False)

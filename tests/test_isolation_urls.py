@@ -53,13 +53,16 @@ PUBLIC = {
     "faq:search": "the public FAQ search page",
     "faq:topic": "a public FAQ topic page",
     "faq:detail": "a published FAQ entry (and its helpful vote)",
+    "faq:library_index": "a library's public FAQ at /l/<slug>/faq/ (its published entries only)",
+    "faq:library_search": "a library's public FAQ search page",
+    "faq:library_topic": "a public FAQ topic page of a library",
+    "faq:library_detail": "a library's published FAQ entry (tests/test_faq_libraries.py: not under another's path)",
     "faq:api_search": "the widget's FAQ search",
     "faq:api_opt_out": "a patron keeps their own chat out of the FAQ, by their token",
     "faq:api_answered": "a patron says an entry answered them",
 }
 IGNORED_NAMESPACES = ("admin",)  # the admin has its own per-library rules (reference.admin)
 
-FAQ_BRANCH = pytest.mark.xfail(strict=False, reason="faq-tenants branch: the FAQ staff views are scoped there")
 
 # What only library A has: none of it may reach B's staff.
 ALFA = ["Perpustakaan Alfa", "Antrean Alfa", "Situs Alfa", "Alfa Pustakawan", "Rina Alfarizi", "ALFA-0042",
@@ -431,7 +434,6 @@ SCENARIOS = {
     "reports:network": s_network,
     "reports:network_csv": s_network,
 }
-FAQ_SCOPED_ELSEWHERE = {"faq:staff_misses", "faq:staff_candidates", "faq:staff_edit", "faq:draft_from_transcript"}
 
 
 def test_every_url_name_is_covered():
@@ -445,9 +447,7 @@ def test_every_url_name_is_covered():
 
 
 @pytest.mark.django_db(transaction=True)  # the report views read on a thread of their own
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=[FAQ_BRANCH] if name in FAQ_SCOPED_ELSEWHERE else [])
-    for name in SCENARIOS])
+@pytest.mark.parametrize("name", list(SCENARIOS))
 def test_library_b_staff_cannot_reach_library_a(client, world, name):
     client.force_login(world.b_staff)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
