@@ -252,11 +252,10 @@ def bench_desk(slug, *, queue_name, site_name, origins, librarians, max_chats, u
     closed first (they would count against max_chats and show in every welcome).
     Returns (site, users, how many stale conversations were closed)."""
     django_ready()
-    from django.contrib.auth import get_user_model
     from django.db import transaction
     from django.utils import timezone
 
-    from reference.models import Conversation, LibrarianProfile, Queue, Role
+    from reference.models import Conversation, Queue, Role
     from widgets.models import Site
 
     with transaction.atomic():
@@ -267,19 +266,31 @@ def bench_desk(slug, *, queue_name, site_name, origins, librarians, max_chats, u
         stale = Conversation.objects.filter(site=site).exclude(status=Conversation.Status.CLOSED)
         closed_stale = stale.update(
             status=Conversation.Status.CLOSED, closed_at=timezone.now(), closed_by_role=Role.SYSTEM)
-        users = []
-        for i in range(librarians):
-            user, created = get_user_model().objects.get_or_create(
-                username=f"{user_prefix}{i:03d}", defaults={"is_staff": True, "is_active": True})
-            if created or not (user.is_staff and user.is_active):
-                user.is_staff = user.is_active = True
-                user.set_unusable_password()
-                user.save()
-            profile, _ = LibrarianProfile.objects.update_or_create(
-                user=user, defaults={"display_name": f"{display_prefix} {i:03d}", "max_chats": max_chats})
-            profile.queues.set([queue])
-            users.append(user)
+        users = [bench_librarian(f"{user_prefix}{i:03d}", f"{display_prefix} {i:03d}", queue, max_chats=max_chats)
+                 for i in range(librarians)]
     return site, users, closed_stale
+
+
+def bench_librarian(username, display_name, queue, *, max_chats=3, library=None):
+    """Idempotently: a staff user (unusable password) whose librarian profile holds `max_chats`
+    chats of `queue` only, at home in `library` (default: the profile's, or the first library)."""
+    from django.contrib.auth import get_user_model
+
+    from reference.models import LibrarianProfile
+
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": True, "is_active": True})
+    if created or not (user.is_staff and user.is_active):
+        user.is_staff = user.is_active = True
+        user.set_unusable_password()
+        user.save()
+    defaults = {"display_name": display_name, "max_chats": max_chats}
+    if library is not None:
+        defaults["library"] = library
+    profile, _ = LibrarianProfile.objects.update_or_create(user=user, defaults=defaults)
+    profile.queues.set([queue])
+    profile.other_libraries.clear()
+    return user
 
 
 def login_sessions(users):

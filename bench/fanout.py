@@ -86,6 +86,7 @@ from bench import client  # noqa: E402
 from bench.common import (  # noqa: E402
     REPO,
     bench_desk,
+    bench_librarian,
     check_local_urls,
     daphne_command,
     database_description,
@@ -404,11 +405,10 @@ def network_desk(scenario, libraries, per_library, chats, origins, cover=0):
     {dashboards that must show it})], "database", "layer"}. Chat n is library n mod `libraries`'s."""
     django_ready()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connections, transaction
     from django.utils import timezone
 
-    from reference.models import Conversation, LibrarianProfile, Library, Queue, Role
+    from reference.models import Conversation, Library, Queue, Role
     from widgets.models import Site
 
     desks, users, dashboard_library = [], [], []
@@ -425,16 +425,7 @@ def network_desk(scenario, libraries, per_library, chats, origins, cover=0):
                 status=Conversation.Status.CLOSED, closed_at=timezone.now(), closed_by_role=Role.SYSTEM)
             dashboards = []
             for j in range(per_library):
-                user, created = get_user_model().objects.get_or_create(
-                    username=f"{slug}-{j:02d}", defaults={"is_staff": True, "is_active": True})
-                if created or not (user.is_staff and user.is_active):
-                    user.is_staff = user.is_active = True
-                    user.set_unusable_password()
-                    user.save()
-                profile, _ = LibrarianProfile.objects.update_or_create(user=user, defaults={
-                    "display_name": f"Fan {scenario} {i:02d}-{j:02d}", "max_chats": 3, "library": library})
-                profile.queues.set([queue])
-                profile.other_libraries.clear()
+                user = bench_librarian(f"{slug}-{j:02d}", f"Fan {scenario} {i:02d}-{j:02d}", queue, library=library)
                 dashboards.append(len(users))
                 users.append(user)
                 dashboard_library.append(i)
