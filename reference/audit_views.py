@@ -1,5 +1,5 @@
 """The audit trail page (/staff/audit/): who opened, searched, exported or erased patrons' data.
-Readable with reference.view_audit_trail only, for the current library (reference.library_scope);
+Readable with reference.view_audit_trail only, for the current library (reference.tenancy);
 reading it is itself recorded (docs/audit.md)."""
 
 import datetime as dt
@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from reference import audit, frames, library_scope
+from reference import audit, frames, library_scope, tenancy
 from reference.forms import AuditFilterForm
 from reference.models import Conversation
 from reference.views import staff_member_required
@@ -50,7 +50,7 @@ def _readable(cleaned):
 def audit_trail(request):
     if not audit.may_read(request.user):
         raise PermissionDenied
-    library = library_scope.current_library(request)
+    library = tenancy.current_library(request)
     library_id = library.pk
     tz = _time_zone(library)
     form = AuditFilterForm(request.GET or None)

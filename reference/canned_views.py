@@ -16,7 +16,7 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reference import canned, library_scope, presence
+from reference import canned, presence, tenancy
 from reference.errors import ServiceError
 from reference.protocol import id_from_text
 
@@ -55,8 +55,8 @@ def _fields(body):
 
 
 def _library_id(request):
-    """The shared replies listed and changed here are the current library's (reference.library_scope)."""
-    return library_scope.current_library(request).pk
+    """The shared replies listed and changed here are the current library's (reference.tenancy)."""
+    return tenancy.current_library(request).pk
 
 
 @require_http_methods(["GET", "POST"])

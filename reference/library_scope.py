@@ -1,5 +1,5 @@
-"""The staff pages' library (reference.tenancy.current_library) as the views use it: the current
-library of the person asking, and the choices of a filter form limited to that library.
+"""The staff pages' library (reference.tenancy.current_library) as the views use it: its staff,
+and the choices of a filter form limited to that library.
 
 A staff page that works "in a library" (topics, canned replies, reports, the audit trail, offline
 questions, a patron's data) reads and changes that library's things only; a page about one object
@@ -10,17 +10,7 @@ selectors.visible_transcripts). docs/network.md, "Staff pages and the current li
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from reference import presence, tenancy
 from reference.models import Queue, Topic
-
-
-def current_library(request):
-    """The library this staff page works in. A new colleague's profile (in the default library) is
-    made on first use, as on the dashboard."""
-    if not tenancy.library_ids(request.user):
-        presence.librarian_profile(request.user)
-        request.user._library_ids = None  # read again now that the profile exists
-    return tenancy.current_library(request)
 
 
 def staff_of(library):

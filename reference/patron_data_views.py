@@ -1,5 +1,5 @@
 """Staff pages for a patron's request: find every record of one person, then export or erase it
-(reference.patron_data), in the current library (reference.library_scope). Only for staff with
+(reference.patron_data), in the current library (reference.tenancy). Only for staff with
 reference.manage_patron_data."""
 
 from django.contrib import messages as flash
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reference import library_scope, patron_data
+from reference import patron_data, tenancy
 from reference.errors import ServiceError
 from reference.views import staff_member_required
 
@@ -43,7 +43,7 @@ def page(request):
         return _page(request, values=values)
     try:
         records = patron_data.find(request.user, patron_data.clean_lookup(**values),
-                                   library_scope.current_library(request))
+                                   tenancy.current_library(request))
     except ServiceError as refused:
         return _page(request, values=values, error=refused, status=400)
     patron_data.record_lookup(request.user, records)
@@ -55,7 +55,7 @@ def _records_or_page(request):
     values = _lookup_values(request.POST)
     try:
         records = patron_data.find(request.user, patron_data.clean_lookup(**values),
-                                   library_scope.current_library(request))
+                                   tenancy.current_library(request))
     except ServiceError as refused:
         return None, _page(request, values=values, error=refused, status=400)
     if not records.found:

@@ -71,12 +71,26 @@ def same_library(user_a, user_b):
 
 def current_library_id(request):
     """The library the staff pages work in: the one chosen this session if the user still belongs
-    to it, else their home library. PermissionDenied for someone who belongs to none."""
-    ids = library_ids(request.user)
+    to it, else their home library. PermissionDenied for someone who belongs to none (not staff)."""
+    ids = library_ids(request.user) or _first_use(request.user)
     if not ids:
         raise PermissionDenied
     chosen = request.session.get(SESSION_KEY)
     return chosen if chosen in ids else home_library_id(request.user)
+
+
+def _first_use(user):
+    """A new colleague's profile (in the first library) is made on their first staff page, as on
+    the dashboard; then their libraries are read again."""
+    from reference import presence
+    from reference.errors import ServiceError
+
+    try:
+        presence.librarian_profile(user)
+    except ServiceError:  # not staff
+        return frozenset()
+    user._library_ids = None
+    return library_ids(user)
 
 
 def current_library(request):

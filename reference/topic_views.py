@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from reference import assessment, library_scope
+from reference import assessment, tenancy
 from reference.errors import ServiceError
 from reference.models import Library, Topic
 from reference.views import staff_member_required
@@ -43,7 +43,7 @@ def _save(form, library, topic=None):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def topic_list(request):
-    library = library_scope.current_library(request)
+    library = tenancy.current_library(request)
     may = _may_change(request.user)
     form = TopicForm(prefix="new")
     if request.method == "POST":
@@ -79,7 +79,7 @@ def topic_list(request):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def topic_edit(request, pk):
-    library = library_scope.current_library(request)
+    library = tenancy.current_library(request)
     topic = get_object_or_404(Topic, pk=pk, library=library)
     if not request.user.has_perm("reference.change_topic"):
         raise PermissionDenied

@@ -58,7 +58,7 @@ def choose_library(request):
     chosen = request.POST.get("library", "")
     if not (chosen.isdigit() and is_int(int(chosen))):
         raise Http404
-    library_scope.current_library(request)  # a new colleague's profile first
+    tenancy.current_library(request)  # a new colleague's profile first
     tenancy.choose_library(request, int(chosen))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
@@ -71,7 +71,7 @@ def choose_library(request):
 def transcript_list(request):
     """The current library's closed chats, and those its librarians answered for another library
     under a cover agreement (of these, only the ones the reader may see: selectors.visible_transcripts)."""
-    library = library_scope.current_library(request)
+    library = tenancy.current_library(request)
     form = library_scope.limit_choices(TranscriptFilterForm(request.GET or None), library)
     filters = form.cleaned_data if form.is_valid() else {}
     conversations = selectors.transcripts(
@@ -164,7 +164,7 @@ def _assessment_form(user, conversation, error):
 @require_http_methods(["GET", "POST"])
 def offline_question_list(request):
     """Questions left while nobody was on duty, oldest first; an answer goes out by email."""
-    library = library_scope.current_library(request)
+    library = tenancy.current_library(request)
     failed_id, error, draft = None, None, ""
     if request.method == "POST":
         form = OfflineAnswerForm(request.POST)

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reference import audit, library_scope
+from reference import audit, tenancy
 from reference.reports import exports
 from reference.reports.filters import ReportError, report_query_or_error
 from reference.reports.streaming import download
@@ -15,7 +15,7 @@ from reference.views import staff_member_required
 def _export_or_refusal(request, extension):
     """(export, None) for a good request, recorded in the audit trail, or (None, the 400 response)."""
     try:
-        query = report_query_or_error(request.user, request.GET, library_scope.current_library(request))
+        query = report_query_or_error(request.user, request.GET, tenancy.current_library(request))
         personal = exports.may_export_personal_data(request.user)
         export = exports.check_transcript_export(query, personal=personal, viewer=request.user)
         audit.record(audit.Action.EXPORT, user=request.user, library_id=query.library.pk,

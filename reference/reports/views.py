@@ -11,7 +11,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reference import audit, dbthreads, library_scope
+from reference import audit, dbthreads, tenancy
 from reference.presence import librarian_profile
 from reference.reports import charts, exports, figures, filters, streaming, summary, tables
 from reference.views import staff_member_required
@@ -50,7 +50,7 @@ async def report_page(request):
 
 
 def _report_page(request):
-    library = library_scope.current_library(request)
+    library = tenancy.current_library(request)
     form, query = filters.report_query(request.user, request.GET, library)
     context = {"form": form, "whole_desk": filters.can_see_whole_desk(request.user),
                "profile": librarian_profile(request.user), "library": library}
@@ -92,7 +92,7 @@ def _export_table(request, name):
     if name not in tables.TABLES:
         raise Http404(_("There is no report table called “%(name)s”.") % {"name": name})
     try:
-        query = filters.report_query_or_error(request.user, request.GET, library_scope.current_library(request))
+        query = filters.report_query_or_error(request.user, request.GET, tenancy.current_library(request))
     except filters.ReportError as error:
         return HttpResponse("\n".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
     table = tables.build_table(figures.build_report(query), name)
