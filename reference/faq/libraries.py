@@ -91,7 +91,7 @@ def conversation_library(user, conversation_id):
     if conversation is None:
         raise missing
     library = conversation.site.library
-    if tenancy.belongs(user, library.pk) or Conversation.objects.filter(pk=conversation.pk, librarian=user).exists():
+    if tenancy.belongs(user, library.pk) or conversation.librarian_id == user.pk:
         return library
     raise missing
 
