@@ -4,7 +4,8 @@
     sat 08:00-12:00
 
 Days are mon tue wed thu fri sat sun (a range or a comma list); times are in the library's time
-zone (settings.TIME_ZONE, Asia/Jakarta by default). An empty text means always open.
+zone (Library.time_zone, which callers pass as `tz`; else settings.TIME_ZONE, Asia/Jakarta by
+default). An empty text means always open.
 """
 
 import re

@@ -10,6 +10,7 @@ its survey (reference.surveys.offline_survey_url).
 """
 
 import time
+import zoneinfo
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -27,8 +28,8 @@ def desk_state(queue_id):
     cached = _desk_cache.get(queue_id)
     if cached and cached[0] > time.monotonic():
         return cached[1]
-    queue = Queue.objects.get(pk=queue_id)
-    if not hours.is_open(queue.opening_hours):
+    queue = Queue.objects.select_related("library").get(pk=queue_id)
+    if not hours.is_open(queue.opening_hours, tz=zoneinfo.ZoneInfo(queue.library.time_zone)):
         state = {"open": False, "reason": "closed", "hours": queue.opening_hours}
     else:
         queue_ids = [queue.pk] + ([queue.fallback_queue_id] if queue.fallback_queue_id else [])
