@@ -139,14 +139,16 @@ def payload(agreement):
 
     if agreement is None:
         return None
-    return {
-        "assessment": assessment.setup(agreement.home),
-        "agreement": agreement.pk,
-        "home_library": {"id": agreement.home_id, "name": agreement.home.name},
-        "policy_notes": agreement.policy_notes,
-        "return_queues": [{"id": q.pk, "name": q.name}
-                          for q in Queue.objects.filter(library_id=agreement.home_id, is_active=True)],
-    }
+    if getattr(agreement, "_payload", None) is None:  # once per agreement read, however many chats
+        agreement._payload = {
+            "agreement": agreement.pk,
+            "home_library": {"id": agreement.home_id, "name": agreement.home.name},
+            "policy_notes": agreement.policy_notes,
+            "return_queues": [{"id": q.pk, "name": q.name}
+                              for q in Queue.objects.filter(library_id=agreement.home_id, is_active=True)],
+            "assessment": assessment.setup(agreement.home),
+        }
+    return agreement._payload
 
 
 # ---- fan-out (called by reference.lifecycle and the sweep)
