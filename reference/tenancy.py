@@ -64,11 +64,6 @@ def check_library(user, library_id):
         raise Http404
 
 
-def same_library(user_a, user_b):
-    """Do two members of staff share a library (may one hand a chat to the other)?"""
-    return bool(library_ids(user_a) & library_ids(user_b))
-
-
 def current_library_id(request):
     """The library the staff pages work in: the one chosen this session if the user still belongs
     to it, else their home library. PermissionDenied for someone who belongs to none (not staff)."""
