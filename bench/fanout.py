@@ -85,8 +85,8 @@ if __package__ in (None, ""):  # run as `python bench/fanout.py`
 from bench import client  # noqa: E402
 from bench.common import (  # noqa: E402
     REPO,
-    bench_desk,
     bench_librarian,
+    bench_setup,
     check_local_urls,
     daphne_command,
     database_description,
@@ -111,26 +111,11 @@ BENCH_USER_PREFIX = "bench-fan-"
 
 
 def django_setup(origins, librarians, rounds):
-    """Create the bench data idempotently; return sessions, tokens and the database used (what
-    common.bench_setup returns)."""
-    site, users, closed_stale = bench_desk(
-        BENCH_QUEUE_SLUG, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
+    """Create the bench data idempotently; return sessions, tokens and the database used."""
+    return bench_setup(
+        BENCH_QUEUE_SLUG, tokens=rounds, site_key=BENCH_SITE_KEY, queue_name="Bench fan-out",
         site_name="Bench fan-out", origins=origins, librarians=librarians, max_chats=3,
         user_prefix=BENCH_USER_PREFIX, display_prefix="Fan")
-    from django.conf import settings
-    from django.db import connections
-
-    setup = {
-        "site_key": site.key,
-        "sessions": login_sessions(users),
-        "cookie_name": settings.SESSION_COOKIE_NAME,
-        "tokens": patron_tokens(site.key, rounds),
-        "closed_stale": closed_stale,
-        "database": database_description(),
-        "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
-    }
-    connections.close_all()
-    return setup
 
 
 class State:

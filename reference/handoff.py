@@ -91,9 +91,7 @@ def do_transfer_to_queue(*, user, conversation_id, queue_id, note="", outbox=Non
         raise ServiceError("unknown_queue")
     outbox = outbox_or_direct(outbox)
     with transaction.atomic():
-        Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
-        for transfer in Transfer.objects.filter(conversation_id=conversation_id, status=Transfer.Status.OFFERED):
-            _answer(transfer, Transfer.Status.EXPIRED, outbox)
+        _expire_open_offers(conversation_id, outbox)
         return lifecycle.do_send_to_queue(user=user, conversation_id=conversation_id, queue=queue, note=note,
                                           outbox=outbox)
 
@@ -109,10 +107,16 @@ def do_return_offline(*, user, conversation_id, note="", outbox=None):
         raise ServiceError("patron_email_missing")
     outbox = outbox_or_direct(outbox)
     with transaction.atomic():
-        Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
-        for transfer in Transfer.objects.filter(conversation_id=conversation_id, status=Transfer.Status.OFFERED):
-            _answer(transfer, Transfer.Status.EXPIRED, outbox)
+        _expire_open_offers(conversation_id, outbox)
         return lifecycle.do_leave_for_email(user=user, conversation_id=conversation_id, note=note, outbox=outbox)
+
+
+def _expire_open_offers(conversation_id, outbox):
+    """Under the conversation's row lock: an offer of it to a colleague that still waits for an
+    answer expires, and both are told (the chat is leaving its holder another way)."""
+    Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
+    for transfer in Transfer.objects.filter(conversation_id=conversation_id, status=Transfer.Status.OFFERED):
+        _answer(transfer, Transfer.Status.EXPIRED, outbox)
 
 
 # ---- rules
